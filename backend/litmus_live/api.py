@@ -1,0 +1,127 @@
+"""HTTP routes: launch and abort runs, list runs and tests, read a run's output log."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated
+
+import msgspec
+from starlette.requests import Request
+from starlette.responses import FileResponse, Response
+from starlette.routing import Route
+
+from litmus_live.runner import InvalidTestPath, LaunchRequest, Runner
+from litmus_live.store import EventStore, RunSummary, UnknownRun
+
+MAX_BODY = 64 * 1024
+MAX_TESTS_LISTED = 1000
+_Text = Annotated[str, msgspec.Meta(max_length=200)]
+
+
+class LaunchBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    test_path: Annotated[str, msgspec.Meta(min_length=1, max_length=1000)]
+    uut_serial: Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=r"\S")]
+    operator: _Text = ""
+    station: _Text = ""
+
+
+class Launched(msgspec.Struct, frozen=True, kw_only=True):
+    run_id: str
+    live_url: str
+
+
+_encoder = msgspec.json.Encoder()
+
+
+def _json(body: object, status: int = 200) -> Response:
+    return Response(_encoder.encode(body), status, media_type="application/json")
+
+
+def _error(status: int, code: str, message: str) -> Response:
+    return _json({"error": {"code": code, "message": message}}, status)
+
+
+def _view(summary: RunSummary) -> dict[str, object]:
+    return {**msgspec.structs.asdict(summary), "is_live": summary.is_live}
+
+
+def discover_tests(root: Path) -> list[str]:
+    """Test files under `root` (test_*.py, *_test.py), relative, sorted; hidden folders skipped."""
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        rel = path.relative_to(root)
+        if any(part.startswith((".", "__")) for part in rel.parts[:-1]):
+            continue
+        if path.name.startswith("test_") or path.name.endswith("_test.py"):
+            found.append(rel.as_posix())
+        if len(found) >= MAX_TESTS_LISTED:
+            break
+    return found
+
+
+def routes(store: EventStore, runner: Runner, tests_root: Path) -> list[Route]:
+    async def launch(request: Request) -> Response:
+        body = await request.body()
+        if len(body) > MAX_BODY:
+            return _error(413, "body_too_large", f"request body of {len(body)} bytes exceeds {MAX_BODY}")
+        try:
+            launch = msgspec.json.decode(body, type=LaunchBody)
+            run_id = runner.launch(LaunchRequest(**msgspec.structs.asdict(launch)))
+        except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+            return _error(400, "bad_request", f"invalid launch request: {exc}")
+        except InvalidTestPath as exc:
+            return _error(400, "invalid_test_path", str(exc))
+        return _json(Launched(run_id=run_id, live_url=f"/live/{run_id}"), 201)
+
+    async def list_runs(request: Request) -> Response:
+        try:
+            limit = min(max(int(request.query_params.get("limit", "200")), 1), 1000)
+        except ValueError:
+            return _error(400, "bad_request", "limit must be an integer")
+        return _json([_view(s) for s in await store.runs(limit)])
+
+    async def get_run(request: Request) -> Response:
+        try:
+            return _json(_view(await store.summary(request.path_params["run_id"])))
+        except UnknownRun as exc:
+            return _error(404, "run_not_found", str(exc))
+
+    async def get_output(request: Request) -> Response:
+        run_id = request.path_params["run_id"]
+        try:
+            await store.summary(run_id)
+        except UnknownRun as exc:
+            return _error(404, "run_not_found", str(exc))
+        path = runner.log_path(run_id)
+        if not path.exists():
+            return Response(b"", media_type="text/plain; charset=utf-8")
+        return FileResponse(path, media_type="text/plain; charset=utf-8", filename=f"{run_id}.log")
+
+    async def abort(request: Request) -> Response:
+        run_id = request.path_params["run_id"]
+        try:
+            summary = await store.summary(run_id)
+        except UnknownRun as exc:
+            return _error(404, "run_not_found", str(exc))
+        if not summary.is_live or runner.tail(run_id) is None:
+            return _error(409, "run_not_live", f"run {run_id!r} is {summary.status}; only a live run can be aborted")
+        task = asyncio.create_task(runner.abort(run_id))
+        task.add_done_callback(lambda t: t.exception() if not t.cancelled() else None)
+        return _json({"run_id": run_id, "status": "aborting"}, 202)
+
+    async def tests(request: Request) -> Response:
+        return _json({"root": str(tests_root), "tests": discover_tests(tests_root)})
+
+    async def healthz(request: Request) -> Response:
+        return _json({"status": "ok", "live_runs": len(store.live_runs())})
+
+    return [
+        Route("/api/runs", launch, methods=["POST"]),
+        Route("/api/runs", list_runs, methods=["GET"]),
+        Route("/api/runs/{run_id}", get_run, methods=["GET"]),
+        Route("/api/runs/{run_id}/output", get_output, methods=["GET"]),
+        Route("/api/runs/{run_id}/abort", abort, methods=["POST"]),
+        Route("/api/tests", tests, methods=["GET"]),
+        Route("/healthz", healthz, methods=["GET"]),
+    ]

@@ -1,0 +1,67 @@
+"""create_app(settings): the one place that wires runner -> store -> hub -> session together."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import FileResponse, Response
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+from starlette.websockets import WebSocket
+
+from litmus_live import api
+from litmus_live.hub import Hub
+from litmus_live.runner import Runner
+from litmus_live.session import Session
+from litmus_live.settings import Settings
+from litmus_live.store import SqliteStore
+
+
+def create_app(settings: Settings) -> Starlette:
+    store = SqliteStore(settings.db_path, durable=settings.durable, commit_interval=settings.commit_interval)
+    hub = Hub(store)
+    store.on_commit(hub.notify)
+    runner = Runner(
+        tests_root=settings.tests, data_dir=settings.data_dir, emit=store.append, abort_grace=settings.abort_grace
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await store.open()
+        yield
+        await runner.shutdown()
+        await store.close()
+
+    async def websocket(ws: WebSocket) -> None:
+        session = Session(ws, hub, allowed_origins=settings.allowed_origins, send_timeout=settings.send_timeout)
+        await session.run()
+
+    routes = [*api.routes(store, runner, settings.tests), WebSocketRoute("/ws", websocket)]
+    if settings.static_dir is not None:
+        routes += _spa_routes(settings.static_dir)
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.store, app.state.hub, app.state.runner = store, hub, runner
+    return app
+
+
+def _spa_routes(static_dir: Path) -> list[Route | Mount]:
+    """The built SPA: its assets, and index.html for every client route (/live/..., /results)."""
+    index = static_dir / "index.html"
+
+    async def spa(request: Request) -> Response:
+        if request.url.path.startswith(("/api/", "/ws")):
+            raise HTTPException(404, f"no such endpoint: {request.url.path}")
+        if not index.exists():
+            raise HTTPException(404, f"the frontend is not built ({index} is missing)")
+        return FileResponse(index, headers={"Cache-Control": "no-cache"})
+
+    return [
+        Mount("/assets", app=StaticFiles(directory=static_dir / "assets", check_dir=False), name="assets"),
+        Route("/", spa),
+        Route("/{path:path}", spa),
+    ]

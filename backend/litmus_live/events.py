@@ -1,0 +1,109 @@
+"""What happens in a run: the records of a run's log, as frozen msgspec Structs.
+
+The runner builds these; the EventStore numbers them (seq) and keeps their encoded bytes;
+the same bytes go to every subscriber, so each record is also a wire message (PROTOCOL.md).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+import msgspec
+
+
+class Status(enum.StrEnum):
+    STARTING = "STARTING"
+    RUNNING = "RUNNING"
+    PASSED = "PASSED"
+    FAILED = "FAILED"
+    ERROR = "ERROR"
+    ABORTED = "ABORTED"
+
+    @property
+    def is_final(self) -> bool:
+        return self not in (Status.STARTING, Status.RUNNING)
+
+
+class Outcome(enum.StrEnum):
+    PASSED = "passed"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    ERROR = "error"
+
+
+class Stream(enum.StrEnum):
+    STDOUT = "stdout"
+    STDERR = "stderr"
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class _Kind(msgspec.Struct, frozen=True, kw_only=True, tag_field="kind"):
+    """Base of the `data` of an `event` record; `kind` names the shape."""
+
+
+class RunCreated(_Kind, kw_only=True, tag="run_created"):
+    test_path: str
+    uut_serial: str
+    operator: str = ""
+    station: str = ""
+
+
+class Collected(_Kind, kw_only=True, tag="collected"):
+    count: int
+    nodeids: list[str]
+
+
+class StepStarted(_Kind, kw_only=True, tag="step_started"):
+    nodeid: str
+
+
+class StepFinished(_Kind, kw_only=True, tag="step_finished"):
+    nodeid: str
+    outcome: Outcome
+    duration: float
+    reason: str = ""
+
+
+class Output(_Kind, kw_only=True, tag="output"):
+    stream: Stream
+    line: str
+
+
+EventData = RunCreated | Collected | StepStarted | StepFinished | Output
+
+
+class _Record(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
+    """A record of a run's log: `seq` is 0 until the store numbers it."""
+
+    run_id: str
+    seq: int = 0
+    ts: dt.datetime
+
+
+class Event(_Record, kw_only=True, tag="event"):
+    data: EventData
+
+
+class Progress(_Record, kw_only=True, tag="progress"):
+    status: Status
+    total: int
+    done: int
+    passed: int = 0
+    failed: int = 0
+    skipped: int = 0
+    errors: int = 0
+    current_step: str | None = None
+
+
+class Complete(_Record, kw_only=True, tag="complete"):
+    status: Status
+    exit_code: int | None
+    reason: str = ""
+    duration: float = 0.0
+
+
+Record = Event | Progress | Complete

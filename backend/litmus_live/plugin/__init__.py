@@ -1,0 +1,105 @@
+"""The pytest plugin: loaded into the test process, it reports steps to the runner.
+
+It reports facts as pytest knows them (never by parsing output): what was collected,
+each step starting and finishing with its outcome, and the session's end.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from litmus_live.plugin import report as r
+from litmus_live.plugin.channel import Channel
+
+
+class _Step:
+    def __init__(self) -> None:
+        self.outcome = "passed"
+        self.reason = ""
+        self.duration = 0.0
+
+    def add(self, report: pytest.TestReport) -> None:
+        self.duration += report.duration
+        if report.passed or self.outcome in ("failed", "error"):
+            return
+        if report.skipped:
+            if self.outcome == "passed":
+                self.outcome, self.reason = "skipped", _skip_reason(report)
+            return
+        self.outcome = "failed" if report.when == "call" else "error"
+        self.reason = _failure_reason(report)
+
+
+def _skip_reason(report: pytest.TestReport) -> str:
+    if hasattr(report, "wasxfail"):
+        return f"xfail: {report.wasxfail}".strip()
+    if isinstance(report.longrepr, tuple):
+        return str(report.longrepr[2]).removeprefix("Skipped: ")
+    return ""
+
+
+def _failure_reason(report: pytest.TestReport) -> str:
+    crash = getattr(report.longrepr, "reprcrash", None)
+    text = crash.message if crash is not None else str(report.longrepr)
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    first = lines[0] if lines else "failed"
+    return f"{report.when}: {first}"[:300] if report.when != "call" else first[:300]
+
+
+class _Live:
+    """The plugin's state in a process launched by the runner (one session per process)."""
+
+    def __init__(self, channel: Channel) -> None:
+        self.channel = channel
+        self.steps: dict[str, _Step] = {}
+
+
+_live: _Live | None = None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global _live
+    channel = Channel.from_env()
+    if channel is not None and _live is None:
+        _live = _Live(channel)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    if _live is not None:
+        _live.channel.report(r.Collected(nodeids=[item.nodeid for item in session.items]))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_logstart(nodeid: str, location: tuple) -> None:
+    if _live is not None:
+        _live.steps[nodeid] = _Step()
+        _live.channel.report(r.StepStarted(nodeid=nodeid, ts=time.time()))
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if _live is not None:
+        _live.steps.setdefault(report.nodeid, _Step()).add(report)
+
+
+def pytest_runtest_logfinish(nodeid: str, location: tuple) -> None:
+    if _live is None:
+        return
+    step = _live.steps.pop(nodeid, _Step())
+    _live.channel.report(
+        r.StepFinished(nodeid=nodeid, outcome=step.outcome, duration=step.duration, reason=step.reason, ts=time.time())
+    )
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if _live is not None:
+        _live.channel.report(r.SessionFinished(exitstatus=int(exitstatus)))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    global _live
+    if _live is not None:
+        _live.channel.close()
+        _live = None

@@ -1,0 +1,119 @@
+"""Protocol v1 on the wire: the messages of PROTOCOL.md as tagged Structs, codes, encode/decode.
+
+Log records (event, progress, complete) are defined in events.py and sent as the store keeps
+them; this module adds the session-level messages and the unions a peer may send or receive.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Annotated
+
+import msgspec
+
+from litmus_live.events import Complete, Event, Progress, Status
+
+SUBPROTOCOL = "litmus-live.v1"
+MAX_CLIENT_MESSAGE = 64 * 1024
+
+
+class CloseCode(enum.IntEnum):
+    GOING_AWAY = 1001
+    INTERNAL_ERROR = 1011
+    BAD_MESSAGE = 4400
+    UNAUTHORIZED = 4401
+    ORIGIN_FORBIDDEN = 4403
+    UNSUPPORTED_PROTOCOL = 4406
+    SLOW_CONSUMER = 4408
+    MESSAGE_TOO_LARGE = 4413
+
+
+class ErrorCode(enum.StrEnum):
+    BAD_MESSAGE = "bad_message"
+    UNAUTHORIZED = "unauthorized"
+    ORIGIN_FORBIDDEN = "origin_forbidden"
+    UNSUPPORTED_PROTOCOL = "unsupported_protocol"
+    SLOW_CONSUMER = "slow_consumer"
+    MESSAGE_TOO_LARGE = "message_too_large"
+    RUN_NOT_FOUND = "run_not_found"
+    NOT_SUBSCRIBED = "not_subscribed"
+
+
+RunId = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+RequestId = Annotated[str, msgspec.Meta(max_length=64)]
+Seq = Annotated[int, msgspec.Meta(ge=0)]
+
+
+class _Message(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
+    pass
+
+
+# -- client -> server --------------------------------------------------------------------
+
+
+class Subscribe(_Message, kw_only=True, tag="subscribe"):
+    run_id: RunId
+    since_seq: Seq = 0
+    id: RequestId | None = None
+
+
+class Unsubscribe(_Message, kw_only=True, tag="unsubscribe"):
+    run_id: RunId
+    id: RequestId | None = None
+
+
+ClientMessage = Subscribe | Unsubscribe
+
+
+# -- server -> client --------------------------------------------------------------------
+
+
+class Welcome(_Message, kw_only=True, tag="welcome"):
+    protocol: str = SUBPROTOCOL
+    server: str
+
+
+class Subscribed(_Message, kw_only=True, tag="subscribed"):
+    run_id: str
+    since_seq: int
+    head_seq: int
+    status: Status
+    id: str | None = None
+
+
+class Unsubscribed(_Message, kw_only=True, tag="unsubscribed"):
+    run_id: str
+    id: str | None = None
+
+
+class Error(_Message, kw_only=True, tag="error"):
+    code: ErrorCode
+    message: str
+    id: str | None = None
+    run_id: str | None = None
+
+
+ServerMessage = Welcome | Subscribed | Unsubscribed | Error | Event | Progress | Complete
+
+_client_decoder = msgspec.json.Decoder(ClientMessage)
+_encoder = msgspec.json.Encoder()
+
+
+def decode_client(data: str | bytes) -> ClientMessage:
+    """Decode one client message; raises msgspec.ValidationError / DecodeError with the reason."""
+    return _client_decoder.decode(data)
+
+
+def encode(message: ServerMessage) -> bytes:
+    return _encoder.encode(message)
+
+
+def frame(encoded: list[bytes]) -> str:
+    """One text frame for messages already encoded: the message itself, or an array in order."""
+    if len(encoded) == 1:
+        return encoded[0].decode()
+    return (b"[" + b",".join(encoded) + b"]").decode()
+
+
+def encode_client(message: ClientMessage) -> str:
+    return _encoder.encode(message).decode()

@@ -1,0 +1,309 @@
+"""Starts, watches and aborts pytest subprocesses, and turns what they report into records.
+
+Fed by POST /api/runs; feeds the store through `emit`. The plugin inside the test process
+reports over a private socket pair; stdout and stderr are read line by line. The exit code
+decides the verdict.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import os
+import signal
+import socket
+import sys
+import uuid
+from collections import deque
+from collections.abc import Callable
+from pathlib import Path
+from typing import BinaryIO
+
+import msgspec
+
+from litmus_live.events import (
+    Collected,
+    Complete,
+    Event,
+    EventData,
+    Outcome,
+    Output,
+    Progress,
+    Record,
+    RunCreated,
+    Status,
+    StepFinished,
+    StepStarted,
+    Stream,
+    utcnow,
+)
+from litmus_live.plugin import report as r
+
+log = logging.getLogger(__name__)
+TAIL_LINES = 1000
+MAX_LINE = 16 * 1024
+_READ_CHUNK = 64 * 1024
+_DRAIN_AFTER_EXIT = 2.0
+_PYTEST_ARGS = ("-p", "litmus_live.plugin", "-p", "no:cacheprovider", "-v", "--capture=tee-sys", "--color=no")
+_EXIT_REASONS = {2: "interrupted", 3: "internal error", 4: "usage error", 5: "no tests collected"}
+
+
+class InvalidTestPath(ValueError):
+    pass
+
+
+class NotLive(LookupError):
+    pass
+
+
+class LaunchRequest(msgspec.Struct, frozen=True, kw_only=True):
+    test_path: str
+    uut_serial: str
+    operator: str = ""
+    station: str = ""
+
+
+def resolve_test_path(root: Path, test_path: str) -> str:
+    """The absolute pytest argument for `test_path` ("file.py" or "file.py::test"), inside `root`."""
+    path_part, sep, rest = test_path.partition("::")
+    root = root.resolve()
+    if not path_part or "\0" in test_path:
+        raise InvalidTestPath(f"test_path must name a file or folder under the test root, got {test_path!r}")
+    target = (root / path_part).resolve()
+    if not target.is_relative_to(root):
+        raise InvalidTestPath(f"test_path {test_path!r} is outside the test root {str(root)!r}")
+    if not target.exists():
+        raise InvalidTestPath(f"test_path {test_path!r} does not exist under the test root {str(root)!r}")
+    return f"{target}{sep}{rest}"
+
+
+def verdict(exit_code: int | None, *, is_aborted: bool, failed: int, total: int) -> tuple[Status, str]:
+    """The run's status and the reason in words, from how the test process ended."""
+    if is_aborted:
+        return Status.ABORTED, "aborted by operator"
+    if exit_code == 0:
+        return Status.PASSED, ""
+    if exit_code == 1:
+        return Status.FAILED, f"{failed} of {total} tests failed"
+    if exit_code is not None and exit_code < 0:
+        name = signal.Signals(-exit_code).name if -exit_code in signal.valid_signals() else "unknown"
+        return Status.ERROR, f"killed by signal {-exit_code} ({name})"
+    return Status.ERROR, _EXIT_REASONS.get(exit_code, f"exit code {exit_code}")
+
+
+def _ts(epoch: float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(epoch, dt.UTC)
+
+
+class _Run:
+    """One live run: its process, its counters and its output tail."""
+
+    def __init__(self, run_id: str, emit: Callable[[Record], Record], log_path: Path) -> None:
+        self.run_id = run_id
+        self._emit = emit
+        self.tail: deque[tuple[Stream, str]] = deque(maxlen=TAIL_LINES)
+        self.log_path = log_path
+        self.process: asyncio.subprocess.Process | None = None
+        self.is_aborted = False
+        self.done = asyncio.get_running_loop().create_future()
+        self.counts = {o: 0 for o in Outcome}
+        self.total = 0
+        self.started = utcnow()
+
+    def event(self, data: EventData, ts: dt.datetime | None = None) -> None:
+        self._emit(Event(run_id=self.run_id, ts=ts or utcnow(), data=data))
+
+    def progress(self, current_step: str | None, ts: dt.datetime) -> None:
+        c = self.counts
+        self._emit(
+            Progress(
+                run_id=self.run_id,
+                ts=ts,
+                status=Status.RUNNING,
+                total=self.total,
+                done=sum(c.values()),
+                passed=c[Outcome.PASSED],
+                failed=c[Outcome.FAILED],
+                skipped=c[Outcome.SKIPPED],
+                errors=c[Outcome.ERROR],
+                current_step=current_step,
+            )
+        )
+
+    def on_report(self, item: r.Report) -> None:
+        match item:
+            case r.Collected():
+                self.total = len(item.nodeids)
+                self.event(Collected(count=self.total, nodeids=item.nodeids[:2000]))
+                self.progress(None, utcnow())
+            case r.StepStarted():
+                self.event(StepStarted(nodeid=item.nodeid), _ts(item.ts))
+                self.progress(item.nodeid, _ts(item.ts))
+            case r.StepFinished():
+                outcome = Outcome(item.outcome)
+                self.counts[outcome] += 1
+                data = StepFinished(nodeid=item.nodeid, outcome=outcome, duration=item.duration, reason=item.reason)
+                self.event(data, _ts(item.ts))
+                self.progress(None, _ts(item.ts))
+            case r.SessionFinished():
+                pass
+
+    def on_line(self, stream: Stream, line: str) -> None:
+        self.tail.append((stream, line))
+        self.event(Output(stream=stream, line=line))
+
+    def complete(self, status: Status, exit_code: int | None, reason: str) -> None:
+        now = utcnow()
+        duration = (now - self.started).total_seconds()
+        self._emit(
+            Complete(run_id=self.run_id, ts=now, status=status, exit_code=exit_code, reason=reason, duration=duration)
+        )
+
+
+class Runner:
+    def __init__(
+        self,
+        *,
+        tests_root: Path,
+        data_dir: Path,
+        emit: Callable[[Record], Record],
+        abort_grace: float = 5.0,
+        python: str = sys.executable,
+    ) -> None:
+        self._root = tests_root
+        self._data_dir = data_dir
+        self._emit = emit
+        self._abort_grace = abort_grace
+        self._python = python
+        self._runs: dict[str, _Run] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def launch(self, request: LaunchRequest) -> str:
+        """Start a run of `request.test_path`; returns its run id. Raises InvalidTestPath."""
+        target = resolve_test_path(self._root, request.test_path)
+        run_id = str(uuid.uuid4())
+        run_dir = self._data_dir / "runs" / run_id
+        run_dir.mkdir(parents=True, exist_ok=True)
+        run = _Run(run_id, self._emit, run_dir / "output.log")
+        meta = RunCreated(
+            test_path=request.test_path,
+            uut_serial=request.uut_serial,
+            operator=request.operator,
+            station=request.station,
+        )
+        run.event(meta, run.started)
+        self._runs[run_id] = run
+        task = asyncio.create_task(self._supervise(run, target), name=f"run-{run_id}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return run_id
+
+    def tail(self, run_id: str) -> list[tuple[Stream, str]] | None:
+        run = self._runs.get(run_id)
+        return None if run is None else list(run.tail)
+
+    def log_path(self, run_id: str) -> Path:
+        return self._data_dir / "runs" / run_id / "output.log"
+
+    async def abort(self, run_id: str) -> None:
+        """Interrupt a live run (SIGINT), killing it after the grace period; raises NotLive."""
+        run = self._runs.get(run_id)
+        if run is None:
+            raise NotLive(f"run {run_id!r} is not live here")
+        if run.is_aborted:
+            return
+        run.is_aborted = True
+        self._signal(run, signal.SIGINT)
+        try:
+            await asyncio.wait_for(asyncio.shield(run.done), self._abort_grace)
+        except TimeoutError:
+            self._signal(run, signal.SIGKILL)
+
+    async def shutdown(self) -> None:
+        """Stop every live run (the server is going away)."""
+        await asyncio.gather(*(self.abort(run_id) for run_id in list(self._runs)))
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    @staticmethod
+    def _signal(run: _Run, sig: signal.Signals) -> None:
+        if run.process is not None and run.process.returncode is None:
+            try:
+                os.killpg(run.process.pid, sig)
+            except ProcessLookupError:
+                pass
+
+    async def _supervise(self, run: _Run, target: str) -> None:
+        try:
+            exit_code, reason = await self._execute(run, target)
+            status, words = verdict(
+                exit_code, is_aborted=run.is_aborted, failed=run.counts[Outcome.FAILED], total=run.total
+            )
+            run.complete(status, exit_code, reason or words)
+        except Exception as exc:  # a run must never stay live because the runner failed
+            log.exception("runner failed while supervising run %s", run.run_id)
+            run.complete(Status.ERROR, None, f"runner failure: {type(exc).__name__}: {exc}")
+        finally:
+            del self._runs[run.run_id]
+            run.done.set_result(None)
+
+    async def _execute(self, run: _Run, target: str) -> tuple[int | None, str]:
+        ours, theirs = socket.socketpair()
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", r.FD_ENV: str(theirs.fileno()), "LITMUS_RUN_ID": run.run_id}
+        try:
+            run.process = await asyncio.create_subprocess_exec(
+                self._python, "-m", "pytest", *_PYTEST_ARGS, target,
+                cwd=self._root, env=env, pass_fds=(theirs.fileno(),), start_new_session=True,
+                stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            )  # fmt: skip
+        except OSError as exc:
+            ours.close()
+            return None, f"could not start the test process: {type(exc).__name__}: {exc}"
+        finally:
+            theirs.close()
+        if run.is_aborted:
+            self._signal(run, signal.SIGINT)
+        with run.log_path.open("ab") as output_log:
+            readers = [
+                asyncio.create_task(self._read_lines(run, run.process.stdout, Stream.STDOUT, output_log)),
+                asyncio.create_task(self._read_lines(run, run.process.stderr, Stream.STDERR, output_log)),
+                asyncio.create_task(self._read_reports(run, ours)),
+            ]
+            exit_code = await run.process.wait()
+            # Output a grandchild still holds open must not keep the run from ending.
+            _, late = await asyncio.wait(readers, timeout=_DRAIN_AFTER_EXIT)
+            for task in late:
+                task.cancel()
+        return exit_code, ""
+
+    @staticmethod
+    async def _read_lines(run: _Run, stream: asyncio.StreamReader, tag: Stream, output_log: BinaryIO) -> None:
+        partial = b""
+        while chunk := await stream.read(_READ_CHUNK):
+            lines = (partial + chunk).split(b"\n")
+            partial = lines.pop()
+            while len(partial) > MAX_LINE:
+                lines.append(partial[:MAX_LINE])
+                partial = partial[MAX_LINE:]
+            for line in lines:
+                output_log.write(line + b"\n")
+                run.on_line(tag, line.rstrip(b"\r").decode(errors="replace"))
+            output_log.flush()
+        if partial:
+            output_log.write(partial + b"\n")
+            run.on_line(tag, partial.decode(errors="replace"))
+
+    @staticmethod
+    async def _read_reports(run: _Run, sock: socket.socket) -> None:
+        reader, writer = await asyncio.open_connection(sock=sock)
+        try:
+            while header := await reader.read(r.HEADER.size):
+                if len(header) < r.HEADER.size:
+                    header += await reader.readexactly(r.HEADER.size - len(header))
+                (size,) = r.HEADER.unpack(header)
+                for item in r.decoder.decode(await reader.readexactly(size)):
+                    run.on_report(item)
+        except asyncio.IncompleteReadError:
+            pass
+        finally:
+            writer.close()

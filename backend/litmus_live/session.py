@@ -1,0 +1,225 @@
+"""One WebSocket connection speaking protocol v1: the only module that touches a socket.
+
+A reader decodes and validates each client message at the edge; one writer task owns all
+sending, so a client that stops reading blocks only its own writer, which gives up after
+`send_timeout` seconds and drops the connection (close 4408).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from urllib.parse import urlsplit
+
+import msgspec
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from litmus_live import __version__
+from litmus_live import protocol as p
+from litmus_live.hub import Hub, SeqOutOfRange, Subscription
+from litmus_live.store import UnknownRun
+
+log = logging.getLogger(__name__)
+
+
+class SlowConsumer(Exception):
+    pass
+
+
+class ProtocolViolation(Exception):
+    def __init__(self, code: p.ErrorCode, close: p.CloseCode, message: str) -> None:
+        super().__init__(message)
+        self.code, self.close, self.message = code, close, message
+
+
+def is_origin_allowed(origin: str | None, host: str | None, allowed: frozenset[str]) -> bool:
+    """Non-browser clients send no Origin; browsers must come from this server or the allow-list."""
+    if origin is None:
+        return True
+    if origin in allowed or "*" in allowed:
+        return True
+    return host is not None and urlsplit(origin).netloc == host
+
+
+class Session:
+    def __init__(
+        self,
+        websocket: WebSocket,
+        hub: Hub,
+        *,
+        allowed_origins: frozenset[str] = frozenset(),
+        send_timeout: float = 15.0,
+    ) -> None:
+        self._ws = websocket
+        self._hub = hub
+        self._allowed_origins = allowed_origins
+        self._send_timeout = send_timeout
+        self._subs: dict[str, Subscription] = {}
+        self._outbox: list[bytes] = []
+        self._waker = asyncio.Event()
+
+    # -- lifetime ------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        offered = self._ws.scope.get("subprotocols") or []
+        chosen = p.SUBPROTOCOL if p.SUBPROTOCOL in offered else None
+        await self._ws.accept(subprotocol=chosen)
+        try:
+            self._check_handshake(chosen)
+        except ProtocolViolation as violation:
+            await self._refuse(violation)
+            return
+        self.send(p.Welcome(server=f"litmus-live/{__version__}"))
+        writer = asyncio.create_task(self._write_loop(), name="session-writer")
+        try:
+            await self._read_loop(writer)
+        finally:
+            writer.cancel()
+            for sub in self._subs.values():
+                self._hub.unsubscribe(sub)
+
+    def _check_handshake(self, chosen: str | None) -> None:
+        origin = self._ws.headers.get("origin")
+        if not is_origin_allowed(origin, self._ws.headers.get("host"), self._allowed_origins):
+            raise ProtocolViolation(
+                p.ErrorCode.ORIGIN_FORBIDDEN, p.CloseCode.ORIGIN_FORBIDDEN, f"origin {origin!r} is not allowed"
+            )
+        if chosen is None:
+            offered = self._ws.scope.get("subprotocols") or []
+            raise ProtocolViolation(
+                p.ErrorCode.UNSUPPORTED_PROTOCOL,
+                p.CloseCode.UNSUPPORTED_PROTOCOL,
+                f"expected subprotocol {p.SUBPROTOCOL!r}, client offered {offered!r}",
+            )
+
+    async def _refuse(self, violation: ProtocolViolation) -> None:
+        error = p.Error(code=violation.code, message=violation.message)
+        try:
+            await asyncio.wait_for(self._ws.send_text(p.encode(error).decode()), 1.0)
+            await asyncio.wait_for(self._ws.close(violation.close, violation.message[:120]), 1.0)
+        except (TimeoutError, WebSocketDisconnect, RuntimeError):
+            log.info("could not tell the client why it was refused: %s", violation.message)
+
+    # -- reading -------------------------------------------------------------------------
+
+    async def _read_loop(self, writer: asyncio.Task[None]) -> None:
+        while True:
+            receive = asyncio.ensure_future(self._ws.receive())
+            done, _ = await asyncio.wait({receive, writer}, return_when=asyncio.FIRST_COMPLETED)
+            if writer in done:
+                receive.cancel()
+                self._end_of(writer)
+                return
+            message = receive.result()
+            if message["type"] == "websocket.disconnect":
+                return
+            try:
+                await self._handle(self._decode(message))
+            except ProtocolViolation as violation:
+                writer.cancel()
+                await self._refuse(violation)
+                return
+
+    @staticmethod
+    def _end_of(writer: asyncio.Task[None]) -> None:
+        try:
+            writer.result()
+        except (SlowConsumer, WebSocketDisconnect, OSError) as exc:
+            log.info("connection ended by its writer: %r", exc)
+
+    def _decode(self, message: dict) -> p.ClientMessage:
+        data = message.get("text")
+        if data is None:
+            data = message.get("bytes") or b""
+        if len(data) > p.MAX_CLIENT_MESSAGE:
+            raise ProtocolViolation(
+                p.ErrorCode.MESSAGE_TOO_LARGE,
+                p.CloseCode.MESSAGE_TOO_LARGE,
+                f"message of {len(data)} bytes exceeds the limit of {p.MAX_CLIENT_MESSAGE} bytes",
+            )
+        try:
+            return p.decode_client(data)
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            raise ProtocolViolation(p.ErrorCode.BAD_MESSAGE, p.CloseCode.BAD_MESSAGE, str(exc)) from None
+
+    async def _handle(self, message: p.ClientMessage) -> None:
+        match message:
+            case p.Subscribe():
+                await self._subscribe(message)
+            case p.Unsubscribe():
+                self._unsubscribe(message)
+
+    async def _subscribe(self, message: p.Subscribe) -> None:
+        old = self._subs.pop(message.run_id, None)
+        if old is not None:
+            self._hub.unsubscribe(old)
+        try:
+            sub, summary = await self._hub.subscribe(message.run_id, message.since_seq, self._waker)
+        except UnknownRun as exc:
+            self.send(p.Error(code=p.ErrorCode.RUN_NOT_FOUND, message=str(exc), id=message.id, run_id=message.run_id))
+            return
+        except SeqOutOfRange as exc:
+            self.send(p.Error(code=p.ErrorCode.BAD_MESSAGE, message=str(exc), id=message.id, run_id=message.run_id))
+            return
+        self._subs[message.run_id] = sub
+        self.send(
+            p.Subscribed(
+                run_id=message.run_id,
+                since_seq=message.since_seq,
+                head_seq=summary.last_seq,
+                status=summary.status,
+                id=message.id,
+            )
+        )
+
+    def _unsubscribe(self, message: p.Unsubscribe) -> None:
+        sub = self._subs.pop(message.run_id, None)
+        if sub is None:
+            self.send(
+                p.Error(
+                    code=p.ErrorCode.NOT_SUBSCRIBED,
+                    message=f"not subscribed to run {message.run_id!r}",
+                    id=message.id,
+                    run_id=message.run_id,
+                )
+            )
+            return
+        self._hub.unsubscribe(sub)
+        self.send(p.Unsubscribed(run_id=message.run_id, id=message.id))
+
+    # -- writing -------------------------------------------------------------------------
+
+    def send(self, message: p.ServerMessage) -> None:
+        """Queue a session message; the writer sends it before any later record."""
+        self._outbox.append(p.encode(message))
+        self._waker.set()
+
+    async def _write_loop(self) -> None:
+        while True:
+            await self._waker.wait()
+            self._waker.clear()
+            while parts := await self._collect():
+                await self._send_frame(parts)
+
+    async def _collect(self) -> list[bytes]:
+        parts, self._outbox = self._outbox, []
+        for run_id, sub in list(self._subs.items()):
+            records = await self._hub.pending(sub)
+            if self._subs.get(run_id) is not sub:
+                continue  # resubscribed meanwhile: the new cursor starts over
+            parts.extend(records)
+            if sub.is_drained:
+                del self._subs[run_id]
+        return parts
+
+    async def _send_frame(self, parts: list[bytes]) -> None:
+        try:
+            await asyncio.wait_for(self._ws.send_text(p.frame(parts)), self._send_timeout)
+        except TimeoutError:
+            log.warning("client stopped reading for %.0f s; dropping it", self._send_timeout)
+            reason = "slow consumer: resubscribe with since_seq"
+            try:
+                await asyncio.wait_for(self._ws.close(p.CloseCode.SLOW_CONSUMER, reason), 1.0)
+            except TimeoutError:
+                pass
+            raise SlowConsumer(reason) from None

@@ -1,0 +1,58 @@
+"""One Settings struct, read once: defaults, then LITMUS_* environment variables, then CLI flags."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import msgspec
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    host: str = "127.0.0.1"
+    port: int = 8000
+    data_dir: Path = Path("data")
+    tests: Path = Path("examples")
+    # Browser origins allowed besides the server's own (e.g. a dashboard on another port).
+    allowed_origins: frozenset[str] = frozenset()
+    # Static SPA to serve (frontend/dist); None serves the API and protocol only.
+    static_dir: Path | None = None
+    # Group commit: at most one store transaction per interval (seconds).
+    commit_interval: float = 0.002
+    # fsync every commit (SQLite synchronous=FULL); off trades power-loss safety for speed.
+    durable: bool = True
+    # A connection that accepts nothing for this long is dropped (close 4408).
+    send_timeout: float = 15.0
+    # After SIGINT, how long an aborted test process gets before it is killed.
+    abort_grace: float = 5.0
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "litmus.sqlite3"
+
+
+_ENV = {
+    "host": "LITMUS_HOST",
+    "port": "LITMUS_PORT",
+    "data_dir": "LITMUS_DATA_DIR",
+    "tests": "LITMUS_TESTS",
+    "allowed_origins": "LITMUS_ALLOWED_ORIGINS",
+    "static_dir": "LITMUS_STATIC_DIR",
+}
+
+
+def load(**overrides: object) -> Settings:
+    """Settings from the environment, with `overrides` (CLI flags; None means unset) on top."""
+    values: dict[str, object] = {}
+    for field, var in _ENV.items():
+        if var in os.environ:
+            raw = os.environ[var]
+            values[field] = frozenset(filter(None, raw.split(","))) if field == "allowed_origins" else raw
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return msgspec.convert(values, Settings, strict=False, dec_hook=_dec_hook)
+
+
+def _dec_hook(type_: type, obj: object) -> object:
+    if type_ is Path and isinstance(obj, (str, os.PathLike)):
+        return Path(obj)
+    raise NotImplementedError(f"cannot convert {obj!r} to {type_}")

@@ -1,0 +1,257 @@
+"""The EventStore: an append-only, numbered log per run, committed in groups.
+
+The runner appends records; the store numbers them (seq 1, 2, 3, ... per run, no gaps),
+encodes each once, commits whatever is pending in one transaction, and only then tells the
+hub (`on_commit`), so a subscriber never sees a record that a crash could take back.
+Backends (sqlite.py) supply the blocking I/O; everything here runs on the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+import msgspec
+
+from litmus_live.events import Complete, Event, Record, Status, utcnow
+from litmus_live.store import summary as summaries
+from litmus_live.store.summary import RunSummary
+
+_encode = msgspec.json.Encoder().encode
+STOPPED_REASON = "server stopped during the run"
+
+
+class UnknownRun(LookupError):
+    pass
+
+
+class _Tail:
+    """The most recent committed records of a live run, for subscribers at the tail."""
+
+    def __init__(self, first_seq: int, keep: int) -> None:
+        self.first_seq = first_seq
+        self.items: list[bytes] = []
+        self._keep = keep
+
+    def extend(self, items: Sequence[bytes]) -> None:
+        self.items.extend(items)
+        excess = len(self.items) - 2 * self._keep
+        if excess > 0:
+            cut = len(self.items) - self._keep
+            del self.items[:cut]
+            self.first_seq += cut
+
+    def covers(self, after: int) -> bool:
+        return after + 1 >= self.first_seq
+
+
+def take(items: Sequence[bytes], limit: int, max_bytes: int) -> list[bytes]:
+    """The first records of `items` that fit in `limit` records and about `max_bytes`."""
+    out: list[bytes] = []
+    size = 0
+    for item in items[:limit]:
+        if out and size + len(item) > max_bytes:
+            break
+        out.append(item)
+        size += len(item)
+    return out
+
+
+class EventStore:
+    """Shared logic of every backend; subclasses implement the `_io_*` methods."""
+
+    def __init__(self, *, commit_interval: float = 0.002, tail_size: int = 8192) -> None:
+        self._commit_interval = commit_interval
+        self._tail_size = tail_size
+        self._notify: Callable[[str, int], None] = lambda run_id, seq: None
+        self._live: dict[str, RunSummary] = {}
+        self._tails: dict[str, _Tail] = {}
+        self._pending: list[tuple[str, int, bytes]] = []
+        self._dirty: set[str] = set()
+        self._appended = 0
+        self._committed = 0
+        self._flushes: list[tuple[int, asyncio.Future[None]]] = []
+        self._wake = asyncio.Event()
+        # One thread writes, one reads: a long catch-up read never delays a commit.
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="store-write")
+        self._reader = ThreadPoolExecutor(1, thread_name_prefix="store-read")
+        self._task: asyncio.Task[None] | None = None
+
+    # -- wiring and lifetime -------------------------------------------------------------
+
+    def on_commit(self, notify: Callable[[str, int], None]) -> None:
+        """Call `notify(run_id, last_seq)` after each commit that touched `run_id`."""
+        self._notify = notify
+
+    async def open(self) -> None:
+        await self._write(self._io_open)
+        self._task = asyncio.create_task(self._commit_loop(), name="store-commit")
+        for stale in await self._read(self._io_live_runs):
+            self._close_stale(stale)
+        await self.flush()
+
+    async def close(self) -> None:
+        await self.flush()
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+        await self._read(self._io_close_reader)
+        await self._write(self._io_close)
+        self._reader.shutdown(wait=True)
+        self._writer.shutdown(wait=True)
+
+    def _close_stale(self, stale: RunSummary) -> None:
+        self._live[stale.run_id] = stale
+        record = Complete(
+            run_id=stale.run_id, ts=utcnow(), status=Status.ERROR, exit_code=None, reason=STOPPED_REASON
+        )
+        self.append(record)
+
+    # -- writing -------------------------------------------------------------------------
+
+    def append(self, record: Record) -> Record:
+        """Number `record`, queue it for the next commit and return it with its seq."""
+        live = self._live.get(record.run_id)
+        if live is None:
+            live = self._begin(record)
+        elif live.status.is_final:
+            raise ValueError(f"run {record.run_id!r} is complete; cannot append {record.__class__.__name__}")
+        record = msgspec.structs.replace(record, seq=live.last_seq + 1)
+        summaries.fold(live, record)
+        self._pending.append((record.run_id, record.seq, _encode(record)))
+        self._dirty.add(record.run_id)
+        self._appended += 1
+        self._wake.set()
+        return record
+
+    def _begin(self, record: Record) -> RunSummary:
+        if not isinstance(record, Event):
+            raise UnknownRun(f"no live run {record.run_id!r}; a run starts with a run_created event")
+        live = summaries.start(record)
+        self._live[record.run_id] = live
+        self._tails[record.run_id] = _Tail(1, self._tail_size)
+        return live
+
+    async def flush(self) -> None:
+        """Return once everything appended so far is committed."""
+        if self._committed >= self._appended:
+            return
+        done = asyncio.get_running_loop().create_future()
+        self._flushes.append((self._appended, done))
+        await done
+
+    async def _commit_loop(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            started = time.monotonic()
+            await self._commit_pending()
+            rest = self._commit_interval - (time.monotonic() - started)
+            if rest > 0:
+                await asyncio.sleep(rest)
+
+    async def _commit_pending(self) -> None:
+        batch, self._pending = self._pending, []
+        rows = [(run_id, msgspec.json.encode(self._live[run_id])) for run_id in self._dirty]
+        self._dirty = set()
+        if not batch:
+            return
+        await self._write(self._io_write, batch, rows)
+        self._committed += len(batch)
+        self._publish(batch)
+        still = []
+        for target, done in self._flushes:
+            if self._committed >= target:
+                done.set_result(None)
+            else:
+                still.append((target, done))
+        self._flushes = still
+
+    def _publish(self, batch: list[tuple[str, int, bytes]]) -> None:
+        heads: dict[str, int] = {}
+        by_run: dict[str, list[bytes]] = {}
+        for run_id, seq, body in batch:
+            by_run.setdefault(run_id, []).append(body)
+            heads[run_id] = seq
+        for run_id, bodies in by_run.items():
+            tail = self._tails.get(run_id)
+            if tail is not None:
+                tail.extend(bodies)
+        for run_id, seq in heads.items():
+            self._forget_if_final(run_id, seq)
+            self._notify(run_id, seq)
+
+    def _forget_if_final(self, run_id: str, seq: int) -> None:
+        live = self._live.get(run_id)
+        if live is not None and live.status.is_final and live.last_seq == seq:
+            del self._live[run_id]
+            self._tails.pop(run_id, None)
+
+    # -- reading -------------------------------------------------------------------------
+
+    def committed_head(self, run_id: str) -> int | None:
+        """The last committed seq of a live run, or None when the run is not live here."""
+        tail = self._tails.get(run_id)
+        if tail is None:
+            return None
+        return tail.first_seq + len(tail.items) - 1
+
+    async def since(self, run_id: str, after: int, *, limit: int = 4096, max_bytes: int = 256 * 1024) -> list[bytes]:
+        """Committed records of `run_id` with seq > `after`, in order, as encoded JSON."""
+        tail = self._tails.get(run_id)
+        if tail is not None and tail.covers(after):
+            return take(tail.items[after + 1 - tail.first_seq :], limit, max_bytes)
+        rows = await self._read(self._io_since, run_id, after, limit)
+        return take(rows, limit, max_bytes)
+
+    async def summary(self, run_id: str) -> RunSummary:
+        """The run's summary as committed; raises UnknownRun."""
+        live = self._live.get(run_id)
+        if live is not None:
+            return msgspec.structs.replace(live)
+        found = await self._read(self._io_summary, run_id)
+        if found is None:
+            raise UnknownRun(f"no run {run_id!r}")
+        return found
+
+    async def runs(self, limit: int = 200) -> list[RunSummary]:
+        """The newest runs first."""
+        stored = await self._read(self._io_runs, limit)
+        return [msgspec.structs.replace(self._live.get(s.run_id, s)) for s in stored]
+
+    def live_runs(self) -> list[RunSummary]:
+        return list(self._live.values())
+
+    async def _write(self, fn, *args):  # noqa: ANN001, ANN202 - thin executor shims
+        return await asyncio.get_running_loop().run_in_executor(self._writer, fn, *args)
+
+    async def _read(self, fn, *args):  # noqa: ANN001, ANN202
+        return await asyncio.get_running_loop().run_in_executor(self._reader, fn, *args)
+
+    # -- backend I/O: _io_open/_io_write/_io_close on the writer thread, the rest on the reader ------------------------------------
+
+    def _io_open(self) -> None:
+        raise NotImplementedError
+
+    def _io_close(self) -> None:
+        raise NotImplementedError
+
+    def _io_close_reader(self) -> None:
+        raise NotImplementedError
+
+    def _io_write(self, batch: list[tuple[str, int, bytes]], runs: list[tuple[str, bytes]]) -> None:
+        raise NotImplementedError
+
+    def _io_since(self, run_id: str, after: int, limit: int) -> list[bytes]:
+        raise NotImplementedError
+
+    def _io_summary(self, run_id: str) -> RunSummary | None:
+        raise NotImplementedError
+
+    def _io_runs(self, limit: int) -> list[RunSummary]:
+        raise NotImplementedError
+
+    def _io_live_runs(self) -> list[RunSummary]:
+        raise NotImplementedError

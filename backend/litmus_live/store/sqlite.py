@@ -1,0 +1,95 @@
+"""The embedded EventStore: SQLite in WAL mode, one file in the data directory.
+
+records(run_id, seq) holds each record's wire bytes; runs(run_id) holds each run's summary.
+Both are written in the same transaction, so a summary never runs ahead of its log.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+
+import msgspec
+
+from litmus_live.store.base import EventStore
+from litmus_live.store.summary import RunSummary
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS records (
+    run_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    body BLOB NOT NULL,
+    PRIMARY KEY (run_id, seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS runs (
+    run_id TEXT PRIMARY KEY,
+    created_at TEXT NOT NULL,
+    status TEXT NOT NULL,
+    body BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS runs_by_created ON runs (created_at);
+CREATE INDEX IF NOT EXISTS runs_by_status ON runs (status);
+"""
+_decode_summary = msgspec.json.Decoder(RunSummary).decode
+
+
+class SqliteStore(EventStore):
+    def __init__(self, path: Path, *, durable: bool = True, **kwargs: float) -> None:
+        super().__init__(**kwargs)
+        self._path = path
+        self._synchronous = "FULL" if durable else "NORMAL"
+        self._local = threading.local()
+
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self._path, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute(f"PRAGMA synchronous={self._synchronous}")
+            self._local.conn = conn
+        return conn
+
+    def _io_open(self) -> None:
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        self._conn().executescript(_SCHEMA)
+
+    def _io_close(self) -> None:
+        self._conn().close()
+        self._local.conn = None
+
+    _io_close_reader = _io_close
+
+    def _io_write(self, batch: list[tuple[str, int, bytes]], runs: list[tuple[str, bytes]]) -> None:
+        conn = self._conn()
+        conn.execute("BEGIN")
+        try:
+            conn.executemany("INSERT INTO records (run_id, seq, body) VALUES (?, ?, ?)", batch)
+            conn.executemany(
+                "INSERT INTO runs (run_id, created_at, status, body)"
+                " VALUES (?, json_extract(?2, '$.created_at'), json_extract(?2, '$.status'), ?2)"
+                " ON CONFLICT (run_id) DO UPDATE SET status = excluded.status, body = excluded.body",
+                runs,
+            )
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def _io_since(self, run_id: str, after: int, limit: int) -> list[bytes]:
+        rows = self._conn().execute(
+            "SELECT body FROM records WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?", (run_id, after, limit)
+        )
+        return [row[0] for row in rows]
+
+    def _io_summary(self, run_id: str) -> RunSummary | None:
+        row = self._conn().execute("SELECT body FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+        return None if row is None else _decode_summary(row[0])
+
+    def _io_runs(self, limit: int) -> list[RunSummary]:
+        rows = self._conn().execute("SELECT body FROM runs ORDER BY created_at DESC LIMIT ?", (limit,))
+        return [_decode_summary(row[0]) for row in rows]
+
+    def _io_live_runs(self) -> list[RunSummary]:
+        rows = self._conn().execute("SELECT body FROM runs WHERE status IN ('STARTING', 'RUNNING')")
+        return [_decode_summary(row[0]) for row in rows]
