@@ -1,0 +1,70 @@
+# The verbs: run, test, check, fmt, protocol, bench, clean. Each installs what it needs.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMPS := .stamps
+PORT ?= 8000
+HOST ?= 127.0.0.1
+APT_INSTALL = $(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q
+
+.PHONY: run test test-backend test-frontend test-e2e check fmt protocol bench clean conformance
+
+run: $(STAMPS)/venv frontend/dist/index.html
+	$(VENV)/bin/litmus-live serve --host $(HOST) --port $(PORT) --tests examples --static-dir frontend/dist
+
+test: test-backend test-frontend test-e2e
+
+test-backend: $(STAMPS)/venv
+	cd backend && ../$(VENV)/bin/pytest -q
+
+test-frontend: $(STAMPS)/node
+	cd frontend && npm test --silent
+
+test-e2e: $(STAMPS)/venv $(STAMPS)/node $(STAMPS)/chromium frontend/dist/index.html
+	cd frontend && npm run --silent e2e
+
+check: $(STAMPS)/venv $(STAMPS)/node $(STAMPS)/compose
+	$(VENV)/bin/ruff check backend bench
+	$(VENV)/bin/ruff format --check backend bench
+	$(PY) -m litmus_live.schema protocol/schema.json --check
+	cd frontend && npm run --silent check
+	$(COMPOSE) -f docker-compose.yml config --quiet
+
+fmt: $(STAMPS)/venv
+	$(VENV)/bin/ruff format backend bench
+	$(VENV)/bin/ruff check --fix backend bench
+
+protocol: $(STAMPS)/venv $(STAMPS)/node
+	$(PY) -m litmus_live.schema protocol/schema.json
+	cd frontend && npm run --silent gen:types
+
+bench: $(STAMPS)/venv
+	$(PY) bench/run.py $(if $(FULL),--full,)
+
+clean:
+	rm -rf $(VENV) $(STAMPS) frontend/node_modules frontend/dist data
+
+# -- set-up: each step runs once, again only when its inputs change ----------------------
+
+$(STAMPS)/venv: backend/pyproject.toml
+	@mkdir -p $(STAMPS)
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -e 'backend[test]'
+	@touch $@
+
+$(STAMPS)/node: frontend/package.json frontend/package-lock.json
+	@mkdir -p $(STAMPS)
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(STAMPS)/chromium:
+	@mkdir -p $(STAMPS)
+	command -v chromium >/dev/null || { $(if $(filter 0,$(shell id -u)),,sudo) apt-get update -q && $(APT_INSTALL) chromium; }
+	@touch $@
+
+COMPOSE = $(shell $(PY) -c 'import compose, pathlib; print(pathlib.Path(compose.__file__).parent / "docker-compose")' 2>/dev/null)
+$(STAMPS)/compose: $(STAMPS)/venv
+	@touch $@
+
+frontend/dist/index.html: $(STAMPS)/node $(shell find frontend/src frontend/index.html -type f 2>/dev/null) protocol/schema.json
+	cd frontend && npm run --silent build
