@@ -78,14 +78,15 @@ def resolve_test_path(root: Path, test_path: str) -> str:
     return f"{target}{sep}{rest}"
 
 
-def verdict(exit_code: int | None, *, is_aborted: bool, failed: int, total: int) -> tuple[Status, str]:
+def verdict(exit_code: int | None, *, is_aborted: bool, failed: int, errors: int, total: int) -> tuple[Status, str]:
     """The run's status and the reason in words, from how the test process ended."""
     if is_aborted:
         return Status.ABORTED, "aborted by operator"
     if exit_code == 0:
         return Status.PASSED, ""
     if exit_code == 1:
-        return Status.FAILED, f"{failed} of {total} tests failed"
+        counts = [f"{failed} failed"] * bool(failed) + [f"{errors} error{'s' * (errors != 1)}"] * bool(errors)
+        return Status.FAILED, f"{', '.join(counts) or 'tests failed'} of {total} tests"
     if exit_code is not None and exit_code < 0:
         name = signal.Signals(-exit_code).name if -exit_code in signal.valid_signals() else "unknown"
         return Status.ERROR, f"killed by signal {-exit_code} ({name})"
@@ -236,8 +237,9 @@ class Runner:
     async def _supervise(self, run: _Run, target: str) -> None:
         try:
             exit_code, reason = await self._execute(run, target)
+            c = run.counts
             status, words = verdict(
-                exit_code, is_aborted=run.is_aborted, failed=run.counts[Outcome.FAILED], total=run.total
+                exit_code, is_aborted=run.is_aborted, failed=c[Outcome.FAILED], errors=c[Outcome.ERROR], total=run.total
             )
             run.complete(status, exit_code, reason or words)
         except Exception as exc:  # a run must never stay live because the runner failed

@@ -38,6 +38,8 @@ _ENV = {
     "tests": "LITMUS_TESTS",
     "allowed_origins": "LITMUS_ALLOWED_ORIGINS",
     "static_dir": "LITMUS_STATIC_DIR",
+    "abort_grace": "LITMUS_ABORT_GRACE",
+    "send_timeout": "LITMUS_SEND_TIMEOUT",
 }
 
 

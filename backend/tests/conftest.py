@@ -1,0 +1,149 @@
+"""Shared fixtures: a real `litmus-live serve` on 127.0.0.1 and real protocol clients."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import websockets
+
+SUITES = Path(__file__).parent / "suites"
+SUBPROTOCOL = "litmus-live.v1"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    """A real server process; `kill()` and `start()` simulate a crash and a restart."""
+
+    def __init__(self, data_dir: Path, tests: Path = SUITES, env: dict[str, str] | None = None) -> None:
+        self.data_dir, self.tests = data_dir, tests
+        self.port = free_port()
+        self.env = {**os.environ, **(env or {})}
+        self.process: subprocess.Popen[bytes] | None = None
+        self.log = data_dir.parent / f"server-{self.port}.log"
+
+    @property
+    def http(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws"
+
+    def start(self) -> None:
+        cmd = [sys.executable, "-m", "litmus_live.cli", "serve", "--port", str(self.port),
+               "--data-dir", str(self.data_dir), "--tests", str(self.tests)]  # fmt: skip
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=self.env)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            try:
+                self.get("/healthz")
+                return
+            except (urllib.error.URLError, ConnectionError):
+                if self.process.poll() is not None:
+                    raise RuntimeError(f"server exited: {self.log.read_text()}") from None
+                time.sleep(0.05)
+        raise RuntimeError(f"server did not start: {self.log.read_text()}")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.kill()
+        self.process.wait()
+
+    def request(self, method: str, path: str, body: object = None) -> tuple[int, object]:
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.http + path, data, {"Content-Type": "application/json"}, method=method)
+        try:
+            with urllib.request.urlopen(req, timeout=10) as response:
+                raw = response.read()
+                status = response.status
+                kind = response.headers.get("content-type", "")
+        except urllib.error.HTTPError as exc:
+            raw, status, kind = exc.read(), exc.code, exc.headers.get("content-type", "")
+        return status, (json.loads(raw) if "json" in kind else raw.decode())
+
+    def get(self, path: str) -> object:
+        status, body = self.request("GET", path)
+        assert status == 200, body
+        return body
+
+    def launch(self, test_path: str, serial: str = "SN-TEST", **extra: str) -> str:
+        status, body = self.request("POST", "/api/runs", {"test_path": test_path, "uut_serial": serial, **extra})
+        assert status == 201, body
+        return body["run_id"]
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    srv = Server(tmp_path / "data")
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def server_factory(tmp_path: Path) -> Iterator[type]:
+    started: list[Server] = []
+
+    def make(**kwargs: object) -> Server:
+        srv = Server(tmp_path / f"data{len(started)}", **kwargs)
+        started.append(srv)
+        return srv
+
+    yield make
+    for srv in started:
+        srv.stop()
+
+
+async def connect(url: str, **kwargs: object) -> websockets.ClientConnection:
+    kwargs.setdefault("subprotocols", [SUBPROTOCOL])
+    ws = await websockets.connect(url, **kwargs)
+    welcome = json.loads(await ws.recv())
+    assert welcome["type"] == "welcome", welcome
+    return ws
+
+
+async def receive(ws: websockets.ClientConnection, timeout: float = 20.0) -> list[dict]:
+    """The messages of the next frame (one object, or an array of them)."""
+    frame = json.loads(await asyncio.wait_for(ws.recv(), timeout))
+    return frame if isinstance(frame, list) else [frame]
+
+
+async def collect_run(ws: websockets.ClientConnection, run_id: str, since_seq: int = 0) -> list[dict]:
+    """Subscribe and gather the run's log records up to and including `complete`."""
+    await ws.send(json.dumps({"type": "subscribe", "run_id": run_id, "since_seq": since_seq}))
+    records: list[dict] = []
+    while True:
+        for message in await receive(ws):
+            if message["type"] == "error":
+                raise AssertionError(message)
+            if "seq" in message:
+                records.append(message)
+                if message["type"] == "complete":
+                    return records

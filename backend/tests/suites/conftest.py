@@ -1,0 +1,1 @@
+"""Suites the backend tests launch through the real runner (the server's test root)."""

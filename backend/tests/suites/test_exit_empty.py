@@ -1,0 +1,1 @@
+"""Collects nothing: pytest exits 5."""
