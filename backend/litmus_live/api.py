@@ -60,68 +60,74 @@ def discover_tests(root: Path) -> list[str]:
     return found
 
 
-def routes(store: EventStore, runner: Runner, tests_root: Path) -> list[Route]:
-    async def launch(request: Request) -> Response:
+class Api:
+    """The HTTP endpoints over the store and the runner."""
+
+    def __init__(self, store: EventStore, runner: Runner, tests_root: Path) -> None:
+        self._store, self._runner, self._tests_root = store, runner, tests_root
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("/api/runs", self.launch, methods=["POST"]),
+            Route("/api/runs", self.list_runs, methods=["GET"]),
+            Route("/api/runs/{run_id}", self.get_run, methods=["GET"]),
+            Route("/api/runs/{run_id}/output", self.get_output, methods=["GET"]),
+            Route("/api/runs/{run_id}/abort", self.abort, methods=["POST"]),
+            Route("/api/tests", self.tests, methods=["GET"]),
+            Route("/healthz", self.healthz, methods=["GET"]),
+        ]
+
+    async def launch(self, request: Request) -> Response:
         body = await request.body()
         if len(body) > MAX_BODY:
             return _error(413, "body_too_large", f"request body of {len(body)} bytes exceeds {MAX_BODY}")
         try:
             launch = msgspec.json.decode(body, type=LaunchBody)
-            run_id = runner.launch(LaunchRequest(**msgspec.structs.asdict(launch)))
+            run_id = self._runner.launch(LaunchRequest(**msgspec.structs.asdict(launch)))
         except (msgspec.ValidationError, msgspec.DecodeError) as exc:
             return _error(400, "bad_request", f"invalid launch request: {exc}")
         except InvalidTestPath as exc:
             return _error(400, "invalid_test_path", str(exc))
         return _json(Launched(run_id=run_id, live_url=f"/live/{run_id}"), 201)
 
-    async def list_runs(request: Request) -> Response:
+    async def list_runs(self, request: Request) -> Response:
         try:
             limit = min(max(int(request.query_params.get("limit", "200")), 1), 1000)
         except ValueError:
             return _error(400, "bad_request", "limit must be an integer")
-        return _json([_view(s) for s in await store.runs(limit)])
+        return _json([_view(s) for s in await self._store.runs(limit)])
 
-    async def get_run(request: Request) -> Response:
+    async def get_run(self, request: Request) -> Response:
         try:
-            return _json(_view(await store.summary(request.path_params["run_id"])))
+            return _json(_view(await self._store.summary(request.path_params["run_id"])))
         except UnknownRun as exc:
             return _error(404, "run_not_found", str(exc))
 
-    async def get_output(request: Request) -> Response:
+    async def get_output(self, request: Request) -> Response:
         run_id = request.path_params["run_id"]
         try:
-            await store.summary(run_id)
+            await self._store.summary(run_id)
         except UnknownRun as exc:
             return _error(404, "run_not_found", str(exc))
-        path = runner.log_path(run_id)
+        path = self._runner.log_path(run_id)
         if not path.exists():
             return Response(b"", media_type="text/plain; charset=utf-8")
         return FileResponse(path, media_type="text/plain; charset=utf-8", filename=f"{run_id}.log")
 
-    async def abort(request: Request) -> Response:
+    async def abort(self, request: Request) -> Response:
         run_id = request.path_params["run_id"]
         try:
-            summary = await store.summary(run_id)
+            summary = await self._store.summary(run_id)
         except UnknownRun as exc:
             return _error(404, "run_not_found", str(exc))
-        if not summary.is_live or runner.tail(run_id) is None:
+        if not summary.is_live or self._runner.tail(run_id) is None:
             return _error(409, "run_not_live", f"run {run_id!r} is {summary.status}; only a live run can be aborted")
-        task = asyncio.create_task(runner.abort(run_id))
-        task.add_done_callback(lambda t: t.exception() if not t.cancelled() else None)
+        task = asyncio.create_task(self._runner.abort(run_id))
+        task.add_done_callback(lambda t: t.cancelled() or t.exception())
         return _json({"run_id": run_id, "status": "aborting"}, 202)
 
-    async def tests(request: Request) -> Response:
-        return _json({"root": str(tests_root), "tests": discover_tests(tests_root)})
+    async def tests(self, request: Request) -> Response:
+        return _json({"root": str(self._tests_root), "tests": discover_tests(self._tests_root)})
 
-    async def healthz(request: Request) -> Response:
-        return _json({"status": "ok", "live_runs": len(store.live_runs())})
-
-    return [
-        Route("/api/runs", launch, methods=["POST"]),
-        Route("/api/runs", list_runs, methods=["GET"]),
-        Route("/api/runs/{run_id}", get_run, methods=["GET"]),
-        Route("/api/runs/{run_id}/output", get_output, methods=["GET"]),
-        Route("/api/runs/{run_id}/abort", abort, methods=["POST"]),
-        Route("/api/tests", tests, methods=["GET"]),
-        Route("/healthz", healthz, methods=["GET"]),
-    ]
+    async def healthz(self, request: Request) -> Response:
+        return _json({"status": "ok", "live_runs": len(self._store.live_runs())})

@@ -41,7 +41,7 @@ def create_app(settings: Settings) -> Starlette:
         session = Session(ws, hub, allowed_origins=settings.allowed_origins, send_timeout=settings.send_timeout)
         await session.run()
 
-    routes = [*api.routes(store, runner, settings.tests), WebSocketRoute("/ws", websocket)]
+    routes = [*api.Api(store, runner, settings.tests).routes(), WebSocketRoute("/ws", websocket)]
     if settings.static_dir is not None:
         routes += _spa_routes(settings.static_dir)
     app = Starlette(routes=routes, lifespan=lifespan)

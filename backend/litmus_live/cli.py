@@ -10,7 +10,10 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import uvicorn
+
 from litmus_live import client, settings
+from litmus_live.app import create_app
 from litmus_live.events import (
     Collected,
     Complete,
@@ -63,10 +66,6 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from litmus_live.app import create_app
-
     origins = frozenset(args.allow_origin) if args.allow_origin else None
     config = settings.load(
         host=args.host, port=args.port, data_dir=args.data_dir, tests=args.tests,

@@ -8,6 +8,7 @@ decides the verdict.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 import os
@@ -221,27 +222,29 @@ class Runner:
         except TimeoutError:
             self._signal(run, signal.SIGKILL)
 
+    async def join(self) -> None:
+        """Return once every run started so far has completed."""
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
     async def shutdown(self) -> None:
         """Stop every live run (the server is going away)."""
-        await asyncio.gather(*(self.abort(run_id) for run_id in list(self._runs)))
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.gather(*(self.abort(run_id) for run_id in list(self._runs)), return_exceptions=True)
+        await self.join()
 
     @staticmethod
     def _signal(run: _Run, sig: signal.Signals) -> None:
         if run.process is not None and run.process.returncode is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(run.process.pid, sig)
-            except ProcessLookupError:
-                pass
 
     async def _supervise(self, run: _Run, target: str) -> None:
         try:
-            exit_code, reason = await self._execute(run, target)
+            exit_code, failure = await self._execute(run, target)
             c = run.counts
             status, words = verdict(
                 exit_code, is_aborted=run.is_aborted, failed=c[Outcome.FAILED], errors=c[Outcome.ERROR], total=run.total
             )
-            run.complete(status, exit_code, reason or words)
+            run.complete(Status.ERROR if failure else status, exit_code, failure or words)
         except Exception as exc:  # a run must never stay live because the runner failed
             log.exception("runner failed while supervising run %s", run.run_id)
             run.complete(Status.ERROR, None, f"runner failure: {type(exc).__name__}: {exc}")

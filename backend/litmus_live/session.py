@@ -8,6 +8,7 @@ sending, so a client that stops reading blocks only its own writer, which gives 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from urllib.parse import urlsplit
 
@@ -218,8 +219,6 @@ class Session:
         except TimeoutError:
             log.warning("client stopped reading for %.0f s; dropping it", self._send_timeout)
             reason = "slow consumer: resubscribe with since_seq"
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._ws.close(p.CloseCode.SLOW_CONSUMER, reason), 1.0)
-            except TimeoutError:
-                pass
             raise SlowConsumer(reason) from None

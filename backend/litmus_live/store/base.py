@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import msgspec
 
-from litmus_live.events import Complete, Event, Record, Status, utcnow
+from litmus_live.events import Complete, Event, Record, RunCreated, Status, utcnow
 from litmus_live.store import summary as summaries
 from litmus_live.store.summary import RunSummary
 
@@ -104,9 +104,7 @@ class EventStore:
 
     def _close_stale(self, stale: RunSummary) -> None:
         self._live[stale.run_id] = stale
-        record = Complete(
-            run_id=stale.run_id, ts=utcnow(), status=Status.ERROR, exit_code=None, reason=STOPPED_REASON
-        )
+        record = Complete(run_id=stale.run_id, ts=utcnow(), status=Status.ERROR, exit_code=None, reason=STOPPED_REASON)
         self.append(record)
 
     # -- writing -------------------------------------------------------------------------
@@ -127,7 +125,7 @@ class EventStore:
         return record
 
     def _begin(self, record: Record) -> RunSummary:
-        if not isinstance(record, Event):
+        if not (isinstance(record, Event) and isinstance(record.data, RunCreated)):
             raise UnknownRun(f"no live run {record.run_id!r}; a run starts with a run_created event")
         live = summaries.start(record)
         self._live[record.run_id] = live
@@ -224,13 +222,13 @@ class EventStore:
     def live_runs(self) -> list[RunSummary]:
         return list(self._live.values())
 
-    async def _write(self, fn, *args):  # noqa: ANN001, ANN202 - thin executor shims
+    async def _write(self, fn, *args):
         return await asyncio.get_running_loop().run_in_executor(self._writer, fn, *args)
 
-    async def _read(self, fn, *args):  # noqa: ANN001, ANN202
+    async def _read(self, fn, *args):
         return await asyncio.get_running_loop().run_in_executor(self._reader, fn, *args)
 
-    # -- backend I/O: _io_open/_io_write/_io_close on the writer thread, the rest on the reader ------------------------------------
+    # -- backend I/O: open, write and close on the writer thread; the rest on the reader ---
 
     def _io_open(self) -> None:
         raise NotImplementedError

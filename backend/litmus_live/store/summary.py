@@ -38,7 +38,7 @@ def start(record: Event) -> RunSummary:
     """The summary of a run whose first record is `record` (a run_created event)."""
     meta = record.data
     if not isinstance(meta, RunCreated):
-        raise ValueError(f"a run's first record must be a run_created event, got {meta.kind!r}")
+        raise ValueError(f"a run's first record must be a run_created event, got {type(meta).__name__}")
     return RunSummary(
         run_id=record.run_id,
         test_path=meta.test_path,

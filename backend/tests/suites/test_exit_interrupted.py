@@ -1,5 +1,2 @@
-import pytest
-
-
 def test_interrupt():
     raise KeyboardInterrupt

@@ -1,0 +1,58 @@
+"""HTTP routes against a real server."""
+
+from __future__ import annotations
+
+from conftest import Server, collect_run, connect
+
+
+async def test_runs_list_newest_first_with_live_flags(server: Server) -> None:
+    first = server.launch("test_pass.py", serial="SN-1")
+    async with await connect(server.ws) as ws:
+        await collect_run(ws, first)
+    second = server.launch("test_slow.py", serial="SN-2")
+    runs = server.get("/api/runs")
+    assert [r["run_id"] for r in runs] == [second, first]
+    assert [r["is_live"] for r in runs] == [True, False]
+    assert runs[1]["status"] == "PASSED" and runs[1]["done"] == 2
+    server.request("POST", f"/api/runs/{second}/abort")
+
+
+async def test_unknown_runs_are_404_with_a_message(server: Server) -> None:
+    for path in ["/api/runs/nope", "/api/runs/nope/output"]:
+        status, body = server.request("GET", path)
+        assert (status, body["error"]["code"]) == (404, "run_not_found")
+    status, body = server.request("POST", "/api/runs/nope/abort")
+    assert (status, body["error"]["message"]) == (404, "no run 'nope'")
+
+
+async def test_the_output_log_holds_both_streams(server: Server) -> None:
+    run_id = server.launch("test_pass.py")
+    async with await connect(server.ws) as ws:
+        await collect_run(ws, run_id)
+    status, text = server.request("GET", f"/api/runs/{run_id}/output")
+    assert status == 200
+    assert "hello from stderr" in text and "hello from stdout" in text and "2 passed" in text
+
+
+async def test_launch_requests_are_validated(server: Server) -> None:
+    cases = [
+        ({"test_path": "test_pass.py"}, "uut_serial"),
+        ({"test_path": "test_pass.py", "uut_serial": "   "}, "uut_serial"),
+        ({"test_path": "test_pass.py", "uut_serial": "SN", "priority": 1}, "priority"),
+        ({"test_path": 3, "uut_serial": "SN"}, "test_path"),
+    ]
+    for body, where in cases:
+        status, reply = server.request("POST", "/api/runs", body)
+        assert status == 400 and where in reply["error"]["message"], (body, reply)
+    status, reply = server.request("POST", "/api/runs", {"test_path": "x" * 70_000, "uut_serial": "SN"})
+    assert status == 413
+    assert server.get("/api/runs") == []
+
+
+async def test_tests_under_the_root_are_listed(server: Server) -> None:
+    listing = server.get("/api/tests")
+    assert "test_pass.py" in listing["tests"] and "conftest.py" not in listing["tests"]
+
+
+async def test_healthz(server: Server) -> None:
+    assert server.get("/healthz") == {"status": "ok", "live_runs": 0}

@@ -1,0 +1,75 @@
+"""The runner: test paths under the root, verdicts from exit codes, failures to start."""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+
+import msgspec
+import pytest
+from conftest import SUITES
+
+from litmus_live.events import Status
+from litmus_live.runner import InvalidTestPath, LaunchRequest, Runner, resolve_test_path, verdict
+from litmus_live.store import SqliteStore
+
+
+def test_paths_resolve_inside_the_root_only(tmp_path: Path) -> None:
+    (tmp_path / "suite").mkdir()
+    (tmp_path / "suite" / "test_a.py").write_text("")
+    (tmp_path / "outside_test.py").write_text("")
+    root = tmp_path / "suite"
+    assert resolve_test_path(root, "test_a.py") == str(root / "test_a.py")
+    assert resolve_test_path(root, "test_a.py::test_x[1]") == f"{root / 'test_a.py'}::test_x[1]"
+    assert resolve_test_path(root, ".") == str(root)
+    for bad, why in [
+        ("../outside_test.py", "outside the test root"),
+        (str(tmp_path / "outside_test.py"), "outside the test root"),
+        ("missing.py", "does not exist"),
+        ("", "must name a file"),
+        ("::test_x", "must name a file"),
+    ]:
+        with pytest.raises(InvalidTestPath, match=why):
+            resolve_test_path(root, bad)
+
+
+def test_a_symlink_out_of_the_root_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "root").mkdir()
+    (tmp_path / "secret_test.py").write_text("")
+    (tmp_path / "root" / "link_test.py").symlink_to(tmp_path / "secret_test.py")
+    with pytest.raises(InvalidTestPath, match="outside the test root"):
+        resolve_test_path(tmp_path / "root", "link_test.py")
+
+
+@pytest.mark.parametrize(
+    ("exit_code", "aborted", "expected"),
+    [
+        (0, False, (Status.PASSED, "")),
+        (1, False, (Status.FAILED, "2 failed of 5 tests")),
+        (2, False, (Status.ERROR, "interrupted")),
+        (3, False, (Status.ERROR, "internal error")),
+        (4, False, (Status.ERROR, "usage error")),
+        (5, False, (Status.ERROR, "no tests collected")),
+        (7, False, (Status.ERROR, "exit code 7")),
+        (-signal.SIGKILL, False, (Status.ERROR, "killed by signal 9 (SIGKILL)")),
+        (-signal.SIGSEGV, False, (Status.ERROR, "killed by signal 11 (SIGSEGV)")),
+        (None, False, (Status.ERROR, "exit code None")),
+        (2, True, (Status.ABORTED, "aborted by operator")),
+    ],
+)
+def test_the_verdict_follows_the_exit_code(exit_code: int | None, aborted: bool, expected: tuple) -> None:
+    assert verdict(exit_code, is_aborted=aborted, failed=2, errors=0, total=5) == expected
+
+
+async def test_a_process_that_cannot_start_is_an_error_with_the_exception(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "db.sqlite3")
+    await store.open()
+    runner = Runner(tests_root=SUITES, data_dir=tmp_path, emit=store.append, python=str(tmp_path / "no-such-python"))
+    run_id = runner.launch(LaunchRequest(test_path="test_pass.py", uut_serial="SN"))
+    await runner.join()
+    await store.flush()
+    records = [msgspec.json.decode(r) for r in await store.since(run_id, 0)]
+    await store.close()
+    complete = records[-1]
+    assert (complete["type"], complete["status"], complete["exit_code"]) == ("complete", "ERROR", None)
+    assert complete["reason"].startswith("could not start the test process: FileNotFoundError")

@@ -1,0 +1,142 @@
+"""The SQLite EventStore: numbering, group commit, reading back, recovery after a crash."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import msgspec
+import pytest
+
+from litmus_live.events import Complete, Event, Output, Progress, RunCreated, Status, Stream, utcnow
+from litmus_live.store import STOPPED_REASON, SqliteStore, UnknownRun
+
+decode = msgspec.json.decode
+
+
+def created(run_id: str) -> Event:
+    return Event(run_id=run_id, ts=utcnow(), data=RunCreated(test_path="t.py", uut_serial="SN"))
+
+
+def line(run_id: str, text: str) -> Event:
+    return Event(run_id=run_id, ts=utcnow(), data=Output(stream=Stream.STDOUT, line=text))
+
+
+def running(run_id: str, done: int = 0) -> Progress:
+    return Progress(run_id=run_id, ts=utcnow(), status=Status.RUNNING, total=10, done=done)
+
+
+class CountingStore(SqliteStore):
+    """Counts transactions, to show that a burst of appends costs one."""
+
+    transactions = 0
+
+    def _io_write(self, batch, runs) -> None:
+        self.transactions += 1
+        super()._io_write(batch, runs)
+
+
+@pytest.fixture
+async def store(tmp_path: Path):
+    s = CountingStore(tmp_path / "db.sqlite3")
+    await s.open()
+    yield s
+    await s.close()
+
+
+async def test_each_run_is_numbered_from_one_without_gaps(store: SqliteStore) -> None:
+    a, b = store.append(created("a")), store.append(created("b"))
+    seqs = [store.append(line(run, str(i))).seq for i in range(3) for run in ("a", "b")]
+    assert (a.seq, b.seq) == (1, 1)
+    assert seqs == [2, 2, 3, 3, 4, 4]
+
+
+async def test_a_burst_of_appends_is_one_transaction(store: CountingStore) -> None:
+    store.append(created("r"))
+    for i in range(5000):
+        store.append(line("r", f"line {i}"))
+    await store.flush()
+    assert store.transactions == 1
+    rows = await store.since("r", 0, limit=10_000, max_bytes=10**9)
+    assert [decode(row)["seq"] for row in rows] == list(range(1, 5002))
+
+
+async def test_nothing_is_readable_before_it_is_committed(store: SqliteStore) -> None:
+    store.append(created("r"))
+    assert await store.since("r", 0) == []
+    notified: list[tuple[str, int]] = []
+    store.on_commit(lambda run_id, seq: notified.append((run_id, seq)))
+    await store.flush()
+    assert len(await store.since("r", 0)) == 1
+    assert notified == [("r", 1)]
+
+
+async def test_reads_fall_back_to_sqlite_past_the_in_memory_tail(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "db.sqlite3", tail_size=10)
+    await store.open()
+    store.append(created("r"))
+    for i in range(100):
+        store.append(line("r", f"{i}"))
+    await store.flush()
+    early = await store.since("r", 3, limit=5)
+    late = await store.since("r", 95)
+    await store.close()
+    assert [decode(row)["seq"] for row in early] == [4, 5, 6, 7, 8]
+    assert [decode(row)["seq"] for row in late] == [96, 97, 98, 99, 100, 101]
+
+
+async def test_batches_respect_the_byte_budget(store: SqliteStore) -> None:
+    store.append(created("r"))
+    for _ in range(50):
+        store.append(line("r", "x" * 1000))
+    await store.flush()
+    rows = await store.since("r", 0, max_bytes=10_000)
+    assert 5 <= len(rows) <= 10
+
+
+async def test_the_summary_follows_the_log(store: SqliteStore) -> None:
+    store.append(created("r"))
+    store.append(running("r", done=3))
+    await store.flush()
+    summary = await store.summary("r")
+    assert (summary.status, summary.done, summary.total, summary.last_seq) == (Status.RUNNING, 3, 10, 2)
+    store.append(Complete(run_id="r", ts=utcnow(), status=Status.PASSED, exit_code=0))
+    await store.flush()
+    finished = await store.summary("r")
+    assert (finished.status, finished.exit_code, finished.is_live) == (Status.PASSED, 0, False)
+    assert [s.run_id for s in await store.runs()] == ["r"]
+
+
+async def test_appending_after_complete_is_refused(store: SqliteStore) -> None:
+    store.append(created("r"))
+    store.append(Complete(run_id="r", ts=utcnow(), status=Status.PASSED, exit_code=0))
+    with pytest.raises(ValueError, match="is complete"):
+        store.append(line("r", "late"))
+
+
+async def test_a_run_must_start_with_run_created(store: SqliteStore) -> None:
+    with pytest.raises(UnknownRun, match="run_created"):
+        store.append(line("nobody", "hi"))
+    with pytest.raises(UnknownRun, match="no run 'nobody'"):
+        await store.summary("nobody")
+
+
+async def test_reopening_closes_runs_left_live_as_error(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite3"
+    first = SqliteStore(path)
+    await first.open()
+    first.append(created("r"))
+    first.append(running("r", done=4))
+    await first.flush()
+    await first.close()  # as after a crash: the run never completed
+
+    second = SqliteStore(path)
+    await second.open()
+    rows = [decode(row) for row in await second.since("r", 0)]
+    summary = await second.summary("r")
+    await second.close()
+    assert [row["seq"] for row in rows] == [1, 2, 3]
+    assert rows[-1]["type"] == "complete"
+    assert (rows[-1]["status"], rows[-1]["reason"]) == ("ERROR", STOPPED_REASON)
+    assert (summary.status, summary.done, summary.last_seq) == (Status.ERROR, 4, 3)
+    assert dt.datetime.fromisoformat(rows[-1]["ts"]) >= dt.datetime.fromisoformat(rows[0]["ts"])
