@@ -1,0 +1,72 @@
+// HTTP calls to the backend (launch, history, abort, test list). The HTTP shapes are not in
+// protocol/schema.json yet, so they are declared here, as the backend's api.py returns them.
+import type { Status } from "./protocol";
+
+export interface RunSummary {
+  run_id: string;
+  test_path: string;
+  uut_serial: string;
+  operator: string;
+  station: string;
+  created_at: string;
+  finished_at: string | null;
+  status: Status;
+  exit_code: number | null;
+  reason: string;
+  total: number;
+  done: number;
+  passed: number;
+  failed: number;
+  skipped: number;
+  errors: number;
+  current_step: string | null;
+  last_seq: number;
+  is_live: boolean;
+}
+
+export interface LaunchRequest {
+  test_path: string;
+  uut_serial: string;
+  operator?: string;
+  station?: string;
+}
+
+export interface Launched {
+  run_id: string;
+  live_url: string;
+}
+
+/** A refusal or failure of an HTTP call, with the server's error code when it sent one. */
+export class ApiError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "ApiError";
+  }
+}
+
+async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const init: RequestInit = { method, headers: { accept: "application/json" } };
+  if (body !== undefined) {
+    init.body = JSON.stringify(body);
+    init.headers = { ...init.headers, "content-type": "application/json" };
+  }
+  const response = await fetch(path, init);
+  const text = await response.text();
+  const payload: unknown = text ? JSON.parse(text) : null;
+  if (!response.ok) throw refusal(method, path, response.status, payload);
+  return payload as T;
+}
+
+function refusal(method: string, path: string, status: number, payload: unknown): ApiError {
+  const error = (payload as { error?: { code?: string; message?: string } } | null)?.error;
+  return new ApiError(error?.code ?? `http_${status}`, error?.message ?? `${method} ${path} answered HTTP ${status}`);
+}
+
+export const listTests = () => call<{ root: string; tests: string[] }>("GET", "/api/tests");
+export const listRuns = () => call<RunSummary[]>("GET", "/api/runs");
+export const launchRun = (request: LaunchRequest) => call<Launched>("POST", "/api/runs", request);
+export const abortRun = (runId: string) => call<unknown>("POST", `/api/runs/${encodeURIComponent(runId)}/abort`);
+export const outputUrl = (runId: string) => `/api/runs/${encodeURIComponent(runId)}/output`;

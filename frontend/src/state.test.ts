@@ -1,0 +1,159 @@
+// The fold replays every golden transcript of protocol/examples (and our own fixtures) and
+// must end in the state the transcript's records describe.
+import { readdirSync, readFileSync, existsSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+import type { Complete, Event, Progress, ServerMessage } from "./protocol";
+import { parseFrame } from "./socket";
+import { append, apply, entries, initial, OUTPUT_TAIL, type RunState } from "./state";
+
+const EXAMPLES = resolve(__dirname, "../../protocol/examples");
+const FIXTURES = resolve(__dirname, "__fixtures__");
+const CLIENT_TYPES = new Set(["subscribe", "unsubscribe", "prompt_response", "subscribe_active", "unsubscribe_active"]);
+
+function transcripts(): string[] {
+  const from = (dir: string) =>
+    existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith(".jsonl")).map((f) => join(dir, f)) : [];
+  return [...from(EXAMPLES), ...from(FIXTURES)];
+}
+
+/** Server messages of a transcript, in order: a line is a message or a frame (array). */
+function serverMessages(path: string): ServerMessage[] {
+  const lines = readFileSync(path, "utf8").split("\n").filter((l) => l.trim() !== "");
+  return lines.flatMap((line) => parseFrame(unwrap(line))).filter((m) => !CLIENT_TYPES.has(m.type));
+}
+
+/** Tolerates transcripts that tag each line with its direction, e.g. {"recv": {...}}. */
+function unwrap(line: string): string {
+  const value: unknown = JSON.parse(line);
+  if (value && typeof value === "object" && !Array.isArray(value) && !("type" in value)) {
+    const inner = Object.values(value).find((v) => typeof v === "object" && v !== null);
+    if (inner !== undefined) return JSON.stringify(inner);
+  }
+  return line;
+}
+
+function runIdOf(messages: ServerMessage[]): string | undefined {
+  for (const m of messages) if ("run_id" in m && typeof m.run_id === "string") return m.run_id;
+  return undefined;
+}
+
+const fold = (runId: string, messages: ServerMessage[]): RunState => messages.reduce(apply, initial(runId));
+
+describe.each(transcripts())("transcript %s", (path) => {
+  const messages = serverMessages(path);
+  const runId = runIdOf(messages) ?? "none";
+  const records = messages.filter(
+    (m): m is Event | Progress | Complete => (m.type === "event" || m.type === "progress" || m.type === "complete") && m.run_id === runId,
+  );
+  const state = fold(runId, messages);
+
+  it("holds the last seq and every event and completion in order", () => {
+    const expected = records.filter((r) => r.type !== "progress");
+    expect(state.lastSeq).toBe(records.at(-1)?.seq ?? 0);
+    expect(entries(state.timeline).map((e) => e.seq)).toEqual(expected.map((e) => e.seq));
+  });
+
+  it("ends with the status and counts the records carry", () => {
+    const lastProgress = records.filter((r): r is Progress => r.type === "progress").at(-1);
+    const complete = records.find((r): r is Complete => r.type === "complete");
+    if (complete) expect(state.status).toBe(complete.status);
+    if (lastProgress) expect(state.counts.passed).toBe(lastProgress.passed ?? 0);
+    if (complete) expect(state.counts.done).toBe(state.counts.total);
+  });
+
+  it("keeps the last output lines with their stream", () => {
+    const output = records.filter((r): r is Event => r.type === "event" && r.data.kind === "output");
+    const lines = output.slice(-OUTPUT_TAIL).map((e) => (e.data.kind === "output" ? `${e.data.stream}:${e.data.line}` : ""));
+    expect(state.output.map((o) => `${o.stream}:${o.line}`)).toEqual(lines);
+  });
+
+  it("is unchanged when the same records are replayed again (resume overlap)", () => {
+    expect(records.reduce(apply, state)).toEqual(state);
+  });
+
+  it("reaches the same state when resumed from any seq", () => {
+    const middle = Math.floor(records.length / 2);
+    const resumed = records.slice(middle - 3).reduce(apply, fold(runId, records.slice(0, middle)));
+    expect(resumed.lastSeq).toBe(state.lastSeq);
+    expect(resumed.steps).toEqual(state.steps);
+    expect(resumed.status).toBe(state.status);
+  });
+});
+
+describe("the failed run fixture", () => {
+  const messages = serverMessages(join(FIXTURES, "failed_run.jsonl"));
+  const state = fold(runIdOf(messages) ?? "", messages);
+
+  it("records each step's outcome, duration and failure reason", () => {
+    expect(state.steps.map((s) => [s.nodeid.split("::")[1], s.outcome])).toEqual([
+      ["test_uart_loopback", "passed"],
+      ["test_can_bus_ack", "failed"],
+    ]);
+    expect(state.steps[1]?.reason).toContain("CAN frame 0x1A3");
+    expect(state.steps[0]?.duration).toBeGreaterThan(0);
+  });
+
+  it("keeps run meta and the completion", () => {
+    expect(state.meta?.uut_serial).toBe("SN1");
+    expect(state.complete?.exit_code).toBe(1);
+    expect(state.currentStep).toBeNull();
+  });
+
+  it("tags stderr lines", () => {
+    expect(state.output.some((o) => o.stream === "stderr" && o.line.includes("0x1A3"))).toBe(true);
+  });
+});
+
+describe("apply", () => {
+  const ts = "2026-01-01T00:00:00Z";
+  const output = (seq: number, line: string): Event => ({
+    type: "event", run_id: "r1", seq, ts, data: { kind: "output", stream: "stdout", line },
+  });
+
+  it("reads Starting until the server says anything", () => {
+    const subscribed = apply(initial("r1"), { type: "subscribed", run_id: "r1", since_seq: 0, head_seq: 0, status: "STARTING" });
+    expect(subscribed.status).toBeNull();
+  });
+
+  it("marks an unknown run as not found", () => {
+    const state = apply(initial("r9"), { type: "error", code: "run_not_found", message: "no run 'r9'", run_id: "r9" });
+    expect(state.isNotFound).toBe(true);
+    expect(state.error?.message).toBe("no run 'r9'");
+  });
+
+  it("ignores records of other runs and message types it does not know", () => {
+    const before = initial("r1");
+    const unknown = { type: "channels", run_id: "r1", seq: 5 } as unknown as ServerMessage;
+    const strangeKind = { ...output(1, "x"), data: { kind: "measurement", value: 1 } } as unknown as ServerMessage;
+    expect(apply(before, unknown)).toBe(before);
+    expect(apply(before, { ...output(1, "x"), run_id: "other" })).toBe(before);
+    expect(apply(before, strangeKind).lastSeq).toBe(1);
+  });
+
+  it("keeps only the last output lines", () => {
+    let state = initial("r1");
+    for (let seq = 1; seq <= 250; seq++) state = apply(state, output(seq, `line ${seq}`));
+    expect(state.output).toHaveLength(OUTPUT_TAIL);
+    expect(state.output[0]?.line).toBe("line 151");
+    expect(state.timeline.length).toBe(250);
+  });
+
+  it("leaves earlier states intact when it appends", () => {
+    const one = apply(initial("r1"), output(1, "a"));
+    const two = apply(one, output(2, "b"));
+    const branch = apply(one, output(2, "c"));
+    expect(entries(one.timeline)).toHaveLength(1);
+    expect(entries(two.timeline).map((e) => e.seq)).toEqual([1, 2]);
+    expect(entries(branch.timeline).map((e) => (e.type === "event" && e.data.kind === "output" ? e.data.line : "")))
+      .toEqual(["a", "c"]);
+  });
+
+  it("caps the timeline, counting what it dropped", () => {
+    let timeline = { items: [], length: 0, dropped: 0 } as ReturnType<typeof append>;
+    for (let seq = 1; seq <= 30; seq++) timeline = append(timeline, output(seq, ""), 10);
+    expect(timeline.length).toBeLessThanOrEqual(12);
+    expect(timeline.dropped + timeline.length).toBe(30);
+    expect(entries(timeline).at(-1)?.seq).toBe(30);
+  });
+});

@@ -1,0 +1,243 @@
+// The view of one run, as a pure fold over the server messages of protocol v1.
+// store.ts feeds it one message at a time; views read the result. No I/O here.
+import type {
+  Collected,
+  Complete,
+  Error as ErrorMessage,
+  Event,
+  Outcome,
+  Progress,
+  RunCreated,
+  ServerMessage,
+  Status,
+  StepFinished,
+  Stream,
+  Subscribed,
+} from "./protocol";
+
+export type EventData = Event["data"];
+/** A row of the Events tab: the log record itself, kept as received (no copy). */
+export type TimelineEntry = Event | Complete;
+
+export const OUTPUT_TAIL = 100;
+/** Older timeline entries are dropped past this many; the full log stays on the server. */
+export const TIMELINE_CAP = 200_000;
+
+export interface OutputLine {
+  seq: number;
+  stream: Stream;
+  line: string;
+}
+
+/** "unfinished": the run ended (e.g. aborted) while the step was running or before it ran. */
+export type StepOutcome = Outcome | "pending" | "running" | "unfinished";
+
+export interface Step {
+  nodeid: string;
+  outcome: StepOutcome;
+  duration: number | null;
+  reason: string;
+}
+
+export interface Counts {
+  total: number;
+  done: number;
+  passed: number;
+  failed: number;
+  skipped: number;
+  errors: number;
+}
+
+/** Append-only, shared between successive states: a state sees `items[0..length)`. */
+export interface Timeline {
+  items: TimelineEntry[];
+  length: number;
+  dropped: number;
+}
+
+export interface RunState {
+  runId: string;
+  meta: (RunCreated & { created_at: string }) | null;
+  /** null until the server has said anything about the run ("Starting..."). */
+  status: Status | null;
+  counts: Counts;
+  currentStep: string | null;
+  steps: Step[];
+  timeline: Timeline;
+  output: OutputLine[];
+  lastSeq: number;
+  headSeq: number;
+  complete: Complete | null;
+  error: { code: string; message: string } | null;
+  isNotFound: boolean;
+}
+
+export function initial(runId: string): RunState {
+  return {
+    runId,
+    meta: null,
+    status: null,
+    counts: { total: 0, done: 0, passed: 0, failed: 0, skipped: 0, errors: 0 },
+    currentStep: null,
+    steps: [],
+    timeline: { items: [], length: 0, dropped: 0 },
+    output: [],
+    lastSeq: 0,
+    headSeq: 0,
+    complete: null,
+    error: null,
+    isNotFound: false,
+  };
+}
+
+export function isFinal(status: Status | null): boolean {
+  return status !== null && status !== "STARTING" && status !== "RUNNING";
+}
+
+/** Compile-time exhaustiveness; at run time a newer server's message is ignored (additive versions). */
+function assertNever(_unknown: never): void {}
+
+export function apply(state: RunState, msg: ServerMessage): RunState {
+  switch (msg.type) {
+    case "welcome":
+    case "unsubscribed":
+      return state;
+    case "subscribed":
+      return msg.run_id === state.runId ? onSubscribed(state, msg) : state;
+    case "error":
+      return onError(state, msg);
+    case "event":
+    case "progress":
+    case "complete":
+      return isNext(state, msg) ? onRecord(state, msg) : state;
+    default:
+      assertNever(msg);
+      return state;
+  }
+}
+
+function isNext(state: RunState, record: Event | Progress | Complete): boolean {
+  return record.run_id === state.runId && (record.seq ?? 0) > state.lastSeq;
+}
+
+function onSubscribed(state: RunState, msg: Subscribed): RunState {
+  const status = state.status ?? (msg.head_seq > 0 ? msg.status : null);
+  return { ...state, status, headSeq: Math.max(state.headSeq, msg.head_seq), error: null };
+}
+
+function onError(state: RunState, msg: ErrorMessage): RunState {
+  if (msg.run_id != null && msg.run_id !== state.runId) return state;
+  const error = { code: msg.code, message: msg.message };
+  return { ...state, error, isNotFound: state.isNotFound || msg.code === "run_not_found" };
+}
+
+function onRecord(state: RunState, record: Event | Progress | Complete): RunState {
+  const seq = record.seq ?? 0;
+  const next = { ...state, lastSeq: seq, headSeq: Math.max(state.headSeq, seq) };
+  switch (record.type) {
+    case "event":
+      return onEvent({ ...next, timeline: append(next.timeline, record) }, record);
+    case "progress":
+      return onProgress(next, record);
+    case "complete":
+      return onComplete({ ...next, timeline: append(next.timeline, record) }, record);
+    default:
+      assertNever(record);
+      return state;
+  }
+}
+
+function onEvent(state: RunState, event: Event): RunState {
+  const data = event.data;
+  switch (data.kind) {
+    case "run_created":
+      return { ...state, meta: { ...data, created_at: event.ts }, status: state.status ?? "STARTING" };
+    case "collected":
+      return onCollected(state, data);
+    case "step_started":
+      return { ...state, currentStep: data.nodeid, steps: upsert(state.steps, data.nodeid, startedStep) };
+    case "step_finished":
+      return onStepFinished(state, data);
+    case "output":
+      return { ...state, output: tail(state.output, { seq: event.seq ?? 0, stream: data.stream, line: data.line }) };
+    default:
+      assertNever(data);
+      return state;
+  }
+}
+
+function onCollected(state: RunState, data: Collected): RunState {
+  const known = new Set(state.steps.map((s) => s.nodeid));
+  const added = data.nodeids.filter((id) => !known.has(id)).map(pendingStep);
+  const total = Math.max(state.counts.total, data.count);
+  return { ...state, steps: [...state.steps, ...added], counts: { ...state.counts, total } };
+}
+
+function onStepFinished(state: RunState, data: StepFinished): RunState {
+  const finish = (): Step => ({ nodeid: data.nodeid, outcome: data.outcome, duration: data.duration, reason: data.reason ?? "" });
+  const currentStep = state.currentStep === data.nodeid ? null : state.currentStep;
+  return { ...state, currentStep, steps: upsert(state.steps, data.nodeid, finish) };
+}
+
+function onProgress(state: RunState, p: Progress): RunState {
+  const counts: Counts = {
+    total: p.total,
+    done: p.done,
+    passed: p.passed ?? 0,
+    failed: p.failed ?? 0,
+    skipped: p.skipped ?? 0,
+    errors: p.errors ?? 0,
+  };
+  const status = isFinal(state.status) ? state.status : p.status;
+  return { ...state, status, counts, currentStep: p.current_step ?? null };
+}
+
+function onComplete(state: RunState, c: Complete): RunState {
+  const counts = { ...state.counts, done: Math.max(state.counts.done, state.counts.total) };
+  const steps = state.steps.map((s): Step => (isOpen(s) ? { ...s, outcome: "unfinished" } : s));
+  return { ...state, status: c.status, complete: c, counts, steps, currentStep: null };
+}
+
+function isOpen(step: Step): boolean {
+  return step.outcome === "pending" || step.outcome === "running";
+}
+
+function pendingStep(nodeid: string): Step {
+  return { nodeid, outcome: "pending", duration: null, reason: "" };
+}
+
+function startedStep(previous: Step | undefined): Step {
+  return { ...(previous ?? pendingStep("")), outcome: "running" };
+}
+
+function upsert(steps: Step[], nodeid: string, make: (previous: Step | undefined) => Step): Step[] {
+  const index = steps.findIndex((s) => s.nodeid === nodeid);
+  const step = { ...make(steps[index]), nodeid };
+  if (index < 0) return [...steps, step];
+  const copy = steps.slice();
+  copy[index] = step;
+  return copy;
+}
+
+function tail(lines: OutputLine[], line: OutputLine): OutputLine[] {
+  const kept = lines.length >= OUTPUT_TAIL ? lines.slice(lines.length - OUTPUT_TAIL + 1) : lines.slice();
+  kept.push(line);
+  return kept;
+}
+
+/** O(1) amortised append that leaves every earlier state's view intact (it reads only `length`). */
+export function append(timeline: Timeline, entry: TimelineEntry, cap = TIMELINE_CAP): Timeline {
+  let { items, dropped } = timeline;
+  if (items.length !== timeline.length) items = items.slice(0, timeline.length);
+  if (items.length >= cap + (cap >> 2)) {
+    const drop = items.length - cap + 1;
+    items = items.slice(drop);
+    dropped += drop;
+  }
+  items.push(entry);
+  return { items, length: items.length, dropped };
+}
+
+export function entries(timeline: Timeline): TimelineEntry[] {
+  return timeline.items.length === timeline.length ? timeline.items : timeline.items.slice(0, timeline.length);
+}

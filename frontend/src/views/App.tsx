@@ -1,0 +1,41 @@
+// The page frame: sidebar, the routed page, and toasts.
+import { route } from "../route";
+import { LaunchPage } from "./LaunchPage";
+import { LivePage } from "./LivePage";
+import { ResultDetailPage } from "./ResultDetailPage";
+import { ResultsPage } from "./ResultsPage";
+import { Sidebar } from "./Sidebar";
+import { Toasts } from "./Toasts";
+
+export function App() {
+  return (
+    <div class="shell">
+      <Sidebar />
+      <main class="page">
+        <Page />
+      </main>
+      <Toasts />
+    </div>
+  );
+}
+
+function Page() {
+  const r = route.value;
+  switch (r.page) {
+    case "launch":
+      return <LaunchPage query={r.query} />;
+    case "live":
+      return <LivePage key={r.runId} runId={r.runId} />;
+    case "results":
+      return <ResultsPage />;
+    case "result":
+      return <ResultDetailPage key={r.runId} runId={r.runId} />;
+    case "missing":
+      return (
+        <section class="notice" data-tone="error">
+          <h1>Page not found</h1>
+          <p>Nothing lives at <code>{r.path}</code>.</p>
+        </section>
+      );
+  }
+}

@@ -1,0 +1,133 @@
+// /live/<run_id>: the status card pinned on top, then Events / Channels / Output tabs.
+import { useEffect, useState } from "preact/hooks";
+import { abort, connectionFailure, run, unwatch, watch } from "../store";
+import { isFinal, type RunState } from "../state";
+import { CopyButton } from "./CopyButton";
+import { EventsList } from "./EventsList";
+import { isActive, stepName } from "./format";
+import { Link } from "./Link";
+import { OutputTail } from "./OutputTail";
+import { StatusPill } from "./StatusPill";
+
+type Tab = "events" | "channels" | "output";
+
+export function LivePage({ runId }: { runId: string }) {
+  useEffect(() => {
+    watch(runId);
+    return unwatch;
+  }, [runId]);
+  const state = run.value;
+  if (!state || state.runId !== runId) return null;
+  if (state.isNotFound) return <NotFound runId={runId} />;
+  return (
+    <section class="live">
+      <StatusCard state={state} />
+      <RunTabs state={state} />
+    </section>
+  );
+}
+
+export function NotFound({ runId }: { runId: string }) {
+  return (
+    <section class="notice" data-tone="error" data-testid="not-found">
+      <h1>Run not found</h1>
+      <p>There is no run with id <code>{runId}</code> on this server.</p>
+      <p><Link href="/results">Browse results</Link> · <Link href="/launch">Launch a test</Link></p>
+    </section>
+  );
+}
+
+function StatusCard({ state }: { state: RunState }) {
+  const isDisconnected = connectionFailure.value !== null && !isFinal(state.status);
+  const { done, total } = state.counts;
+  const percent = total > 0 ? Math.min(100, (100 * done) / total) : state.complete ? 100 : 0;
+  return (
+    <header class="card status-card" data-status={isDisconnected ? "error" : (state.status ?? "starting").toLowerCase()}>
+      <div class="status-row">
+        <StatusPill status={state.status} isDisconnected={isDisconnected} />
+        <div class="run-title">
+          <h1>{state.meta?.test_path ?? "Run"}</h1>
+          <div class="run-id">
+            <span class="label">Run</span> <code data-testid="run-id">{state.runId}</code> <CopyButton text={state.runId} />
+          </div>
+        </div>
+        <RunFacts state={state} />
+        <div class="status-actions">
+          {state.complete ? (
+            <Link href={`/results/${state.runId}`} class="button primary">View Full Results →</Link>
+          ) : (
+            isActive(state.status) && !isDisconnected && <AbortControl runId={state.runId} />
+          )}
+        </div>
+      </div>
+      <div class="progress">
+        <div class="bar" data-status={isDisconnected ? "error" : (state.status ?? "starting").toLowerCase()} role="progressbar"
+          aria-valuemin={0} aria-valuemax={total} aria-valuenow={done} data-testid="progress-bar">
+          <span style={{ width: `${percent}%` }} />
+        </div>
+        <div class="progress-text">
+          <span class="step-label" data-testid="current-step">{progressLabel(state)}</span>
+          <span class="counts">
+            <b>{done}</b>/{total} steps · <span data-outcome="passed">{state.counts.passed} passed</span> ·{" "}
+            <span data-outcome="failed">{state.counts.failed + state.counts.errors} failed</span>
+            {state.counts.skipped > 0 && <> · {state.counts.skipped} skipped</>}
+          </span>
+        </div>
+      </div>
+    </header>
+  );
+}
+
+function progressLabel(state: RunState): string {
+  if (state.complete) return state.complete.reason || `Finished: ${state.complete.status}`;
+  if (state.currentStep) return `Running ${stepName(state.currentStep)}`;
+  return state.status === "RUNNING" ? "Between steps" : "Waiting for the test to start";
+}
+
+function RunFacts({ state }: { state: RunState }) {
+  const m = state.meta;
+  return (
+    <dl class="facts">
+      <div><dt>UUT Serial</dt><dd>{m?.uut_serial || "—"}</dd></div>
+      <div><dt>Station</dt><dd>{m?.station || "—"}</dd></div>
+      <div><dt>Operator</dt><dd>{m?.operator || "—"}</dd></div>
+    </dl>
+  );
+}
+
+function AbortControl({ runId }: { runId: string }) {
+  const [isConfirming, setConfirming] = useState(false);
+  if (!isConfirming) return <button class="danger" onClick={() => setConfirming(true)}>Abort</button>;
+  return (
+    <span class="confirm" role="group" aria-label="Confirm abort">
+      <span>Abort this run?</span>
+      <button class="danger" onClick={() => { setConfirming(false); void abort(runId); }}>Abort run</button>
+      <button class="ghost" onClick={() => setConfirming(false)}>Keep running</button>
+    </span>
+  );
+}
+
+function RunTabs({ state }: { state: RunState }) {
+  const [tab, setTab] = useState<Tab>("events");
+  const tabs: [Tab, string, number | null][] = [
+    ["events", "Events", state.timeline.length + state.timeline.dropped],
+    ["channels", "Channels", null],
+    ["output", "Output", null],
+  ];
+  return (
+    <div class="card tabs">
+      <div class="tab-bar" role="tablist">
+        {tabs.map(([id, label, count]) => (
+          <button role="tab" key={id} aria-selected={tab === id} onClick={() => setTab(id)}>
+            {label}{count !== null && <span class="count">{count}</span>}
+          </button>
+        ))}
+      </div>
+      <div class="tab-panel" role="tabpanel">
+        {tab === "events" && <EventsList timeline={state.timeline} />}
+        {tab === "channels" && <p class="empty">No channels recorded</p>}
+        {tab === "output" && <OutputTail lines={state.output} />}
+      </div>
+    </div>
+  );
+}

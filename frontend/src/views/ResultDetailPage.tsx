@@ -1,0 +1,82 @@
+// /results/<run_id>: the verdict, who/where/when, and a per-step table, all folded from the log.
+import { useEffect } from "preact/hooks";
+import { outputUrl } from "../api";
+import { run, unwatch, watch } from "../store";
+import type { RunState, Step } from "../state";
+import { CopyButton } from "./CopyButton";
+import { dateTime, duration, stepName } from "./format";
+import { Link } from "./Link";
+import { NotFound } from "./LivePage";
+import { StatusPill } from "./StatusPill";
+
+export function ResultDetailPage({ runId }: { runId: string }) {
+  useEffect(() => {
+    watch(runId);
+    return unwatch;
+  }, [runId]);
+  const state = run.value;
+  if (!state || state.runId !== runId) return null;
+  if (state.isNotFound) return <NotFound runId={runId} />;
+  return (
+    <section class="result">
+      <Summary state={state} />
+      <StepsTable steps={state.steps} />
+    </section>
+  );
+}
+
+function Summary({ state }: { state: RunState }) {
+  const m = state.meta;
+  const c = state.counts;
+  return (
+    <header class="card summary" data-status={(state.status ?? "starting").toLowerCase()}>
+      <div class="summary-head">
+        <StatusPill status={state.status} />
+        <h1>{m?.test_path ?? "Run"}</h1>
+        <div class="summary-links">
+          {!state.complete && <Link href={`/live/${state.runId}`} class="button">Watch live</Link>}
+          <a class="button" href={outputUrl(state.runId)} target="_blank" rel="noopener">Full output log</a>
+          <a class="button" href={outputUrl(state.runId)} download={`${state.runId}.log`}>Download</a>
+        </div>
+      </div>
+      <dl class="facts wide">
+        <div><dt>UUT Serial</dt><dd data-testid="serial">{m?.uut_serial || "—"}</dd></div>
+        <div><dt>Operator</dt><dd>{m?.operator || "—"}</dd></div>
+        <div><dt>Station</dt><dd>{m?.station || "—"}</dd></div>
+        <div><dt>Started</dt><dd>{dateTime(m?.created_at)}</dd></div>
+        <div><dt>Duration</dt><dd>{state.complete ? duration(state.complete.duration) : "running"}</dd></div>
+        <div><dt>Steps</dt><dd>{c.done}/{c.total}</dd></div>
+        <div><dt>Passed</dt><dd data-outcome="passed">{c.passed}</dd></div>
+        <div><dt>Failed</dt><dd data-outcome="failed">{c.failed}</dd></div>
+        <div><dt>Errors</dt><dd data-outcome={c.errors ? "error" : undefined}>{c.errors}</dd></div>
+        <div><dt>Skipped</dt><dd>{c.skipped}</dd></div>
+      </dl>
+      {state.complete?.reason && <p class="verdict-reason">{state.complete.reason}{state.complete.exit_code !== null && ` · exit code ${state.complete.exit_code}`}</p>}
+      <div class="run-id"><span class="label">Run</span> <code>{state.runId}</code> <CopyButton text={state.runId} /></div>
+    </header>
+  );
+}
+
+function StepsTable({ steps }: { steps: Step[] }) {
+  return (
+    <div class="card table-card">
+      <table class="table steps" data-testid="steps">
+        <thead>
+          <tr><th class="num">#</th><th>Step</th><th>Outcome</th><th class="num">Duration</th><th>Failure reason</th></tr>
+        </thead>
+        <tbody>
+          {steps.length === 0 && <tr><td colSpan={5} class="empty">No steps recorded</td></tr>}
+          {steps.map((s, i) => (
+            <tr key={s.nodeid} data-outcome={s.outcome}>
+              <td class="num subtle">{i + 1}</td>
+              <td class="mono" title={s.nodeid}>{stepName(s.nodeid)}</td>
+              <td><span class="outcome" data-outcome={s.outcome}>{s.outcome}</span></td>
+              <td class="num">{duration(s.duration)}</td>
+              <td class="reason">{s.reason}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}

@@ -1,0 +1,50 @@
+// /results: every run, newest first, each linking to its detail page.
+import { useEffect } from "preact/hooks";
+import { history, loadHistory } from "../store";
+import { between, dateTime, duration } from "./format";
+import { Link } from "./Link";
+import { StatusPill } from "./StatusPill";
+
+export function ResultsPage() {
+  useEffect(() => void loadHistory(), []);
+  const runs = history.value;
+  return (
+    <section class="results">
+      <header class="page-head">
+        <h1>Results</h1>
+        <p class="subtle">{runs === null ? "Loading…" : `${runs.length} run${runs.length === 1 ? "" : "s"}, newest first`}</p>
+      </header>
+      <div class="card table-card">
+        <table class="table" data-testid="history">
+          <thead>
+            <tr>
+              <th>Verdict</th><th>UUT Serial</th><th>Test</th><th>Station</th><th>Operator</th>
+              <th>Started</th><th class="num">Duration</th><th class="num">Steps</th><th>Run</th>
+            </tr>
+          </thead>
+          <tbody>
+            {runs?.length === 0 && (
+              <tr><td colSpan={9} class="empty">No runs yet. <Link href="/launch">Launch a test</Link>.</td></tr>
+            )}
+            {runs?.map((r) => (
+              <tr key={r.run_id}>
+                <td><StatusPill status={r.status} /></td>
+                <td><Link href={`/results/${r.run_id}`} class="strong">{r.uut_serial}</Link></td>
+                <td class="mono">{r.test_path}</td>
+                <td>{r.station || "—"}</td>
+                <td>{r.operator || "—"}</td>
+                <td class="nowrap">{dateTime(r.created_at)}</td>
+                <td class="num">{r.is_live ? "running" : duration(between(r.created_at, r.finished_at))}</td>
+                <td class="num">
+                  <span data-outcome="passed">{r.passed}</span>/{r.total}
+                  {r.failed + r.errors > 0 && <span data-outcome="failed"> · {r.failed + r.errors} failed</span>}
+                </td>
+                <td><Link href={r.is_live ? `/live/${r.run_id}` : `/results/${r.run_id}`} class="mono subtle">{r.run_id.slice(0, 8)}</Link></td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,49 @@
+// How numbers, times and statuses read on screen.
+import type { Status } from "../protocol";
+import { isFinal } from "../state";
+
+export function statusLabel(status: Status | null): string {
+  return status === null || status === "STARTING" ? "Starting..." : status;
+}
+
+/** The data-status value the stylesheet keys colours on. */
+export function statusTone(status: Status | null): string {
+  return status === null ? "starting" : status.toLowerCase();
+}
+
+export function isActive(status: Status | null): boolean {
+  return !isFinal(status);
+}
+
+export function duration(seconds: number | null | undefined): string {
+  if (seconds == null || !Number.isFinite(seconds)) return "—";
+  if (seconds < 1) return `${Math.round(seconds * 1000)} ms`;
+  if (seconds < 60) return `${seconds.toFixed(2)} s`;
+  const m = Math.floor(seconds / 60);
+  return `${m}m ${Math.round(seconds - m * 60)}s`;
+}
+
+export function clock(iso: string): string {
+  const d = new Date(iso);
+  const pad = (n: number, w = 2) => String(n).padStart(w, "0");
+  return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`;
+}
+
+export function dateTime(iso: string | null | undefined): string {
+  if (!iso) return "—";
+  const d = new Date(iso);
+  const date = d.toLocaleDateString(undefined, { year: "numeric", month: "short", day: "2-digit" });
+  return `${date} ${d.toLocaleTimeString(undefined, { hour12: false })}`;
+}
+
+export function between(start: string | null | undefined, end: string | null | undefined): number | null {
+  if (!start || !end) return null;
+  return (Date.parse(end) - Date.parse(start)) / 1000;
+}
+
+/** "station/test_power.py::test_rail_3v3" -> "test_rail_3v3" (the file shows elsewhere). */
+export function stepName(nodeid: string | null): string {
+  if (!nodeid) return "";
+  const i = nodeid.indexOf("::");
+  return i < 0 ? nodeid : nodeid.slice(i + 2);
+}
