@@ -1,0 +1,156 @@
+"""The servers under test, each a real uvicorn process on 127.0.0.1 with its own temp dirs.
+
+`Server` is `litmus-live serve` on a generated test root; `Ceiling` is the bare server of
+ceiling.py. Both are driven over HTTP from here and measured from outside (RSS, wall time).
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import cpus
+
+BENCH = Path(__file__).resolve().parent
+LITMUS = Path(sys.executable).with_name("litmus-live")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class _Process:
+    """A server process: started pinned, ready once /healthz answers, stopped with SIGINT."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.ws_url = f"ws://127.0.0.1:{self.port}/ws"
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._http: http.client.HTTPConnection | None = None
+
+    def _command(self) -> list[str]:
+        raise NotImplementedError
+
+    @property
+    def pid(self) -> int:
+        assert self._proc is not None
+        return self._proc.pid
+
+    def __enter__(self) -> _Process:
+        log = (self.workdir / "server.log").open("wb")
+        env = {**os.environ, **cpus.test_env(), "NO_PROXY": "*"}
+        self._proc = subprocess.Popen(self._command(), stdout=log, stderr=subprocess.STDOUT, env=env)
+        cpus.pin(self._proc.pid, cpus.SERVER)
+        self._wait_ready(timeout=20.0)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._http is not None:
+            self._http.close()
+        if self._proc is None:
+            return
+        self._proc.send_signal(signal.SIGINT)
+        try:
+            self._proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self._proc.kill()
+            self._proc.wait()
+
+    def _wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._proc is not None and self._proc.poll() is not None:
+                raise RuntimeError(f"server exited with {self._proc.returncode}; see {self.workdir / 'server.log'}")
+            try:
+                self.get("/healthz")
+                return
+            except OSError:
+                self._http = None
+                time.sleep(0.05)
+        raise TimeoutError(f"server on port {self.port} not ready after {timeout} s")
+
+    def request(self, method: str, path: str, body: object | None = None) -> tuple[int, object]:
+        if self._http is None:
+            self._http = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        data = None if body is None else json.dumps(body).encode()
+        self._http.request(method, path, data, {"Content-Type": "application/json"})
+        response = self._http.getresponse()
+        return response.status, json.loads(response.read() or b"null")
+
+    def get(self, path: str) -> object:
+        status, body = self.request("GET", path)
+        if status != 200:
+            raise RuntimeError(f"GET {path}: expected 200, got {status}: {body}")
+        return body
+
+    def rss(self) -> int:
+        """The server's resident set size in bytes (VmRSS)."""
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+        raise RuntimeError(f"no VmRSS for pid {self.pid}")
+
+
+class Server(_Process):
+    """`litmus-live serve` with a temp data dir (or `data_dir`) and the test root `tests`."""
+
+    def __init__(self, workdir: Path, tests: Path, data_dir: Path | None = None) -> None:
+        super().__init__(workdir)
+        self.tests = tests
+        self.data_dir = data_dir or workdir / "data"
+
+    def _command(self) -> list[str]:
+        return [
+            str(LITMUS), "serve", "--host", "127.0.0.1", "--port", str(self.port),
+            "--data-dir", str(self.data_dir), "--tests", str(self.tests),
+        ]  # fmt: skip
+
+    def launch(self, test_path: str) -> tuple[str, float]:
+        """Start a run; returns its id and the wall-clock time just before the request."""
+        started = time.time()
+        status, body = self.request("POST", "/api/runs", {"test_path": test_path, "uut_serial": "BENCH-1"})
+        if status != 201:
+            raise RuntimeError(f"launch of {test_path!r}: expected 201, got {status}: {body}")
+        return body["run_id"], started
+
+    def run(self, run_id: str) -> dict:
+        return self.get(f"/api/runs/{run_id}")
+
+    def wait_no_live_runs(self, timeout: float, every: float = 0.01) -> float:
+        """Wall-clock time at which no run is live any more (its complete record is committed)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.get("/healthz")["live_runs"] == 0:
+                return time.time()
+            time.sleep(every)
+        raise TimeoutError(f"a run was still live after {timeout} s")
+
+
+class Ceiling(_Process):
+    """The bare Starlette/uvicorn server of ceiling.py: pre-encoded frames, no store, no hub."""
+
+    def _command(self) -> list[str]:
+        return [sys.executable, str(BENCH / "ceiling.py"), "--port", str(self.port)]
+
+    def launch(self, rate: int, seconds: float) -> tuple[str, float]:
+        started = time.time()
+        status, body = self.request("POST", "/start", {"rate": rate, "seconds": seconds})
+        if status != 201:
+            raise RuntimeError(f"ceiling start: expected 201, got {status}: {body}")
+        return body["run_id"], started
+
+
+def workdir() -> tempfile.TemporaryDirectory[str]:
+    return tempfile.TemporaryDirectory(prefix="litmus-bench-")
