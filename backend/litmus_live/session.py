@@ -140,8 +140,14 @@ class Session:
             )
         try:
             return p.decode_client(data)
-        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-            raise ProtocolViolation(p.ErrorCode.BAD_MESSAGE, p.CloseCode.BAD_MESSAGE, str(exc)) from None
+        except msgspec.ValidationError as exc:
+            raise ProtocolViolation(
+                p.ErrorCode.BAD_MESSAGE, p.CloseCode.BAD_MESSAGE, f"invalid message: {exc}"
+            ) from None
+        except msgspec.DecodeError as exc:
+            raise ProtocolViolation(
+                p.ErrorCode.BAD_MESSAGE, p.CloseCode.BAD_MESSAGE, f"malformed JSON: {exc}"
+            ) from None
 
     async def _handle(self, message: p.ClientMessage) -> None:
         match message:
