@@ -65,7 +65,6 @@ async def replay(server: Server, steps: list[dict]) -> tuple[list[dict], int | N
     return received, close, run_id
 
 
-@pytest.mark.skipif(not TRANSCRIPTS, reason="no transcripts")
 @pytest.mark.parametrize("path", TRANSCRIPTS, ids=[p.stem for p in TRANSCRIPTS])
 async def test_transcript_replays_against_the_real_server(path: Path, server_factory) -> None:
     lines = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
@@ -74,7 +73,7 @@ async def test_transcript_replays_against_the_real_server(path: Path, server_fac
     server.start()
     received, close, run_id = await replay(server, steps)
     if IS_RECORDING:
-        record(path, steps, received, close, run_id, [line for line in lines if "expect" in line])
+        record(path, steps, received, close=close, run_id=run_id, expect=[line for line in lines if "expect" in line])
         return
     expected = [line["recv"] for line in lines if "recv" in line]
     expected_close = next((line["close"] for line in lines if "close" in line), None)
@@ -88,7 +87,7 @@ async def test_transcript_replays_against_the_real_server(path: Path, server_fac
     assert any(is_output(m) for m in received) == any(is_output(m) for m in expected)
 
 
-def record(path: Path, steps: list, received: list, close: int | None, run_id: str | None, expect: list) -> None:
+def record(path: Path, steps: list, received: list, *, close: int | None, run_id: str | None, expect: list) -> None:
     out = [json.dumps(step) for step in steps]
     out += [json.dumps({"recv": m}).replace(run_id or RUN, RUN) for m in received]
     if close is not None:
