@@ -1,0 +1,34 @@
+// Browser tests against the real backend: the webServer below starts `litmus-live serve` on a
+// free port with a fresh data dir, serving the built SPA (npm run build first) and ../examples.
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { defineConfig } from "@playwright/test";
+
+const port = Number(process.env.E2E_PORT ?? 8791);
+const dataDir = mkdtempSync(join(tmpdir(), "litmus-e2e-"));
+
+export default defineConfig({
+  testDir: "e2e",
+  outputDir: "test-results/artifacts",
+  timeout: 45_000,
+  expect: { timeout: 10_000 },
+  fullyParallel: true,
+  workers: 2,
+  reporter: process.env.CI ? "line" : "list",
+  use: {
+    baseURL: `http://127.0.0.1:${port}`,
+    viewport: { width: 1360, height: 860 },
+    trace: "retain-on-failure",
+    launchOptions: {
+      executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+      args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    },
+  },
+  webServer: {
+    command: `../.venv/bin/litmus-live serve --host 127.0.0.1 --port ${port} --data-dir ${dataDir} --tests ../examples --static-dir dist`,
+    url: `http://127.0.0.1:${port}/api/tests`,
+    reuseExistingServer: false,
+    timeout: 20_000,
+  },
+});
