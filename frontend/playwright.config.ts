@@ -30,5 +30,8 @@ export default defineConfig({
     url: `http://127.0.0.1:${port}/api/tests`,
     reuseExistingServer: false,
     timeout: 20_000,
+    // uvicorn logs every connection; E2E_SERVER_LOG=1 shows them when a test needs explaining.
+    stdout: "ignore",
+    stderr: process.env.E2E_SERVER_LOG ? "pipe" : "ignore",
   },
 });

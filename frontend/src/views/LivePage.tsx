@@ -4,7 +4,7 @@ import { abort, connectionFailure, run, unwatch, watch } from "../store";
 import { isFinal, type RunState } from "../state";
 import { CopyButton } from "./CopyButton";
 import { EventsList } from "./EventsList";
-import { isActive, stepName } from "./format";
+import { duration, isActive, stepName } from "./format";
 import { Link } from "./Link";
 import { OutputTail } from "./OutputTail";
 import { StatusPill } from "./StatusPill";
@@ -79,7 +79,7 @@ function StatusCard({ state }: { state: RunState }) {
 }
 
 function progressLabel(state: RunState): string {
-  if (state.complete) return state.complete.reason || `Finished: ${state.complete.status}`;
+  if (state.complete) return `${state.complete.reason || `Finished: ${state.complete.status}`} in ${duration(state.complete.duration)}`;
   if (state.currentStep) return `Running ${stepName(state.currentStep)}`;
   return state.status === "RUNNING" ? "Between steps" : "Waiting for the test to start";
 }

@@ -1,0 +1,51 @@
+// The Events tab with a server stand-in (Playwright's WebSocket route) that sends 100,000
+// records in catch-up batches: the DOM holds only the visible rows, and the tail is followed
+// until the user scrolls up, after which new records are counted in the "N new" pill.
+import { expect, test, type WebSocketRoute } from "@playwright/test";
+
+const RUN = "synthetic-100k";
+const TOTAL = 100_000;
+const BATCH = 2_000;
+
+function output(seq: number) {
+  const ts = new Date(Date.UTC(2026, 0, 1, 0, 0, 0, seq)).toISOString();
+  return { type: "event", run_id: RUN, seq, ts, data: { kind: "output", stream: seq % 10 === 0 ? "stderr" : "stdout", line: `sample line ${seq}` } };
+}
+
+function sendRange(ws: WebSocketRoute, from: number, to: number): void {
+  for (let start = from; start <= to; start += BATCH) {
+    const batch = [];
+    for (let seq = start; seq <= Math.min(to, start + BATCH - 1); seq++) batch.push(output(seq));
+    ws.send(JSON.stringify(batch));
+  }
+}
+
+test("100,000 events render windowed and the tail is followed until the user scrolls up", async ({ page }) => {
+  let server: WebSocketRoute | undefined;
+  await page.routeWebSocket("/ws", (ws) => {
+    server = ws;
+    ws.send(JSON.stringify({ type: "welcome", protocol: "litmus-live.v1", server: "stand-in" }));
+    ws.onMessage((text) => {
+      const msg = JSON.parse(String(text)) as { type: string; run_id: string };
+      if (msg.type !== "subscribe") return;
+      ws.send(JSON.stringify({ type: "subscribed", run_id: RUN, since_seq: 0, head_seq: TOTAL, status: "RUNNING" }));
+      sendRange(ws, 1, TOTAL);
+    });
+  });
+  await page.goto(`/live/${RUN}`);
+  const events = page.getByTestId("events");
+  await expect(page.getByRole("tab", { name: /Events/ }).locator(".count")).toHaveText(String(TOTAL));
+  await expect(events).toContainText(`sample line ${TOTAL}`);
+  expect(await events.locator(".event").count()).toBeLessThan(200);
+  await page.screenshot({ path: "test-results/screenshots/events-100k.png" });
+
+  await events.evaluate((el) => el.scrollTo(0, 0));
+  await expect(events).toContainText("sample line 1");
+  sendRange(server!, TOTAL + 1, TOTAL + 5);
+  await expect(page.getByTestId("new-events")).toHaveText("5 new ↓");
+  await expect(events).not.toContainText(`sample line ${TOTAL + 5}`);
+
+  await page.getByTestId("new-events").click();
+  await expect(events).toContainText(`sample line ${TOTAL + 5}`);
+  await expect(page.getByTestId("new-events")).toHaveCount(0);
+});
