@@ -9,7 +9,23 @@ import { append, apply, entries, initial, OUTPUT_TAIL, type RunState } from "./s
 
 const EXAMPLES = resolve(__dirname, "../../protocol/examples");
 const FIXTURES = resolve(__dirname, "__fixtures__");
-const CLIENT_TYPES = new Set(["subscribe", "unsubscribe", "prompt_response", "subscribe_active", "unsubscribe_active"]);
+const RUN = "<run_id>";
+
+/** A transcript line (protocol/examples/README.md): launch, send, send_raw, recv, close or expect. */
+interface Line {
+  send?: { run_id?: string };
+  recv?: ServerMessage;
+  expect?: Expectation;
+}
+
+interface Expectation {
+  status?: string;
+  total?: number;
+  done?: number;
+  uut_serial?: string;
+  steps?: Record<string, string>;
+  error?: string;
+}
 
 function transcripts(): string[] {
   const from = (dir: string) =>
@@ -17,36 +33,44 @@ function transcripts(): string[] {
   return [...from(EXAMPLES), ...from(FIXTURES)];
 }
 
-/** Server messages of a transcript, in order: a line is a message or a frame (array). */
-function serverMessages(path: string): ServerMessage[] {
-  const lines = readFileSync(path, "utf8").split("\n").filter((l) => l.trim() !== "");
-  return lines.flatMap((line) => parseFrame(unwrap(line))).filter((m) => !CLIENT_TYPES.has(m.type));
+function read(path: string): Line[] {
+  return readFileSync(path, "utf8").split("\n").filter((l) => l.trim() !== "").map((l) => JSON.parse(l) as Line);
 }
 
-/** Tolerates transcripts that tag each line with its direction, e.g. {"recv": {...}}. */
-function unwrap(line: string): string {
-  const value: unknown = JSON.parse(line);
-  if (value && typeof value === "object" && !Array.isArray(value) && !("type" in value)) {
-    const inner = Object.values(value).find((v) => typeof v === "object" && v !== null);
-    if (inner !== undefined) return JSON.stringify(inner);
-  }
-  return line;
+/** The server messages of a transcript, each as a raw frame through the socket's parser. */
+function serverMessages(lines: Line[]): ServerMessage[] {
+  return lines.flatMap((l) => (l.recv ? parseFrame(JSON.stringify(l.recv)) : []));
 }
 
-function runIdOf(messages: ServerMessage[]): string | undefined {
-  for (const m of messages) if ("run_id" in m && typeof m.run_id === "string") return m.run_id;
-  return undefined;
+function runIdOf(lines: Line[]): string {
+  return lines.find((l) => l.send?.run_id)?.send?.run_id ?? RUN;
 }
 
 const fold = (runId: string, messages: ServerMessage[]): RunState => messages.reduce(apply, initial(runId));
+/** A state past `subscribed`, as after the server accepted a subscription from seq 0. */
+const subscribed = (runId: string): RunState =>
+  apply(initial(runId), { type: "subscribed", run_id: runId, since_seq: 0, head_seq: 0, status: "RUNNING" });
 
 describe.each(transcripts())("transcript %s", (path) => {
-  const messages = serverMessages(path);
-  const runId = runIdOf(messages) ?? "none";
+  const lines = read(path);
+  const messages = serverMessages(lines);
+  const runId = runIdOf(lines);
+  const expectation = lines.find((l) => l.expect)?.expect ?? {};
   const records = messages.filter(
     (m): m is Event | Progress | Complete => (m.type === "event" || m.type === "progress" || m.type === "complete") && m.run_id === runId,
   );
   const state = fold(runId, messages);
+
+  it("ends as the transcript's expect line says", () => {
+    const { status, total, done, uut_serial, steps, error } = expectation;
+    if (status !== undefined) expect(state.status).toBe(status);
+    if (total !== undefined) expect(state.counts.total).toBe(total);
+    if (done !== undefined) expect(state.counts.done).toBe(done);
+    if (uut_serial !== undefined) expect(state.meta?.uut_serial).toBe(uut_serial);
+    if (steps !== undefined) expect(Object.fromEntries(state.steps.map((s) => [s.nodeid, s.outcome]))).toEqual(steps);
+    if (error !== undefined) expect(state.error?.code).toBe(error);
+    if (error === "run_not_found") expect(state.isNotFound).toBe(true);
+  });
 
   it("holds the last seq and every event and completion in order", () => {
     const expected = records.filter((r) => r.type !== "progress");
@@ -74,7 +98,7 @@ describe.each(transcripts())("transcript %s", (path) => {
 
   it("reaches the same state when resumed from any seq", () => {
     const middle = Math.floor(records.length / 2);
-    const resumed = records.slice(middle - 3).reduce(apply, fold(runId, records.slice(0, middle)));
+    const resumed = records.slice(middle - 3).reduce(apply, records.slice(0, middle).reduce(apply, subscribed(runId)));
     expect(resumed.lastSeq).toBe(state.lastSeq);
     expect(resumed.steps).toEqual(state.steps);
     expect(resumed.status).toBe(state.status);
@@ -82,8 +106,8 @@ describe.each(transcripts())("transcript %s", (path) => {
 });
 
 describe("the failed run fixture", () => {
-  const messages = serverMessages(join(FIXTURES, "failed_run.jsonl"));
-  const state = fold(runIdOf(messages) ?? "", messages);
+  const lines = read(join(FIXTURES, "failed_run.jsonl"));
+  const state = fold(runIdOf(lines), serverMessages(lines));
 
   it("records each step's outcome, duration and failure reason", () => {
     expect(state.steps.map((s) => [s.nodeid.split("::")[1], s.outcome])).toEqual([
@@ -122,8 +146,12 @@ describe("apply", () => {
     expect(state.error?.message).toBe("no run 'r9'");
   });
 
+  it("ignores records that arrive before the subscription is confirmed", () => {
+    expect(apply(initial("r1"), output(7, "late, from an earlier subscription")).lastSeq).toBe(0);
+  });
+
   it("ignores records of other runs and message types it does not know", () => {
-    const before = initial("r1");
+    const before = subscribed("r1");
     const unknown = { type: "channels", run_id: "r1", seq: 5 } as unknown as ServerMessage;
     const strangeKind = { ...output(1, "x"), data: { kind: "measurement", value: 1 } } as unknown as ServerMessage;
     expect(apply(before, unknown)).toBe(before);
@@ -132,7 +160,7 @@ describe("apply", () => {
   });
 
   it("keeps only the last output lines", () => {
-    let state = initial("r1");
+    let state = subscribed("r1");
     for (let seq = 1; seq <= 250; seq++) state = apply(state, output(seq, `line ${seq}`));
     expect(state.output).toHaveLength(OUTPUT_TAIL);
     expect(state.output[0]?.line).toBe("line 151");
@@ -140,7 +168,7 @@ describe("apply", () => {
   });
 
   it("leaves earlier states intact when it appends", () => {
-    const one = apply(initial("r1"), output(1, "a"));
+    const one = apply(subscribed("r1"), output(1, "a"));
     const two = apply(one, output(2, "b"));
     const branch = apply(one, output(2, "c"));
     expect(entries(one.timeline)).toHaveLength(1);

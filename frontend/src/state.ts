@@ -65,6 +65,8 @@ export interface RunState {
   steps: Step[];
   timeline: Timeline;
   output: OutputLine[];
+  /** Records count only after `subscribed`: earlier ones belong to a previous subscription. */
+  isSubscribed: boolean;
   lastSeq: number;
   headSeq: number;
   complete: Complete | null;
@@ -82,6 +84,7 @@ export function initial(runId: string): RunState {
     steps: [],
     timeline: { items: [], length: 0, dropped: 0 },
     output: [],
+    isSubscribed: false,
     lastSeq: 0,
     headSeq: 0,
     complete: null,
@@ -117,12 +120,12 @@ export function apply(state: RunState, msg: ServerMessage): RunState {
 }
 
 function isNext(state: RunState, record: Event | Progress | Complete): boolean {
-  return record.run_id === state.runId && (record.seq ?? 0) > state.lastSeq;
+  return state.isSubscribed && record.run_id === state.runId && (record.seq ?? 0) > state.lastSeq;
 }
 
 function onSubscribed(state: RunState, msg: Subscribed): RunState {
   const status = state.status ?? (msg.head_seq > 0 ? msg.status : null);
-  return { ...state, status, headSeq: Math.max(state.headSeq, msg.head_seq), error: null };
+  return { ...state, status, isSubscribed: true, headSeq: Math.max(state.headSeq, msg.head_seq), error: null };
 }
 
 function onError(state: RunState, msg: ErrorMessage): RunState {
