@@ -84,6 +84,7 @@ test("a reload in the middle of a run rebuilds its events and output", async ({ 
   await page.getByRole("tab", { name: /Output/ }).click();
   await expect(page.getByTestId("output").locator(".output-line")).not.toHaveCount(0);
   await expect(page.locator(".active-run", { hasText: "BURN-0001" })).toBeVisible();
+  await request.post(`/api/runs/${runId}/abort`);
 });
 
 test("an unknown run id says the run was not found", async ({ page }) => {
@@ -122,4 +123,17 @@ test("a refused launch keeps the form filled and shows the server's reason", asy
   await expect(page.getByLabel(/UUT Serial/)).toHaveValue("SN-77");
   await expect(page.getByLabel("Station", { exact: true })).toHaveValue("ST-09");
   await page.screenshot({ path: `${SHOTS}/launch-refused.png` });
+});
+
+test("Abort asks for confirmation, then the run ends ABORTED", async ({ page, request }) => {
+  const runId = await launchByApi(request, "station/test_burn_in.py", "BURN-0003");
+  await page.goto(`/live/${runId}`);
+  await expect(pill(page)).toHaveText("RUNNING");
+  await page.getByRole("button", { name: "Abort", exact: true }).click();
+  await expect(page.getByText("Abort this run?")).toBeVisible();
+  await page.screenshot({ path: `${SHOTS}/abort-confirm.png` });
+  await page.getByRole("button", { name: "Abort run" }).click();
+  await expect(pill(page)).toHaveText("ABORTED", { timeout: 15_000 });
+  await expect(page.getByRole("link", { name: "View Full Results →" })).toBeVisible();
+  await expect(page.getByRole("button", { name: "Abort", exact: true })).toHaveCount(0);
 });
