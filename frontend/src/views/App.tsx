@@ -1,5 +1,6 @@
 // The page frame: sidebar, the routed page, and toasts.
-import { route } from "../route";
+import { useEffect } from "preact/hooks";
+import { route, type Route } from "../route";
 import { LaunchPage } from "./LaunchPage";
 import { LivePage } from "./LivePage";
 import { ResultDetailPage } from "./ResultDetailPage";
@@ -7,7 +8,19 @@ import { ResultsPage } from "./ResultsPage";
 import { Sidebar } from "./Sidebar";
 import { Toasts } from "./Toasts";
 
+const TITLES: Record<Route["page"], string> = {
+  launch: "Launch Test",
+  live: "Live",
+  results: "Results",
+  result: "Result",
+  missing: "Not found",
+};
+
 export function App() {
+  const page = route.value.page;
+  useEffect(() => {
+    document.title = `${TITLES[page]} · Litmus Live`;
+  }, [page]);
   return (
     <div class="shell">
       <Sidebar />

@@ -69,7 +69,7 @@ function StatusCard({ state }: { state: RunState }) {
           <span class="step-label" data-testid="current-step">{progressLabel(state)}</span>
           <span class="counts">
             <b>{done}</b>/{total} steps · <span data-outcome="passed">{state.counts.passed} passed</span> ·{" "}
-            <span data-outcome="failed">{state.counts.failed + state.counts.errors} failed</span>
+            <span data-outcome={state.counts.failed + state.counts.errors > 0 ? "failed" : undefined}>{state.counts.failed + state.counts.errors} failed</span>
             {state.counts.skipped > 0 && <> · {state.counts.skipped} skipped</>}
           </span>
         </div>

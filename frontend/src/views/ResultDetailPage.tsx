@@ -46,8 +46,8 @@ function Summary({ state }: { state: RunState }) {
         <div><dt>Started</dt><dd>{dateTime(m?.created_at)}</dd></div>
         <div><dt>Duration</dt><dd>{state.complete ? duration(state.complete.duration) : "running"}</dd></div>
         <div><dt>Steps</dt><dd>{c.done}/{c.total}</dd></div>
-        <div><dt>Passed</dt><dd data-outcome="passed">{c.passed}</dd></div>
-        <div><dt>Failed</dt><dd data-outcome="failed">{c.failed}</dd></div>
+        <div><dt>Passed</dt><dd data-outcome={c.passed ? "passed" : undefined}>{c.passed}</dd></div>
+        <div><dt>Failed</dt><dd data-outcome={c.failed ? "failed" : undefined}>{c.failed}</dd></div>
         <div><dt>Errors</dt><dd data-outcome={c.errors ? "error" : undefined}>{c.errors}</dd></div>
         <div><dt>Skipped</dt><dd>{c.skipped}</dd></div>
       </dl>
