@@ -49,3 +49,14 @@ test("100,000 events render windowed and the tail is followed until the user scr
   await expect(events).toContainText(`sample line ${TOTAL + 5}`);
   await expect(page.getByTestId("new-events")).toHaveCount(0);
 });
+
+test("a run with nothing logged yet reads Starting... in blue", async ({ page }) => {
+  await page.routeWebSocket("/ws", (ws) => {
+    ws.onMessage(() => ws.send(JSON.stringify({ type: "subscribed", run_id: "fresh", since_seq: 0, head_seq: 0, status: "STARTING" })));
+  });
+  await page.goto("/live/fresh");
+  const pill = page.getByTestId("status-pill");
+  await expect(pill).toHaveText("Starting...");
+  await expect(pill).toHaveAttribute("data-status", "starting");
+  await expect(page.getByTestId("current-step")).toHaveText("Waiting for the test to start");
+});

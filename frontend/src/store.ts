@@ -1,9 +1,10 @@
 // Application state as signals. The socket feeds receive(); the fold (state.ts) computes the
 // run view; signals are published at most once per animation frame. Views call the actions.
-import { signal } from "@preact/signals";
+import { effect, signal } from "@preact/signals";
 import * as api from "./api";
 import type { LaunchRequest, RunSummary } from "./api";
 import type { ServerMessage } from "./protocol";
+import { route } from "./route";
 import { connect, socketUrl, type Connection, type ConnectionFailure } from "./socket";
 import { apply, initial, type RunState } from "./state";
 
@@ -120,11 +121,15 @@ export async function loadHistory(): Promise<void> {
 }
 
 /**
- * Keeps activeRuns current. For now it re-reads GET /api/runs when something changes;
- * once the server pushes `active_runs`, this subscribes instead and nothing else changes.
+ * Keeps activeRuns current. For now it re-reads GET /api/runs when something changes (the
+ * page, the watched run's status, a launch); once the server pushes `active_runs`, this
+ * subscribes instead and nothing else changes.
  */
 export function followActiveRuns(): void {
-  refreshActiveRuns();
+  effect(() => {
+    void route.value;
+    refreshActiveRuns();
+  });
 }
 
 let isRefreshing = false;
