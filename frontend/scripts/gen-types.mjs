@@ -23,24 +23,25 @@ function union(parts) {
   return unique.length === 1 ? unique[0] : unique.join(" | ");
 }
 
+const PRIMITIVES = { string: "string", integer: "number", number: "number", boolean: "boolean", null: "null" };
+
 function typeOf(schema, indent) {
   if (schema.$ref) return refName(schema.$ref);
   if (schema.const !== undefined) return literal(schema.const);
   if (schema.enum) return union(schema.enum.map(literal));
-  if (schema.anyOf) return union(schema.anyOf.map((s) => typeOf(s, indent)));
-  if (schema.oneOf) return union(schema.oneOf.map((s) => typeOf(s, indent)));
+  const alternatives = schema.anyOf ?? schema.oneOf;
+  if (alternatives) return union(alternatives.map((s) => typeOf(s, indent)));
   if (Array.isArray(schema.type)) return union(schema.type.map((t) => typeOf({ ...schema, type: t }, indent)));
-  switch (schema.type) {
-    case "string": return "string";
-    case "integer":
-    case "number": return "number";
-    case "boolean": return "boolean";
-    case "null": return "null";
-    case "array": return arrayOf(schema, indent);
-    case "object": return objectOf(schema, indent);
-    case undefined: return "unknown";
-    default: throw new Error(`unsupported schema type ${literal(schema.type)}`);
-  }
+  return typeNamed(schema, indent);
+}
+
+function typeNamed(schema, indent) {
+  if (schema.type === undefined) return "unknown";
+  if (schema.type === "array") return arrayOf(schema, indent);
+  if (schema.type === "object") return objectOf(schema, indent);
+  const primitive = PRIMITIVES[schema.type];
+  if (!primitive) throw new Error(`unsupported schema type ${literal(schema.type)}`);
+  return primitive;
 }
 
 function arrayOf(schema, indent) {

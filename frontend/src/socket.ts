@@ -57,14 +57,10 @@ export function connect(url: string, handlers: SocketHandlers): Connection {
     for (const text of pending.splice(0)) ws.send(text);
   };
   ws.onmessage = (frame: MessageEvent) => {
-    if (typeof frame.data !== "string") return fail({ type: "ProtocolError", message: "expected a text frame, got binary" });
-    try {
-      handlers.onMessages(parseFrame(frame.data));
-    } catch (err) {
-      if (!(err instanceof SyntaxError)) throw err;
-      fail({ type: "ProtocolError", message: `bad frame from server: ${err.message}` });
-      ws.close(4400, "bad frame");
-    }
+    const failure = deliver(frame, handlers);
+    if (failure === null) return;
+    fail(failure);
+    ws.close(4400, "bad frame");
   };
   ws.onclose = (ev: CloseEvent) => fail(closeFailure(wasOpened, ev));
 
@@ -82,6 +78,20 @@ export function connect(url: string, handlers: SocketHandlers): Connection {
       return !hasFailed && !isClosing && ws.readyState <= WebSocket.OPEN;
     },
   };
+}
+
+/** Hands a frame's messages to the owner; a frame that is not protocol JSON is a failure. */
+function deliver(frame: MessageEvent, handlers: SocketHandlers): ConnectionFailure | null {
+  if (typeof frame.data !== "string") return { type: "ProtocolError", message: "expected a text frame, got binary" };
+  let messages: ServerMessage[];
+  try {
+    messages = parseFrame(frame.data);
+  } catch (err) {
+    if (!(err instanceof SyntaxError)) throw err;
+    return { type: "ProtocolError", message: `bad frame from server: ${err.message}` };
+  }
+  handlers.onMessages(messages);
+  return null;
 }
 
 function closeFailure(wasOpened: boolean, ev: CloseEvent): ConnectionFailure {

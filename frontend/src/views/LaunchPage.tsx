@@ -27,7 +27,7 @@ export function LaunchPage({ query }: { query: URLSearchParams }) {
   useEffect(() => void loadTests(), []);
 
   const available = tests.value;
-  const testPath = fields.test_path || available?.[0] || "";
+  const testPath = fields.test_path || (available?.[0] ?? "");
   const set = (name: keyof Fields) => (ev: Event) => {
     setFields({ ...fields, [name]: (ev.currentTarget as HTMLInputElement).value });
     if (name === "uut_serial") setMissingSerial(false);
@@ -38,7 +38,7 @@ export function LaunchPage({ query }: { query: URLSearchParams }) {
     const serial = fields.uut_serial.trim();
     if (!serial) return setMissingSerial(true);
     setSending(true);
-    const runId = await launch({ ...fields, test_path: testPath, uut_serial: serial, station: fields.station.trim(), operator: fields.operator.trim() });
+    const runId = await launch({ test_path: testPath, uut_serial: serial, station: fields.station.trim(), operator: fields.operator.trim() });
     setSending(false);
     if (runId) navigate(`/live/${encodeURIComponent(runId)}`);
   };
@@ -50,15 +50,7 @@ export function LaunchPage({ query }: { query: URLSearchParams }) {
         <p class="subtle">Start a pytest run on this station and follow it live.</p>
       </header>
       <form class="card form" onSubmit={submit} noValidate>
-        <label class="field">
-          <span class="label">Test Path</span>
-          <select name="test_path" value={testPath} onChange={set("test_path")} disabled={available === null}>
-            {available === null && <option value="">Loading tests…</option>}
-            {available?.length === 0 && <option value="">No tests found</option>}
-            {fields.test_path && available && !available.includes(fields.test_path) && <option value={fields.test_path}>{fields.test_path}</option>}
-            {available?.map((path) => <option key={path} value={path}>{path}</option>)}
-          </select>
-        </label>
+        <TestPathField value={testPath} available={available} onChange={set("test_path")} />
         <label class="field" data-invalid={isMissingSerial}>
           <span class="label">UUT Serial <span class="required">required</span></span>
           <input name="uut_serial" value={fields.uut_serial} onInput={set("uut_serial")} autoComplete="off" spellcheck={false}
@@ -82,5 +74,28 @@ export function LaunchPage({ query }: { query: URLSearchParams }) {
         </div>
       </form>
     </section>
+  );
+}
+
+interface TestPathProps {
+  value: string;
+  available: string[] | null;
+  onChange: (ev: Event) => void;
+}
+
+/** The test list from the server; a pre-filled path it does not list stays selectable (the server judges it). */
+function TestPathField({ value, available, onChange }: TestPathProps) {
+  const paths = available ?? [];
+  const isUnlisted = value !== "" && available !== null && !paths.includes(value);
+  return (
+    <label class="field">
+      <span class="label">Test Path</span>
+      <select name="test_path" value={value} onChange={onChange} disabled={available === null}>
+        {available === null && <option value="">Loading tests…</option>}
+        {available?.length === 0 && <option value="">No tests found</option>}
+        {isUnlisted && <option value={value}>{value}</option>}
+        {paths.map((path) => <option key={path} value={path}>{path}</option>)}
+      </select>
+    </label>
   );
 }

@@ -4,7 +4,7 @@ import { abort, connectionFailure, run, unwatch, watch } from "../store";
 import { isFinal, type RunState } from "../state";
 import { CopyButton } from "./CopyButton";
 import { EventsList } from "./EventsList";
-import { duration, isActive, stepName } from "./format";
+import { duration, isActive, statusTone, stepName } from "./format";
 import { Link } from "./Link";
 import { OutputTail } from "./OutputTail";
 import { StatusPill } from "./StatusPill";
@@ -39,10 +39,9 @@ export function NotFound({ runId }: { runId: string }) {
 
 function StatusCard({ state }: { state: RunState }) {
   const isDisconnected = connectionFailure.value !== null && !isFinal(state.status);
-  const { done, total } = state.counts;
-  const percent = total > 0 ? Math.min(100, (100 * done) / total) : state.complete ? 100 : 0;
+  const tone = isDisconnected ? "error" : statusTone(state.status);
   return (
-    <header class="card status-card" data-status={isDisconnected ? "error" : (state.status ?? "starting").toLowerCase()}>
+    <header class="card status-card" data-status={tone}>
       <div class="status-row">
         <StatusPill status={state.status} isDisconnected={isDisconnected} />
         <div class="run-title">
@@ -60,21 +59,29 @@ function StatusCard({ state }: { state: RunState }) {
           )}
         </div>
       </div>
-      <div class="progress">
-        <div class="bar" data-status={isDisconnected ? "error" : (state.status ?? "starting").toLowerCase()} role="progressbar"
-          aria-valuemin={0} aria-valuemax={total} aria-valuenow={done} data-testid="progress-bar">
-          <span style={{ width: `${percent}%` }} />
-        </div>
-        <div class="progress-text">
-          <span class="step-label" data-testid="current-step">{progressLabel(state)}</span>
-          <span class="counts">
-            <b>{done}</b>/{total} steps · <span data-outcome="passed">{state.counts.passed} passed</span> ·{" "}
-            <span data-outcome={state.counts.failed + state.counts.errors > 0 ? "failed" : undefined}>{state.counts.failed + state.counts.errors} failed</span>
-            {state.counts.skipped > 0 && <> · {state.counts.skipped} skipped</>}
-          </span>
-        </div>
-      </div>
+      <ProgressBlock state={state} tone={tone} />
     </header>
+  );
+}
+
+function ProgressBlock({ state, tone }: { state: RunState; tone: string }) {
+  const { done, total, passed, skipped } = state.counts;
+  const failed = state.counts.failed + state.counts.errors;
+  const percent = total > 0 ? Math.min(100, (100 * done) / total) : state.complete ? 100 : 0;
+  return (
+    <div class="progress">
+      <div class="bar" data-status={tone} role="progressbar" aria-valuemin={0} aria-valuemax={total} aria-valuenow={done} data-testid="progress-bar">
+        <span style={{ width: `${percent}%` }} />
+      </div>
+      <div class="progress-text">
+        <span class="step-label" data-testid="current-step">{progressLabel(state)}</span>
+        <span class="counts">
+          <b>{done}</b>/{total} steps · <span data-outcome={passed ? "passed" : undefined}>{passed} passed</span> ·{" "}
+          <span data-outcome={failed ? "failed" : undefined}>{failed} failed</span>
+          {skipped > 0 && <> · {skipped} skipped</>}
+        </span>
+      </div>
+    </div>
   );
 }
 

@@ -4,7 +4,7 @@ import { outputUrl } from "../api";
 import { run, unwatch, watch } from "../store";
 import type { RunState, Step } from "../state";
 import { CopyButton } from "./CopyButton";
-import { dateTime, duration, stepName } from "./format";
+import { dateTime, duration, statusTone, stepName } from "./format";
 import { Link } from "./Link";
 import { NotFound } from "./LivePage";
 import { StatusPill } from "./StatusPill";
@@ -26,35 +26,50 @@ export function ResultDetailPage({ runId }: { runId: string }) {
 }
 
 function Summary({ state }: { state: RunState }) {
-  const m = state.meta;
-  const c = state.counts;
   return (
-    <header class="card summary" data-status={(state.status ?? "starting").toLowerCase()}>
+    <header class="card summary" data-status={statusTone(state.status)}>
       <div class="summary-head">
         <StatusPill status={state.status} />
-        <h1>{m?.test_path ?? "Run"}</h1>
+        <h1>{state.meta?.test_path ?? "Run"}</h1>
         <div class="summary-links">
           {!state.complete && <Link href={`/live/${state.runId}`} class="button">Watch live</Link>}
           <a class="button" href={outputUrl(state.runId)} target="_blank" rel="noopener">Full output log</a>
           <a class="button" href={outputUrl(state.runId)} download={`${state.runId}.log`}>Download</a>
         </div>
       </div>
-      <dl class="facts wide">
-        <div><dt>UUT Serial</dt><dd data-testid="serial">{m?.uut_serial || "—"}</dd></div>
-        <div><dt>Operator</dt><dd>{m?.operator || "—"}</dd></div>
-        <div><dt>Station</dt><dd>{m?.station || "—"}</dd></div>
-        <div><dt>Started</dt><dd>{dateTime(m?.created_at)}</dd></div>
-        <div><dt>Duration</dt><dd>{state.complete ? duration(state.complete.duration) : "running"}</dd></div>
-        <div><dt>Steps</dt><dd>{c.done}/{c.total}</dd></div>
-        <div><dt>Passed</dt><dd data-outcome={c.passed ? "passed" : undefined}>{c.passed}</dd></div>
-        <div><dt>Failed</dt><dd data-outcome={c.failed ? "failed" : undefined}>{c.failed}</dd></div>
-        <div><dt>Errors</dt><dd data-outcome={c.errors ? "error" : undefined}>{c.errors}</dd></div>
-        <div><dt>Skipped</dt><dd>{c.skipped}</dd></div>
-      </dl>
-      {state.complete?.reason && <p class="verdict-reason">{state.complete.reason}{state.complete.exit_code !== null && ` · exit code ${state.complete.exit_code}`}</p>}
+      <Facts state={state} />
+      <Verdict state={state} />
       <div class="run-id"><span class="label">Run</span> <code>{state.runId}</code> <CopyButton text={state.runId} /></div>
     </header>
   );
+}
+
+const UNKNOWN = { uut_serial: "", operator: "", station: "", created_at: "" };
+
+function Facts({ state }: { state: RunState }) {
+  const m = { ...UNKNOWN, ...state.meta };
+  const c = state.counts;
+  const or = (value: string | undefined) => value || "—";
+  return (
+    <dl class="facts wide">
+      <div><dt>UUT Serial</dt><dd data-testid="serial">{or(m.uut_serial)}</dd></div>
+      <div><dt>Operator</dt><dd>{or(m.operator)}</dd></div>
+      <div><dt>Station</dt><dd>{or(m.station)}</dd></div>
+      <div><dt>Started</dt><dd>{dateTime(m.created_at)}</dd></div>
+      <div><dt>Duration</dt><dd>{state.complete ? duration(state.complete.duration) : "running"}</dd></div>
+      <div><dt>Steps</dt><dd>{c.done}/{c.total}</dd></div>
+      <div><dt>Passed</dt><dd data-outcome={c.passed ? "passed" : undefined}>{c.passed}</dd></div>
+      <div><dt>Failed</dt><dd data-outcome={c.failed ? "failed" : undefined}>{c.failed}</dd></div>
+      <div><dt>Errors</dt><dd data-outcome={c.errors ? "error" : undefined}>{c.errors}</dd></div>
+      <div><dt>Skipped</dt><dd>{c.skipped}</dd></div>
+    </dl>
+  );
+}
+
+function Verdict({ state }: { state: RunState }) {
+  const c = state.complete;
+  if (!c?.reason) return null;
+  return <p class="verdict-reason">{c.reason}{c.exit_code !== null && ` · exit code ${c.exit_code}`}</p>;
 }
 
 function StepsTable({ steps }: { steps: Step[] }) {
