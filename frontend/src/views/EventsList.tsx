@@ -77,7 +77,8 @@ interface Described {
 function describe(entry: TimelineEntry): Described {
   if (entry.type === "complete") {
     const exit = entry.exit_code === null ? "" : ` (exit ${entry.exit_code})`;
-    return { kind: "complete", text: `${entry.status}${exit} ${entry.reason ?? ""} · ${duration(entry.duration)}`, tone: entry.status.toLowerCase() };
+    const text = [`${entry.status}${exit}`, entry.reason, duration(entry.duration)].filter(Boolean).join(" · ");
+    return { kind: "complete", text, tone: entry.status.toLowerCase() };
   }
   return describeEvent(entry.data);
 }
