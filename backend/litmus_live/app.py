@@ -16,6 +16,7 @@ from starlette.websockets import WebSocket
 
 from litmus_live import api
 from litmus_live.hub import Hub
+from litmus_live.prompts import Prompts
 from litmus_live.runner import Runner
 from litmus_live.session import Session
 from litmus_live.settings import Settings
@@ -26,8 +27,14 @@ def create_app(settings: Settings) -> Starlette:
     store = SqliteStore(settings.db_path, durable=settings.durable, commit_interval=settings.commit_interval)
     hub = Hub(store)
     store.on_commit(hub.notify)
+    prompts = Prompts(store.append)
     runner = Runner(
-        tests_root=settings.tests, data_dir=settings.data_dir, emit=store.append, abort_grace=settings.abort_grace
+        tests_root=settings.tests,
+        data_dir=settings.data_dir,
+        emit=store.append,
+        open_prompt=prompts.open,
+        withdraw_prompts=prompts.withdraw,
+        abort_grace=settings.abort_grace,
     )
 
     @contextlib.asynccontextmanager
@@ -38,7 +45,9 @@ def create_app(settings: Settings) -> Starlette:
         await store.close()
 
     async def websocket(ws: WebSocket) -> None:
-        session = Session(ws, hub, allowed_origins=settings.allowed_origins, send_timeout=settings.send_timeout)
+        session = Session(
+            ws, hub, prompts.answer, allowed_origins=settings.allowed_origins, send_timeout=settings.send_timeout
+        )
         await session.run()
 
     routes = [*api.Api(store, runner, settings.tests).routes(), WebSocketRoute("/ws", websocket)]

@@ -11,6 +11,8 @@ import enum
 
 import msgspec
 
+from litmus_live.plugin.definitions import PromptType
+
 
 class Status(enum.StrEnum):
     STARTING = "STARTING"
@@ -35,6 +37,18 @@ class Outcome(enum.StrEnum):
 class Stream(enum.StrEnum):
     STDOUT = "stdout"
     STDERR = "stderr"
+
+
+class Resolution(enum.StrEnum):
+    ANSWERED = "answered"
+    EXPIRED = "expired"
+    WITHDRAWN = "withdrawn"
+
+
+class Via(enum.StrEnum):
+    UI = "ui"
+    SCRIPT = "script"
+    TERMINAL = "terminal"
 
 
 def utcnow() -> dt.datetime:
@@ -73,7 +87,19 @@ class Output(_Kind, kw_only=True, tag="output"):
     line: str
 
 
-EventData = RunCreated | Collected | StepStarted | StepFinished | Output
+class PromptResolved(_Kind, kw_only=True, tag="prompt_resolved"):
+    """How a prompt ended: the first valid answer, its deadline passing, or its run ending."""
+
+    prompt_id: str
+    resolution: Resolution
+    value: bool | str | None = None
+    who: str = ""
+    via: Via | None = None
+    waited: float = 0.0
+    reason: str = ""
+
+
+EventData = RunCreated | Collected | StepStarted | StepFinished | Output | PromptResolved
 
 
 class _Record(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
@@ -106,4 +132,21 @@ class Complete(_Record, kw_only=True, tag="complete"):
     duration: float = 0.0
 
 
-Record = Event | Progress | Complete
+class Prompt(_Record, kw_only=True, tag="prompt"):
+    """A test asks the operator; open until a prompt_resolved event with its prompt_id."""
+
+    prompt_id: str
+    name: str
+    prompt_type: PromptType
+    message: str
+    choices: list[str] | None = None
+    default: str | None = None
+    pattern: str | None = None
+    min: float | None = None
+    max: float | None = None
+    step: str | None = None
+    timeout_seconds: float | None = None
+    deadline: dt.datetime | None = None
+
+
+Record = Event | Progress | Prompt | Complete

@@ -1,4 +1,5 @@
-"""Subscriptions to runs: replay from the store, then the live tail, with no gap at the seam.
+"""Subscriptions to runs: replay from the store, then the live tail, with no gap at the seam;
+and the active-runs feed (every live run at a glance, for sidebars and dashboards).
 
 A subscription is a cursor (the last seq its connection was sent) and a waker. The store
 tells the hub after each commit; the hub wakes the connections watching that run; each
@@ -10,8 +11,13 @@ memory or holds back anyone else.
 from __future__ import annotations
 
 import asyncio
+import time
 
+from litmus_live import protocol as p
 from litmus_live.store import EventStore, RunSummary
+
+# The active-runs feed is rebuilt at most this often; unchanged snapshots are not sent.
+ACTIVE_INTERVAL = 0.05
 
 
 class SeqOutOfRange(ValueError):
@@ -30,11 +36,47 @@ class Hub:
     def __init__(self, store: EventStore) -> None:
         self._store = store
         self._subs: dict[str, set[Subscription]] = {}
+        self._active_watchers: set[asyncio.Event] = set()
+        self._active_frame = b""
+        self._active_version = 0
+        self._active_built = 0.0
+        self._active_timer: asyncio.TimerHandle | None = None
 
     def notify(self, run_id: str, seq: int) -> None:
         """Called by the store after a commit: wake every connection watching `run_id`."""
         for sub in self._subs.get(run_id, ()):
             sub.waker.set()
+        if self._active_watchers and self._active_timer is None:
+            delay = max(0.0, self._active_built + ACTIVE_INTERVAL - time.monotonic())
+            self._active_timer = asyncio.get_running_loop().call_later(delay, self._rebuild_active)
+
+    # -- the active-runs feed ------------------------------------------------------------
+
+    def watch_active(self, waker: asyncio.Event) -> None:
+        if not self._active_watchers:
+            self._rebuild_active()
+        self._active_watchers.add(waker)
+        waker.set()
+
+    def unwatch_active(self, waker: asyncio.Event) -> None:
+        self._active_watchers.discard(waker)
+
+    def active(self) -> tuple[int, bytes]:
+        """The latest active-runs snapshot, encoded once for every watcher, and its version."""
+        return self._active_version, self._active_frame
+
+    def _rebuild_active(self) -> None:
+        self._active_timer = None
+        self._active_built = time.monotonic()
+        live = [s for s in self._store.live_runs() if s.is_live]
+        runs = [_active_run(s) for s in sorted(live, key=lambda s: s.created_at)]
+        frame = p.encode(p.ActiveRuns(runs=runs))
+        if frame == self._active_frame:
+            return
+        self._active_frame = frame
+        self._active_version += 1
+        for waker in self._active_watchers:
+            waker.set()
 
     async def subscribe(self, run_id: str, since_seq: int, waker: asyncio.Event) -> tuple[Subscription, RunSummary]:
         """Start delivering `run_id` after `since_seq`; raises UnknownRun or SeqOutOfRange."""
@@ -72,3 +114,19 @@ class Hub:
 
     def subscriber_count(self) -> int:
         return sum(len(subs) for subs in self._subs.values())
+
+
+def _active_run(s: RunSummary) -> p.ActiveRun:
+    return p.ActiveRun(
+        run_id=s.run_id,
+        test_path=s.test_path,
+        uut_serial=s.uut_serial,
+        operator=s.operator,
+        station=s.station,
+        created_at=s.created_at,
+        status=s.status,
+        total=s.total,
+        done=s.done,
+        current_step=s.current_step,
+        prompts_waiting=len(s.open_prompts),
+    )

@@ -6,12 +6,13 @@ them; this module adds the session-level messages and the unions a peer may send
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 from typing import Annotated
 
 import msgspec
 
-from litmus_live.events import Complete, Event, Progress, Status
+from litmus_live.events import Complete, Event, Progress, Prompt, Status, Via
 
 SUBPROTOCOL = "litmus-live.v1"
 MAX_CLIENT_MESSAGE = 64 * 1024
@@ -37,6 +38,9 @@ class ErrorCode(enum.StrEnum):
     MESSAGE_TOO_LARGE = "message_too_large"
     RUN_NOT_FOUND = "run_not_found"
     NOT_SUBSCRIBED = "not_subscribed"
+    PROMPT_NOT_FOUND = "prompt_not_found"
+    PROMPT_ALREADY_ANSWERED = "prompt_already_answered"
+    INVALID_ANSWER = "invalid_answer"
 
 
 RunId = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
@@ -62,7 +66,25 @@ class Unsubscribe(_Message, kw_only=True, tag="unsubscribe"):
     id: RequestId | None = None
 
 
-ClientMessage = Subscribe | Unsubscribe
+class PromptResponse(_Message, kw_only=True, tag="prompt_response"):
+    id: RequestId
+    run_id: RunId
+    prompt_id: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    # any scalar: a wrong type is an in-band invalid_answer, not a protocol violation
+    value: bool | int | float | Annotated[str, msgspec.Meta(max_length=4000)] | None
+    who: Annotated[str, msgspec.Meta(max_length=64)] | None = None
+    via: Via = Via.SCRIPT
+
+
+class SubscribeActive(_Message, kw_only=True, tag="subscribe_active"):
+    id: RequestId | None = None
+
+
+class UnsubscribeActive(_Message, kw_only=True, tag="unsubscribe_active"):
+    id: RequestId | None = None
+
+
+ClientMessage = Subscribe | Unsubscribe | PromptResponse | SubscribeActive | UnsubscribeActive
 
 
 # -- server -> client --------------------------------------------------------------------
@@ -86,6 +108,30 @@ class Unsubscribed(_Message, kw_only=True, tag="unsubscribed"):
     id: str | None = None
 
 
+class PromptAccepted(_Message, kw_only=True, tag="prompt_accepted"):
+    id: str
+    run_id: str
+    prompt_id: str
+
+
+class ActiveRun(msgspec.Struct, frozen=True, kw_only=True):
+    run_id: str
+    test_path: str
+    uut_serial: str
+    operator: str
+    station: str
+    created_at: dt.datetime
+    status: Status
+    total: int
+    done: int
+    current_step: str | None
+    prompts_waiting: int
+
+
+class ActiveRuns(_Message, kw_only=True, tag="active_runs"):
+    runs: list[ActiveRun]
+
+
 class Error(_Message, kw_only=True, tag="error"):
     code: ErrorCode
     message: str
@@ -93,7 +139,9 @@ class Error(_Message, kw_only=True, tag="error"):
     run_id: str | None = None
 
 
-ServerMessage = Welcome | Subscribed | Unsubscribed | Error | Event | Progress | Complete
+ServerMessage = (
+    Welcome | Subscribed | Unsubscribed | PromptAccepted | ActiveRuns | Error | Event | Progress | Prompt | Complete
+)
 
 _client_decoder = msgspec.json.Decoder(ClientMessage)
 _encoder = msgspec.json.Encoder()

@@ -9,40 +9,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import logging
 import os
 import signal
 import socket
 import sys
 import uuid
-from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
 import msgspec
 
-from litmus_live.events import (
-    Collected,
-    Complete,
-    Event,
-    EventData,
-    Outcome,
-    Output,
-    Progress,
-    Record,
-    RunCreated,
-    Status,
-    StepFinished,
-    StepStarted,
-    Stream,
-    utcnow,
-)
+from litmus_live.events import Outcome, Record, RunCreated, Status, Stream
+from litmus_live.live_run import LiveRun, OpenPrompt
 from litmus_live.plugin import report as r
 
 log = logging.getLogger(__name__)
-TAIL_LINES = 1000
 MAX_LINE = 16 * 1024
 _READ_CHUNK = 64 * 1024
 _DRAIN_AFTER_EXIT = 2.0
@@ -94,75 +77,6 @@ def verdict(exit_code: int | None, *, is_aborted: bool, failed: int, errors: int
     return Status.ERROR, _EXIT_REASONS.get(exit_code, f"exit code {exit_code}")
 
 
-def _ts(epoch: float) -> dt.datetime:
-    return dt.datetime.fromtimestamp(epoch, dt.UTC)
-
-
-class _Run:
-    """One live run: its process, its counters and its output tail."""
-
-    def __init__(self, run_id: str, emit: Callable[[Record], Record], log_path: Path) -> None:
-        self.run_id = run_id
-        self._emit = emit
-        self.tail: deque[tuple[Stream, str]] = deque(maxlen=TAIL_LINES)
-        self.log_path = log_path
-        self.process: asyncio.subprocess.Process | None = None
-        self.is_aborted = False
-        self.done = asyncio.get_running_loop().create_future()
-        self.counts = {o: 0 for o in Outcome}
-        self.total = 0
-        self.started = utcnow()
-
-    def event(self, data: EventData, ts: dt.datetime | None = None) -> None:
-        self._emit(Event(run_id=self.run_id, ts=ts or utcnow(), data=data))
-
-    def progress(self, current_step: str | None, ts: dt.datetime) -> None:
-        c = self.counts
-        self._emit(
-            Progress(
-                run_id=self.run_id,
-                ts=ts,
-                status=Status.RUNNING,
-                total=self.total,
-                done=sum(c.values()),
-                passed=c[Outcome.PASSED],
-                failed=c[Outcome.FAILED],
-                skipped=c[Outcome.SKIPPED],
-                errors=c[Outcome.ERROR],
-                current_step=current_step,
-            )
-        )
-
-    def on_report(self, item: r.Report) -> None:
-        match item:
-            case r.Collected():
-                self.total = len(item.nodeids)
-                self.event(Collected(count=self.total, nodeids=item.nodeids[:2000]))
-                self.progress(None, utcnow())
-            case r.StepStarted():
-                self.event(StepStarted(nodeid=item.nodeid), _ts(item.ts))
-                self.progress(item.nodeid, _ts(item.ts))
-            case r.StepFinished():
-                outcome = Outcome(item.outcome)
-                self.counts[outcome] += 1
-                data = StepFinished(nodeid=item.nodeid, outcome=outcome, duration=item.duration, reason=item.reason)
-                self.event(data, _ts(item.ts))
-                self.progress(None, _ts(item.ts))
-            case r.SessionFinished():
-                pass
-
-    def on_line(self, stream: Stream, line: str) -> None:
-        self.tail.append((stream, line))
-        self.event(Output(stream=stream, line=line))
-
-    def complete(self, status: Status, exit_code: int | None, reason: str) -> None:
-        now = utcnow()
-        duration = (now - self.started).total_seconds()
-        self._emit(
-            Complete(run_id=self.run_id, ts=now, status=status, exit_code=exit_code, reason=reason, duration=duration)
-        )
-
-
 class Runner:
     def __init__(
         self,
@@ -170,15 +84,19 @@ class Runner:
         tests_root: Path,
         data_dir: Path,
         emit: Callable[[Record], Record],
+        open_prompt: OpenPrompt,
+        withdraw_prompts: Callable[[str, str], None],
         abort_grace: float = 5.0,
         python: str = sys.executable,
     ) -> None:
         self._root = tests_root
         self._data_dir = data_dir
         self._emit = emit
+        self._open_prompt = open_prompt
+        self._withdraw_prompts = withdraw_prompts
         self._abort_grace = abort_grace
         self._python = python
-        self._runs: dict[str, _Run] = {}
+        self._runs: dict[str, LiveRun] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
     def launch(self, request: LaunchRequest) -> str:
@@ -187,7 +105,7 @@ class Runner:
         run_id = str(uuid.uuid4())
         run_dir = self._data_dir / "runs" / run_id
         run_dir.mkdir(parents=True, exist_ok=True)
-        run = _Run(run_id, self._emit, run_dir / "output.log")
+        run = LiveRun(run_id, self._emit, self._open_prompt, run_dir / "output.log")
         meta = RunCreated(
             test_path=request.test_path,
             uut_serial=request.uut_serial,
@@ -216,6 +134,7 @@ class Runner:
         if run.is_aborted:
             return
         run.is_aborted = True
+        self._withdraw_prompts(run_id, "the run was aborted")
         self._signal(run, signal.SIGINT)
         try:
             await asyncio.wait_for(asyncio.shield(run.done), self._abort_grace)
@@ -232,14 +151,15 @@ class Runner:
         await self.join()
 
     @staticmethod
-    def _signal(run: _Run, sig: signal.Signals) -> None:
+    def _signal(run: LiveRun, sig: signal.Signals) -> None:
         if run.process is not None and run.process.returncode is None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(run.process.pid, sig)
 
-    async def _supervise(self, run: _Run, target: str) -> None:
+    async def _supervise(self, run: LiveRun, target: str) -> None:
         try:
             exit_code, failure = await self._execute(run, target)
+            self._withdraw_prompts(run.run_id, "the test process ended")
             c = run.counts
             status, words = verdict(
                 exit_code, is_aborted=run.is_aborted, failed=c[Outcome.FAILED], errors=c[Outcome.ERROR], total=run.total
@@ -252,7 +172,7 @@ class Runner:
             del self._runs[run.run_id]
             run.done.set_result(None)
 
-    async def _execute(self, run: _Run, target: str) -> tuple[int | None, str]:
+    async def _execute(self, run: LiveRun, target: str) -> tuple[int | None, str]:
         ours, theirs = socket.socketpair()
         env = {**os.environ, "PYTHONUNBUFFERED": "1", r.FD_ENV: str(theirs.fileno()), "LITMUS_RUN_ID": run.run_id}
         try:
@@ -282,7 +202,7 @@ class Runner:
         return exit_code, ""
 
     @staticmethod
-    async def _read_lines(run: _Run, stream: asyncio.StreamReader, tag: Stream, output_log: BinaryIO) -> None:
+    async def _read_lines(run: LiveRun, stream: asyncio.StreamReader, tag: Stream, output_log: BinaryIO) -> None:
         partial = b""
         while chunk := await stream.read(_READ_CHUNK):
             lines = (partial + chunk).split(b"\n")
@@ -299,8 +219,9 @@ class Runner:
             run.on_line(tag, partial.decode(errors="replace"))
 
     @staticmethod
-    async def _read_reports(run: _Run, sock: socket.socket) -> None:
+    async def _read_reports(run: LiveRun, sock: socket.socket) -> None:
         reader, writer = await asyncio.open_connection(sock=sock)
+        run.replies = writer
         try:
             while header := await reader.read(r.HEADER.size):
                 if len(header) < r.HEADER.size:

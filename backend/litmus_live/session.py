@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 import msgspec
@@ -18,6 +19,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from litmus_live import __version__
 from litmus_live import protocol as p
 from litmus_live.hub import Hub, SeqOutOfRange, Subscription
+from litmus_live.prompts import Answer, Outcome
 from litmus_live.store import UnknownRun
 
 log = logging.getLogger(__name__)
@@ -47,12 +49,15 @@ class Session:
         self,
         websocket: WebSocket,
         hub: Hub,
+        answer: Callable[[Answer], tuple[Outcome, str]],
         *,
         allowed_origins: frozenset[str] = frozenset(),
         send_timeout: float = 15.0,
     ) -> None:
         self._ws = websocket
         self._hub = hub
+        self._answer = answer
+        self._active_sent: int | None = None  # None: not watching the active-runs feed
         self._allowed_origins = allowed_origins
         self._send_timeout = send_timeout
         self._subs: dict[str, Subscription] = {}
@@ -78,6 +83,7 @@ class Session:
             writer.cancel()
             for sub in self._subs.values():
                 self._hub.unsubscribe(sub)
+            self._hub.unwatch_active(self._waker)
 
     def _check_handshake(self, chosen: str | None) -> None:
         origin = self._ws.headers.get("origin")
@@ -155,6 +161,14 @@ class Session:
                 await self._subscribe(message)
             case p.Unsubscribe():
                 self._unsubscribe(message)
+            case p.PromptResponse():
+                self._respond(message)
+            case p.SubscribeActive():
+                self._active_sent = 0
+                self._hub.watch_active(self._waker)
+            case p.UnsubscribeActive():
+                self._active_sent = None
+                self._hub.unwatch_active(self._waker)
 
     async def _subscribe(self, message: p.Subscribe) -> None:
         old = self._subs.pop(message.run_id, None)
@@ -194,6 +208,23 @@ class Session:
         self._hub.unsubscribe(sub)
         self.send(p.Unsubscribed(run_id=message.run_id, id=message.id))
 
+    def _respond(self, message: p.PromptResponse) -> None:
+        who = message.who or f"anonymous@{self._ws.client.host if self._ws.client else 'unknown'}"
+        outcome, why = self._answer(
+            Answer(
+                run_id=message.run_id,
+                prompt_id=message.prompt_id,
+                value=message.value,
+                who=who,
+                via=message.via,
+                request_id=message.id,
+            )
+        )
+        if outcome is Outcome.ACCEPTED:
+            self.send(p.PromptAccepted(id=message.id, run_id=message.run_id, prompt_id=message.prompt_id))
+        else:
+            self.send(p.Error(code=p.ErrorCode(outcome.value), message=why, id=message.id, run_id=message.run_id))
+
     # -- writing -------------------------------------------------------------------------
 
     def send(self, message: p.ServerMessage) -> None:
@@ -210,6 +241,11 @@ class Session:
 
     async def _collect(self) -> list[bytes]:
         parts, self._outbox = self._outbox, []
+        if self._active_sent is not None:
+            version, frame = self._hub.active()
+            if version > self._active_sent:
+                parts.append(frame)
+                self._active_sent = version
         for run_id, sub in list(self._subs.items()):
             records = await self._hub.pending(sub)
             if self._subs.get(run_id) is not sub:

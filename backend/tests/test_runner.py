@@ -10,6 +10,7 @@ import pytest
 from conftest import SUITES
 
 from litmus_live.events import Status
+from litmus_live.prompts import Prompts
 from litmus_live.runner import InvalidTestPath, LaunchRequest, Runner, resolve_test_path, verdict
 from litmus_live.store import SqliteStore
 
@@ -64,7 +65,15 @@ def test_the_verdict_follows_the_exit_code(exit_code: int | None, aborted: bool,
 async def test_a_process_that_cannot_start_is_an_error_with_the_exception(tmp_path: Path) -> None:
     store = SqliteStore(tmp_path / "db.sqlite3")
     await store.open()
-    runner = Runner(tests_root=SUITES, data_dir=tmp_path, emit=store.append, python=str(tmp_path / "no-such-python"))
+    prompts = Prompts(store.append)
+    runner = Runner(
+        tests_root=SUITES,
+        data_dir=tmp_path,
+        emit=store.append,
+        open_prompt=prompts.open,
+        withdraw_prompts=prompts.withdraw,
+        python=str(tmp_path / "no-such-python"),
+    )
     run_id = runner.launch(LaunchRequest(test_path="test_pass.py", uut_serial="SN"))
     await runner.join()
     await store.flush()

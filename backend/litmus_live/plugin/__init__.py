@@ -1,17 +1,26 @@
 """The pytest plugin: loaded into the test process, it reports steps to the runner.
 
 It reports facts as pytest knows them (never by parsing output): what was collected,
-each step starting and finishing with its outcome, and the session's end.
+each step starting and finishing with its outcome, and the session's end. It also provides
+the `litmus_prompts` marker and the `prompt` fixture (prompting.py).
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import time
+from collections.abc import Iterator
 
 import pytest
 
 from litmus_live.plugin import report as r
 from litmus_live.plugin.channel import Channel
+from litmus_live.plugin.definitions import DefinitionError, PromptDefinition
+from litmus_live.plugin.prompting import MARKER, Asker, PromptUnavailableError, UndeclaredPromptError, definitions_for
+
+__all__ = ["PromptUnavailableError", "UndeclaredPromptError"]
+_definitions_key = pytest.StashKey[dict[str, PromptDefinition]]()
 
 
 class _Step:
@@ -61,9 +70,53 @@ _live: _Live | None = None
 
 def pytest_configure(config: pytest.Config) -> None:
     global _live
+    config.addinivalue_line(
+        "markers",
+        f"{MARKER}(**prompts): operator prompts this test may ask with the `prompt` fixture;"
+        " each keyword names a prompt: {message, prompt_type: confirm|choice|input, choices, default,"
+        " pattern, min, max, timeout_seconds}",
+    )
     channel = Channel.from_env()
     if channel is not None and _live is None:
         _live = _Live(channel)
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    problems = []
+    for item in items:
+        try:
+            item.stash[_definitions_key] = definitions_for(item)
+        except DefinitionError as exc:
+            problems.append(f"{item.nodeid}: @{MARKER}: {exc}")
+    if problems:
+        raise pytest.UsageError("invalid prompt definitions:\n  " + "\n  ".join(problems))
+
+
+@pytest.fixture
+def prompt(request: pytest.FixtureRequest) -> Asker:
+    """Ask the operator: prompt(name) returns True (confirm), the choice, or the typed text."""
+    item = request.node
+    definitions = item.stash.get(_definitions_key, None)
+    if definitions is None:
+        definitions = definitions_for(item)
+    capture = request.config.pluginmanager.getplugin("capturemanager")
+    terminal = functools.partial(_uncaptured, capture) if capture is not None else contextlib.nullcontext
+    return Asker(definitions, item.nodeid, _live.channel if _live else None, terminal)
+
+
+@contextlib.contextmanager
+def _uncaptured(capture: pytest.CaptureManager) -> Iterator[None]:
+    """The real stdin and stdout for a moment, as pdb gets them: to ask in the terminal."""
+    is_global = capture.is_globally_capturing()
+    capture.suspend_fixture()
+    if is_global:
+        capture.suspend_global_capture(in_=True)
+    try:
+        yield
+    finally:
+        if is_global:
+            capture.resume_global_capture()
+        capture.resume_fixture()
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:

@@ -12,7 +12,7 @@ import os
 import socket
 import threading
 
-from litmus_live.plugin.report import FD_ENV, Report, pack
+from litmus_live.plugin.report import FD_ENV, HEADER, PromptAsk, PromptReply, Report, pack, reply_decoder
 
 _EXIT_GRACE = 10.0
 
@@ -23,6 +23,8 @@ class Channel:
         self._cond = threading.Condition()
         self._queue: list[Report] = []
         self._is_closing = False
+        self._is_gone = False
+        self._waiters: dict[str, tuple[threading.Event, list[PromptReply]]] = {}
         self._sender = threading.Thread(target=self._send_loop, name="litmus-sender", daemon=True)
         self._watcher = threading.Thread(target=self._watch_runner, name="litmus-watcher", daemon=True)
         self._sender.start()
@@ -39,6 +41,19 @@ class Channel:
         with self._cond:
             self._queue.append(item)
             self._cond.notify()
+
+    def ask(self, question: PromptAsk, timeout: float | None) -> PromptReply | None:
+        """Send `question` and block until the runner replies; None if it never does."""
+        done, box = threading.Event(), []
+        with self._cond:
+            if self._is_gone:
+                return None
+            self._waiters[question.prompt_id] = (done, box)
+        self.report(question)
+        done.wait(timeout)
+        with self._cond:
+            self._waiters.pop(question.prompt_id, None)
+        return box[0] if box else None
 
     def close(self) -> None:
         """Send everything queued, then stop; called once, at the end of the session."""
@@ -65,13 +80,35 @@ class Channel:
 
     def _watch_runner(self) -> None:
         try:
-            while self._sock.recv(65536):
-                pass
-        except OSError:
+            while header := self._recv_exactly(HEADER.size):
+                body = self._recv_exactly(HEADER.unpack(header)[0])
+                for reply in reply_decoder.decode(body):
+                    self._deliver(reply)
+        except (OSError, ValueError):
             pass
         with self._cond:
+            self._is_gone = True
+            for done, _ in self._waiters.values():
+                done.set()
             if self._is_closing:
                 return
         # The runner is gone: stop the tests as Ctrl-C would, and make sure the process ends.
         _thread.interrupt_main()
         threading.Timer(_EXIT_GRACE, os._exit, args=(3,)).start()
+
+    def _recv_exactly(self, size: int) -> bytes:
+        chunks, missing = [], size
+        while missing:
+            chunk = self._sock.recv(min(missing, 1 << 20))
+            if not chunk:
+                return b""
+            chunks.append(chunk)
+            missing -= len(chunk)
+        return b"".join(chunks)
+
+    def _deliver(self, reply: PromptReply) -> None:
+        with self._cond:
+            waiter = self._waiters.get(reply.prompt_id)
+        if waiter is not None:
+            waiter[1].append(reply)
+            waiter[0].set()

@@ -10,6 +10,8 @@ import struct
 
 import msgspec
 
+from litmus_live.plugin.definitions import PromptDefinition
+
 FD_ENV = "LITMUS_LIVE_FD"
 HEADER = struct.Struct(">I")
 MAX_FRAME = 16 * 1024 * 1024
@@ -40,12 +42,31 @@ class SessionFinished(_Report, kw_only=True, tag="session_finished"):
     exitstatus: int
 
 
-Report = Collected | StepStarted | StepFinished | SessionFinished
+class PromptAsk(_Report, kw_only=True, tag="prompt_ask"):
+    prompt_id: str
+    name: str
+    definition: PromptDefinition
+    nodeid: str | None
+
+
+class PromptReply(_Report, kw_only=True, tag="prompt_reply"):
+    """Runner -> test process: how a prompt was resolved."""
+
+    prompt_id: str
+    resolution: str
+    value: bool | str | None
+    who: str
+    via: str | None
+    reason: str
+
+
+Report = Collected | StepStarted | StepFinished | SessionFinished | PromptAsk
 
 encoder = msgspec.msgpack.Encoder()
 decoder = msgspec.msgpack.Decoder(list[Report])
+reply_decoder = msgspec.msgpack.Decoder(list[PromptReply])
 
 
-def pack(reports: list[Report]) -> bytes:
+def pack(reports: list[Report] | list[PromptReply]) -> bytes:
     body = encoder.encode(reports)
     return HEADER.pack(len(body)) + body

@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import msgspec
 
-from litmus_live.events import Complete, Event, Record, RunCreated, Status, utcnow
+from litmus_live.events import Complete, Event, PromptResolved, Record, Resolution, RunCreated, Status, utcnow
 from litmus_live.store import summary as summaries
 from litmus_live.store.summary import RunSummary
 
@@ -25,6 +25,10 @@ STOPPED_REASON = "server stopped during the run"
 
 class UnknownRun(LookupError):
     pass
+
+
+class PromptClosed(LookupError):
+    """A resolution for a prompt that is not open: someone else's answer won first."""
 
 
 class _Tail:
@@ -104,6 +108,10 @@ class EventStore:
 
     def _close_stale(self, stale: RunSummary) -> None:
         self._live[stale.run_id] = stale
+        self._tails[stale.run_id] = _Tail(stale.last_seq + 1, self._tail_size)
+        for prompt_id in list(stale.open_prompts):
+            data = PromptResolved(prompt_id=prompt_id, resolution=Resolution.WITHDRAWN, reason=STOPPED_REASON)
+            self.append(Event(run_id=stale.run_id, ts=utcnow(), data=data))
         record = Complete(run_id=stale.run_id, ts=utcnow(), status=Status.ERROR, exit_code=None, reason=STOPPED_REASON)
         self.append(record)
 
@@ -116,6 +124,10 @@ class EventStore:
             live = self._begin(record)
         elif live.status.is_final:
             raise ValueError(f"run {record.run_id!r} is complete; cannot append {record.__class__.__name__}")
+        # compare-and-set: only one resolution per prompt ever reaches the log
+        resolved = record.data if isinstance(record, Event) else None
+        if isinstance(resolved, PromptResolved) and resolved.prompt_id not in live.open_prompts:
+            raise PromptClosed(f"prompt {resolved.prompt_id!r} of run {record.run_id!r} is not open")
         record = msgspec.structs.replace(record, seq=live.last_seq + 1)
         summaries.fold(live, record)
         self._pending.append((record.run_id, record.seq, _encode(record)))

@@ -6,7 +6,7 @@ import datetime as dt
 
 import msgspec
 
-from litmus_live.events import Complete, Event, Progress, Record, RunCreated, Status
+from litmus_live.events import Complete, Event, Progress, Prompt, PromptResolved, Record, RunCreated, Status
 
 
 class RunSummary(msgspec.Struct, kw_only=True):
@@ -28,6 +28,8 @@ class RunSummary(msgspec.Struct, kw_only=True):
     errors: int = 0
     current_step: str | None = None
     last_seq: int = 0
+    # prompt ids waiting for an answer, oldest first
+    open_prompts: list[str] = msgspec.field(default_factory=list)
 
     @property
     def is_live(self) -> bool:
@@ -65,5 +67,9 @@ def fold(summary: RunSummary, record: Record) -> None:
             summary.reason = record.reason
             summary.finished_at = record.ts
             summary.current_step = None
+        case Prompt():
+            summary.open_prompts.append(record.prompt_id)
+        case Event(data=PromptResolved(prompt_id=prompt_id)):
+            summary.open_prompts.remove(prompt_id)
         case Event():
             pass

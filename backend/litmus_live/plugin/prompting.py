@@ -1,0 +1,135 @@
+"""The `prompt` fixture: ask the operator, by the first route that can reach one.
+
+Routes, in order: the Litmus Live server that launched this process (every viewer sees the
+prompt; the first valid answer wins); LITMUS_AUTO_CONFIRM=1 (answered at once); a terminal
+on stdin; otherwise PromptUnavailableError.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import sys
+import time
+import uuid
+from collections.abc import Callable
+
+import msgspec
+import pytest
+
+from litmus_live.plugin.channel import Channel
+from litmus_live.plugin.definitions import (
+    DefinitionError,
+    PromptDefinition,
+    PromptType,
+    auto_answer,
+    check_answer,
+    parse,
+)
+from litmus_live.plugin.report import PromptAsk
+
+MARKER = "litmus_prompts"
+AUTO_ENV = "LITMUS_AUTO_CONFIRM"
+# How long past its own deadline a prompt waits for the server to say it expired.
+_DEADLINE_SLACK = 10.0
+
+
+class PromptUnavailableError(Exception):
+    """No operator could be asked, the prompt expired, or it was withdrawn."""
+
+
+class UndeclaredPromptError(LookupError):
+    pass
+
+
+def definitions_for(item: pytest.Item) -> dict[str, PromptDefinition]:
+    """The prompts an item may ask: its markers merged, the most specific scope winning."""
+    merged: dict[str, object] = {}
+    for mark in reversed(list(item.iter_markers(MARKER))):
+        if mark.args:
+            raise DefinitionError(f"{MARKER} takes keyword arguments only (name=definition), got {mark.args!r}")
+        merged.update(mark.kwargs)
+    return {name: parse(name, raw) for name, raw in merged.items()}
+
+
+class Asker:
+    """What `prompt(...)` calls: holds the item's definitions and the way to an operator."""
+
+    def __init__(
+        self,
+        definitions: dict[str, PromptDefinition],
+        nodeid: str,
+        channel: Channel | None,
+        terminal: Callable[[], object],
+    ) -> None:
+        self._definitions = definitions
+        self._nodeid = nodeid
+        self._channel = channel
+        self._terminal = terminal
+
+    def __call__(self, name: str, *, message: str | None = None) -> bool | str:
+        definition = self._definitions.get(name)
+        if definition is None:
+            declared = ", ".join(sorted(self._definitions)) or "none"
+            raise UndeclaredPromptError(
+                f"no prompt {name!r} is declared for {self._nodeid}; declared in @{MARKER}: {declared}"
+            )
+        if message is not None:
+            definition = msgspec.structs.replace(definition, message=message)
+        if self._channel is not None:
+            return self._over_channel(self._channel, name, definition)
+        auto = os.environ.get(AUTO_ENV, "")
+        if auto == "1":
+            return auto_answer(definition)
+        if auto not in ("", "0"):
+            raise PromptUnavailableError(
+                f"{AUTO_ENV}={auto!r} is not understood: set it to 1 to answer every prompt automatically,"
+                " or to 0 (or leave it unset) to ask the operator"
+            )
+        with self._terminal():  # type: ignore[attr-defined]
+            if sys.stdin is not None and sys.stdin.isatty():
+                return _ask_terminal(name, definition)
+        raise PromptUnavailableError(
+            f"cannot ask for prompt {name!r}: this run was not launched by Litmus Live, {AUTO_ENV} is not set,"
+            " and stdin is not a terminal"
+        )
+
+    def _over_channel(self, channel: Channel, name: str, definition: PromptDefinition) -> bool | str:
+        ask = PromptAsk(prompt_id=uuid.uuid4().hex, name=name, definition=definition, nodeid=self._nodeid)
+        limit = None if definition.timeout_seconds is None else definition.timeout_seconds + _DEADLINE_SLACK
+        reply = channel.ask(ask, limit)
+        if reply is None:
+            raise PromptUnavailableError(f"prompt {name!r}: no answer from the Litmus Live server")
+        if reply.resolution == "answered" and reply.value is not None:
+            return reply.value
+        raise PromptUnavailableError(f"prompt {name!r} {reply.resolution}: {reply.reason}")
+
+
+def _ask_terminal(name: str, d: PromptDefinition) -> bool | str:
+    deadline = None if d.timeout_seconds is None else time.monotonic() + d.timeout_seconds
+    print(f"\n[prompt {name}] {d.message}", flush=True)
+    if d.prompt_type is PromptType.CHOICE:
+        for i, choice in enumerate(d.choices or [], 1):
+            print(f"  {i}) {choice}")
+    hint = {"confirm": "press Enter to confirm", "choice": "number or name", "input": "type the answer"}
+    while True:
+        remaining = None if deadline is None else max(deadline - time.monotonic(), 0)
+        print(f"> ({hint[d.prompt_type]}) ", end="", flush=True)
+        ready, _, _ = select.select([sys.stdin], [], [], remaining)
+        if not ready:
+            raise PromptUnavailableError(f"prompt {name!r} expired: no answer within {d.timeout_seconds:g} s")
+        value = _parse_terminal(d, sys.stdin.readline().strip())
+        why = check_answer(d, value)
+        if not why:
+            return value
+        print(f"  not accepted: {why}", flush=True)
+
+
+def _parse_terminal(d: PromptDefinition, text: str) -> bool | str:
+    if d.prompt_type is PromptType.CONFIRM:
+        return text.lower() in ("", "y", "yes")
+    if d.prompt_type is PromptType.CHOICE and text.isdigit() and 1 <= int(text) <= len(d.choices or []):
+        return (d.choices or [])[int(text) - 1]
+    if d.prompt_type is PromptType.INPUT and not text and d.default is not None:
+        return d.default
+    return text
