@@ -228,8 +228,10 @@ class EventStore:
 
     async def runs(self, limit: int = 200) -> list[RunSummary]:
         """The newest runs first."""
-        stored = await self._read(self._io_runs, limit)
-        return [msgspec.structs.replace(self._live.get(s.run_id, s)) for s in stored]
+        stored = {s.run_id: s for s in await self._read(self._io_runs, limit)}
+        merged = {**stored, **self._live}  # live runs as they are now, committed or not yet
+        newest = sorted(merged.values(), key=lambda s: s.created_at, reverse=True)[:limit]
+        return [msgspec.structs.replace(s) for s in newest]
 
     def live_runs(self) -> list[RunSummary]:
         return list(self._live.values())
