@@ -20,7 +20,7 @@ from conftest import Server, connect
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "protocol" / "examples"
 TRANSCRIPTS = sorted(EXAMPLES.glob("*.jsonl"))
-LOOSE = {"ts", "seq", "duration", "head_seq", "run_id"}
+LOOSE = {"ts", "seq", "duration", "head_seq", "run_id", "prompt_id", "deadline", "waited"}
 RUN = "<run_id>"
 IS_RECORDING = os.environ.get("LITMUS_RECORD_TRANSCRIPTS") == "1"
 
@@ -37,11 +37,30 @@ def is_output(message: dict) -> bool:
     return message.get("type") == "event" and message["data"]["kind"] == "output"
 
 
+class _Replay:
+    def __init__(self, ws: websockets.ClientConnection) -> None:
+        self.ws = ws
+        self.received: list[dict] = []
+
+    async def pump(self, predicate) -> dict:
+        """Read frames until a message satisfies `predicate`; return it."""
+        for message in self.received:
+            if predicate(message):
+                return message
+        while True:
+            frame = json.loads(await asyncio.wait_for(self.ws.recv(), 30))
+            frame = frame if isinstance(frame, list) else [frame]
+            self.received += frame
+            for message in frame:
+                if predicate(message):
+                    return message
+
+
 async def replay(server: Server, steps: list[dict]) -> tuple[list[dict], int | None, str | None]:
     run_id = None
-    received: list[dict] = []
     ws = await connect(server.ws)
-    received.append({"type": "welcome", "protocol": ws.subprotocol, "server": "*"})
+    session = _Replay(ws)
+    session.received.append({"type": "welcome", "protocol": ws.subprotocol, "server": "*"})
     for step in steps:
         if "launch" in step:
             run_id = server.launch(**step["launch"])
@@ -49,20 +68,23 @@ async def replay(server: Server, steps: list[dict]) -> tuple[list[dict], int | N
             await ws.send(json.dumps(step["send"]).replace(RUN, run_id or RUN))
         elif "send_raw" in step:
             await ws.send(step["send_raw"])
+        elif "answer" in step:
+            answer = dict(step["answer"])
+            name = answer.pop("name")
+            prompt = await session.pump(lambda m, name=name: m["type"] == "prompt" and m["name"] == name)
+            response = {"type": "prompt_response", "run_id": run_id, "prompt_id": prompt["prompt_id"], **answer}
+            await ws.send(json.dumps(response))
+            await session.pump(lambda m, i=answer["id"]: m.get("id") == i and m["type"] != "subscribed")
     close = None
     try:
-        while True:
-            frame = json.loads(await asyncio.wait_for(ws.recv(), 30))
-            received += frame if isinstance(frame, list) else [frame]
-            if received[-1]["type"] in ("complete", "error"):
-                break
+        await session.pump(lambda m: m["type"] == "complete" or (run_id is None and m["type"] == "error"))
         await asyncio.wait_for(ws.recv(), 0.5)
     except websockets.ConnectionClosed:
         close = ws.close_code
     except TimeoutError:
         pass
     await ws.close()
-    return received, close, run_id
+    return session.received, close, run_id
 
 
 @pytest.mark.parametrize("path", TRANSCRIPTS, ids=[p.stem for p in TRANSCRIPTS])
