@@ -21,6 +21,8 @@ export interface RunSummary {
   errors: number;
   current_step: string | null;
   last_seq: number;
+  /** Ids of the prompts waiting for an answer. */
+  open_prompts: string[];
   is_live: boolean;
 }
 

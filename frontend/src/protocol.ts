@@ -15,6 +15,28 @@ export interface Unsubscribe {
   id?: string | null;
 }
 
+export interface PromptResponse {
+  type: "prompt_response";
+  id: string;
+  run_id: string;
+  prompt_id: string;
+  value: boolean | number | string | null;
+  who?: string | null;
+  via?: Via;
+}
+
+export type Via = "script" | "terminal" | "ui";
+
+export interface SubscribeActive {
+  type: "subscribe_active";
+  id?: string | null;
+}
+
+export interface UnsubscribeActive {
+  type: "unsubscribe_active";
+  id?: string | null;
+}
+
 export interface Welcome {
   type: "welcome";
   protocol?: string;
@@ -38,6 +60,32 @@ export interface Unsubscribed {
   id?: string | null;
 }
 
+export interface PromptAccepted {
+  type: "prompt_accepted";
+  id: string;
+  run_id: string;
+  prompt_id: string;
+}
+
+export interface ActiveRuns {
+  type: "active_runs";
+  runs: ActiveRun[];
+}
+
+export interface ActiveRun {
+  run_id: string;
+  test_path: string;
+  uut_serial: string;
+  operator: string;
+  station: string;
+  created_at: string;
+  status: Status;
+  total: number;
+  done: number;
+  current_step: string | null;
+  prompts_waiting: number;
+}
+
 export interface Error {
   type: "error";
   code: ErrorCode;
@@ -46,14 +94,14 @@ export interface Error {
   run_id?: string | null;
 }
 
-export type ErrorCode = "bad_message" | "message_too_large" | "not_subscribed" | "origin_forbidden" | "run_not_found" | "slow_consumer" | "unauthorized" | "unsupported_protocol";
+export type ErrorCode = "bad_message" | "invalid_answer" | "message_too_large" | "not_subscribed" | "origin_forbidden" | "prompt_already_answered" | "prompt_not_found" | "run_not_found" | "slow_consumer" | "unauthorized" | "unsupported_protocol";
 
 export interface Event {
   type: "event";
   run_id: string;
   seq?: number;
   ts: string;
-  data: RunCreated | Collected | StepStarted | StepFinished | Output;
+  data: RunCreated | Collected | StepStarted | StepFinished | Output | PromptResolved;
 }
 
 export interface RunCreated {
@@ -93,6 +141,20 @@ export interface Output {
 
 export type Stream = "stderr" | "stdout";
 
+/** How a prompt ended: the first valid answer, its deadline passing, or its run ending. */
+export interface PromptResolved {
+  kind: "prompt_resolved";
+  prompt_id: string;
+  resolution: Resolution;
+  value?: boolean | string | null;
+  who?: string;
+  via?: Via | null;
+  waited?: number;
+  reason?: string;
+}
+
+export type Resolution = "answered" | "expired" | "withdrawn";
+
 export interface Progress {
   type: "progress";
   run_id: string;
@@ -108,6 +170,28 @@ export interface Progress {
   current_step?: string | null;
 }
 
+/** A test asks the operator; open until a prompt_resolved event with its prompt_id. */
+export interface Prompt {
+  type: "prompt";
+  run_id: string;
+  seq?: number;
+  ts: string;
+  prompt_id: string;
+  name: string;
+  prompt_type: PromptType;
+  message: string;
+  choices?: string[] | null;
+  default?: string | null;
+  pattern?: string | null;
+  min?: number | null;
+  max?: number | null;
+  step?: string | null;
+  timeout_seconds?: number | null;
+  deadline?: string | null;
+}
+
+export type PromptType = "choice" | "confirm" | "input";
+
 export interface Complete {
   type: "complete";
   run_id: string;
@@ -119,6 +203,6 @@ export interface Complete {
   duration?: number;
 }
 
-export type ClientMessage = Subscribe | Unsubscribe;
+export type ClientMessage = Subscribe | Unsubscribe | PromptResponse | SubscribeActive | UnsubscribeActive;
 
-export type ServerMessage = Welcome | Subscribed | Unsubscribed | Error | Event | Progress | Complete;
+export type ServerMessage = Welcome | Subscribed | Unsubscribed | PromptAccepted | ActiveRuns | Error | Event | Progress | Prompt | Complete;

@@ -3,7 +3,8 @@
 import { readdirSync, readFileSync, existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import type { Complete, Event, Progress, ServerMessage } from "./protocol";
+import type { Complete, Event, Progress, Prompt, ServerMessage } from "./protocol";
+import { openPrompts } from "./prompts";
 import { parseFrame } from "./socket";
 import { append, apply, entries, initial, OUTPUT_TAIL, type RunState } from "./state";
 
@@ -24,6 +25,7 @@ interface Expectation {
   done?: number;
   uut_serial?: string;
   steps?: Record<string, string>;
+  open_prompts?: number;
   error?: string;
 }
 
@@ -57,22 +59,24 @@ describe.each(transcripts())("transcript %s", (path) => {
   const runId = runIdOf(lines);
   const expectation = lines.find((l) => l.expect)?.expect ?? {};
   const records = messages.filter(
-    (m): m is Event | Progress | Complete => (m.type === "event" || m.type === "progress" || m.type === "complete") && m.run_id === runId,
+    (m): m is Event | Progress | Prompt | Complete =>
+      (m.type === "event" || m.type === "progress" || m.type === "prompt" || m.type === "complete") && m.run_id === runId,
   );
   const state = fold(runId, messages);
 
   it("ends as the transcript's expect line says", () => {
-    const { status, total, done, uut_serial, steps, error } = expectation;
+    const { status, total, done, uut_serial, steps, open_prompts, error } = expectation;
     if (status !== undefined) expect(state.status).toBe(status);
     if (total !== undefined) expect(state.counts.total).toBe(total);
     if (done !== undefined) expect(state.counts.done).toBe(done);
     if (uut_serial !== undefined) expect(state.meta?.uut_serial).toBe(uut_serial);
     if (steps !== undefined) expect(Object.fromEntries(state.steps.map((s) => [s.nodeid, s.outcome]))).toEqual(steps);
+    if (open_prompts !== undefined) expect(openPrompts(state.prompts)).toHaveLength(open_prompts);
     if (error !== undefined) expect(state.error?.code).toBe(error);
     if (error === "run_not_found") expect(state.isNotFound).toBe(true);
   });
 
-  it("holds the last seq and every event and completion in order", () => {
+  it("holds the last seq and every event, prompt and completion in order", () => {
     const expected = records.filter((r) => r.type !== "progress");
     expect(state.lastSeq).toBe(records.at(-1)?.seq ?? 0);
     expect(entries(state.timeline).map((e) => e.seq)).toEqual(expected.map((e) => e.seq));
@@ -96,12 +100,18 @@ describe.each(transcripts())("transcript %s", (path) => {
     expect(records.reduce(apply, state)).toEqual(state);
   });
 
+  it("closes every prompt its resolution names", () => {
+    const resolved = records.filter((r) => r.type === "event" && r.data.kind === "prompt_resolved").length;
+    expect(state.prompts.filter((p) => p.resolution !== null)).toHaveLength(resolved);
+  });
+
   it("reaches the same state when resumed from any seq", () => {
     const middle = Math.floor(records.length / 2);
     const resumed = records.slice(middle - 3).reduce(apply, records.slice(0, middle).reduce(apply, subscribed(runId)));
     expect(resumed.lastSeq).toBe(state.lastSeq);
     expect(resumed.steps).toEqual(state.steps);
     expect(resumed.status).toBe(state.status);
+    expect(resumed.prompts).toEqual(state.prompts);
   });
 });
 

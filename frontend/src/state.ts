@@ -7,6 +7,7 @@ import type {
   Event,
   Outcome,
   Progress,
+  Prompt,
   RunCreated,
   ServerMessage,
   Status,
@@ -14,10 +15,12 @@ import type {
   Stream,
   Subscribed,
 } from "./protocol";
+import { ask, resolve, type PromptEntry } from "./prompts";
 
 export type EventData = Event["data"];
 /** A row of the Events tab: the log record itself, kept as received (no copy). */
-export type TimelineEntry = Event | Complete;
+export type TimelineEntry = Event | Prompt | Complete;
+type LogRecord = Event | Progress | Prompt | Complete;
 
 export const OUTPUT_TAIL = 100;
 /** Older timeline entries are dropped past this many; the full log stays on the server. */
@@ -65,6 +68,8 @@ export interface RunState {
   steps: Step[];
   timeline: Timeline;
   output: OutputLine[];
+  /** Every prompt of the run in the order asked, open or resolved. */
+  prompts: PromptEntry[];
   /** Records count only after `subscribed`: earlier ones belong to a previous subscription. */
   isSubscribed: boolean;
   lastSeq: number;
@@ -84,6 +89,7 @@ export function initial(runId: string): RunState {
     steps: [],
     timeline: { items: [], length: 0, dropped: 0 },
     output: [],
+    prompts: [],
     isSubscribed: false,
     lastSeq: 0,
     headSeq: 0,
@@ -97,29 +103,39 @@ export function isFinal(status: Status | null): boolean {
   return status !== null && status !== "STARTING" && status !== "RUNNING";
 }
 
+/** True once the client holds every record the server had when it subscribed: what follows is live. */
+export function isCaughtUp(state: RunState): boolean {
+  return state.isSubscribed && state.lastSeq >= state.headSeq;
+}
+
 /** Compile-time exhaustiveness; at run time a newer server's message is ignored (additive versions). */
 function assertNever(_unknown: never): void {}
 
 export function apply(state: RunState, msg: ServerMessage): RunState {
+  if (isRecord(msg)) return isNext(state, msg) ? onRecord(state, msg) : state;
   switch (msg.type) {
     case "welcome":
     case "unsubscribed":
+    case "prompt_accepted": // a reply to this client's answer: the store's business, not the log's
+    case "active_runs":
       return state;
     case "subscribed":
       return msg.run_id === state.runId ? onSubscribed(state, msg) : state;
     case "error":
       return onError(state, msg);
-    case "event":
-    case "progress":
-    case "complete":
-      return isNext(state, msg) ? onRecord(state, msg) : state;
     default:
       assertNever(msg);
       return state;
   }
 }
 
-function isNext(state: RunState, record: Event | Progress | Complete): boolean {
+const RECORD_TYPES: ReadonlySet<string> = new Set<LogRecord["type"]>(["event", "progress", "prompt", "complete"]);
+
+function isRecord(msg: ServerMessage): msg is LogRecord {
+  return RECORD_TYPES.has(msg.type);
+}
+
+function isNext(state: RunState, record: LogRecord): boolean {
   return state.isSubscribed && record.run_id === state.runId && (record.seq ?? 0) > state.lastSeq;
 }
 
@@ -134,7 +150,7 @@ function onError(state: RunState, msg: ErrorMessage): RunState {
   return { ...state, error, isNotFound: state.isNotFound || msg.code === "run_not_found" };
 }
 
-function onRecord(state: RunState, record: Event | Progress | Complete): RunState {
+function onRecord(state: RunState, record: LogRecord): RunState {
   const seq = record.seq ?? 0;
   const next = { ...state, lastSeq: seq, headSeq: Math.max(state.headSeq, seq) };
   switch (record.type) {
@@ -142,6 +158,8 @@ function onRecord(state: RunState, record: Event | Progress | Complete): RunStat
       return onEvent({ ...next, timeline: append(next.timeline, record) }, record);
     case "progress":
       return onProgress(next, record);
+    case "prompt":
+      return { ...next, timeline: append(next.timeline, record), prompts: ask(next.prompts, record) };
     case "complete":
       return onComplete({ ...next, timeline: append(next.timeline, record) }, record);
     default:
@@ -163,6 +181,8 @@ function onEvent(state: RunState, event: Event): RunState {
       return onStepFinished(state, data);
     case "output":
       return { ...state, output: tail(state.output, { seq: event.seq ?? 0, stream: data.stream, line: data.line }) };
+    case "prompt_resolved":
+      return { ...state, prompts: resolve(state.prompts, data, event.ts) };
     default:
       assertNever(data);
       return state;

@@ -1,12 +1,13 @@
 // Application state as signals. The socket feeds receive(); the fold (state.ts) computes the
 // run view; signals are published at most once per animation frame. Views call the actions.
-import { effect, signal } from "@preact/signals";
+import { computed, signal } from "@preact/signals";
 import * as api from "./api";
-import type { LaunchRequest, RunSummary } from "./api";
-import type { ServerMessage } from "./protocol";
+import type { LaunchRequest } from "./api";
+import type { ActiveRun, ClientMessage, Error as ErrorMessage, PromptAccepted, ServerMessage } from "./protocol";
+import { describeResolution, waitingTotal, type PromptEntry } from "./prompts";
 import { route } from "./route";
 import { connect, socketUrl, type Connection, type ConnectionFailure } from "./socket";
-import { apply, initial, type RunState } from "./state";
+import { apply, initial, isCaughtUp, type RunState } from "./state";
 
 export interface Toast {
   id: number;
@@ -15,26 +16,52 @@ export interface Toast {
   message: string;
 }
 
+/** Where this client's answer to a prompt stands: on its way, or refused with the server's reason. */
+export interface AnswerFeedback {
+  isSending: boolean;
+  error: string;
+}
+
 /** The run the current page watches (live view or results detail), as of the last frame. */
 export const run = signal<RunState | null>(null);
 export const connectionFailure = signal<ConnectionFailure | null>(null);
 export const toasts = signal<Toast[]>([]);
-export const activeRuns = signal<RunSummary[]>([]);
-export const history = signal<RunSummary[] | null>(null);
+/** Every live run, as the server's active-runs feed last described them. */
+export const activeRuns = signal<ActiveRun[]>([]);
+export const promptsWaiting = computed(() => waitingTotal(activeRuns.value));
+/** By prompt id. */
+export const answerFeedback = signal<Record<string, AnswerFeedback>>({});
+export const history = signal<api.RunSummary[] | null>(null);
 export const tests = signal<string[] | null>(null);
+
+const OPERATOR_KEY = "litmus-live.operator";
+const INFO_TOAST_MS = 8000;
 
 let current: RunState | null = null;
 let socket: Connection | null = null;
+let isFollowingActive = false;
 let frame = 0;
 let nextToastId = 1;
+let nextRequest = 1;
+/** Answers on their way, by request id. */
+const answers = new Map<string, { runId: string; promptId: string }>();
+/** Prompts this client's answer won: their resolution needs no "answered elsewhere" toast. */
+const won = new Set<string>();
 
 // -- the feed ----------------------------------------------------------------------------
 
 export function receive(msg: ServerMessage): void {
+  if (msg.type === "active_runs") activeRuns.value = msg.runs;
+  else if (msg.type === "prompt_accepted") onAccepted(msg);
+  else if (msg.type === "error" && msg.id != null && answers.has(msg.id)) onAnswerRefused(msg);
+  else foldIntoRun(msg);
+}
+
+function foldIntoRun(msg: ServerMessage): void {
   if (current === null) return;
   const before = current;
   current = apply(current, msg);
-  if (current.status !== before.status) refreshActiveRuns();
+  if (current.prompts !== before.prompts) announceResolutions(before, current);
   if (current.isNotFound && !before.isNotFound) publishNow();
   else schedulePublish();
 }
@@ -50,12 +77,52 @@ function publishNow(): void {
   run.value = current;
 }
 
+/** A prompt the live page was showing closed without this client's answer: say who or what closed it. */
+function announceResolutions(before: RunState, after: RunState): void {
+  if (!isCaughtUp(before) || route.value.page !== "live") return;
+  const wasOpen = new Set(before.prompts.filter((p) => p.resolution === null).map((p) => p.prompt.prompt_id));
+  for (const entry of after.prompts) {
+    const id = entry.prompt.prompt_id;
+    if (entry.resolution && wasOpen.has(id) && !won.has(id)) notifyResolution(entry);
+  }
+}
+
+function notifyResolution({ prompt, resolution }: PromptEntry): void {
+  if (resolution === null) return;
+  if (resolution.resolution !== "answered") {
+    notify("info", `Prompt ${resolution.resolution}`, describeResolution(prompt.name, resolution));
+    return;
+  }
+  const value = typeof resolution.value === "string" ? resolution.value : resolution.value === true ? "confirmed" : String(resolution.value);
+  notify("info", `Answered by ${resolution.who || "someone"} via ${resolution.via ?? "script"}: ${value}`, prompt.message);
+}
+
+function onAccepted(msg: PromptAccepted): void {
+  answers.delete(msg.id);
+  won.add(msg.prompt_id);
+}
+
+function onAnswerRefused(msg: ErrorMessage): void {
+  const pending = answers.get(msg.id!)!;
+  answers.delete(msg.id!);
+  setFeedback(pending.promptId, { isSending: false, error: msg.message });
+}
+
+function setFeedback(promptId: string, feedback: AnswerFeedback): void {
+  answerFeedback.value = { ...answerFeedback.value, [promptId]: feedback };
+}
+
 function onFailure(failure: ConnectionFailure): void {
   socket = null;
   connectionFailure.value = failure;
   notify("error", failure.type, failure.message);
+  for (const { promptId } of answers.values()) {
+    setFeedback(promptId, { isSending: false, error: "The connection closed before the server took the answer; send it again." });
+  }
+  answers.clear();
 }
 
+/** The one WebSocket of the app; a new one resumes the active-runs feed and the watched run. */
 function ensureSocket(): Connection {
   if (socket?.isOpen) return socket;
   connectionFailure.value = null;
@@ -63,7 +130,13 @@ function ensureSocket(): Connection {
     onMessages: (messages) => messages.forEach(receive),
     onFailure,
   });
+  if (isFollowingActive) socket.send({ type: "subscribe_active" });
+  if (current) socket.send(subscription(current));
   return socket;
+}
+
+function subscription(state: RunState): ClientMessage {
+  return { type: "subscribe", run_id: state.runId, since_seq: state.lastSeq };
 }
 
 // -- actions -----------------------------------------------------------------------------
@@ -74,7 +147,8 @@ export function watch(runId: string): void {
   unwatch();
   current = initial(runId);
   publishNow();
-  ensureSocket().send({ type: "subscribe", run_id: runId, since_seq: 0 });
+  if (socket?.isOpen) socket.send(subscription(current));
+  else ensureSocket();
 }
 
 export function unwatch(): void {
@@ -86,7 +160,7 @@ export function unwatch(): void {
 export async function launch(request: LaunchRequest): Promise<string | null> {
   try {
     const launched = await api.launchRun(request);
-    refreshActiveRuns();
+    if (request.operator) rememberOperator(request.operator);
     return launched.run_id;
   } catch (err) {
     notifyFailure("Launch refused", err);
@@ -120,41 +194,51 @@ export async function loadHistory(): Promise<void> {
   }
 }
 
-/**
- * Keeps activeRuns current. For now it re-reads GET /api/runs when something changes (the
- * page, the watched run's status, a launch); once the server pushes `active_runs`, this
- * subscribes instead and nothing else changes.
- */
+/** Follows the server's active-runs feed (pushed snapshots) for the sidebar and the tab title. */
 export function followActiveRuns(): void {
-  effect(() => {
-    void route.value;
-    refreshActiveRuns();
-  });
+  isFollowingActive = true;
+  if (socket?.isOpen) socket.send({ type: "subscribe_active" });
+  else ensureSocket();
 }
 
-let isRefreshing = false;
-let isStale = false;
-function refreshActiveRuns(): void {
-  if (isRefreshing) {
-    isStale = true; // one more read once this one lands, so no change is missed
-    return;
+/**
+ * Answers an open prompt as the operator of this browser (the name last typed on the launch
+ * form, else the run's operator, else none: the server then records the client's address).
+ */
+export function answer(runId: string, promptId: string, value: boolean | string): void {
+  const id = `ui-${Date.now().toString(36)}-${nextRequest++}`;
+  answers.set(id, { runId, promptId });
+  setFeedback(promptId, { isSending: true, error: "" });
+  const who = operatorFor(runId);
+  ensureSocket().send({ type: "prompt_response", id, run_id: runId, prompt_id: promptId, value, via: "ui", ...(who ? { who } : {}) });
+}
+
+export function operatorFor(runId: string): string {
+  const runOperator = current?.runId === runId ? current.meta?.operator : "";
+  return savedOperator() || runOperator || "";
+}
+
+export function savedOperator(): string {
+  try {
+    return localStorage.getItem(OPERATOR_KEY) ?? "";
+  } catch {
+    return ""; // storage disabled: answers carry the run's operator instead
   }
-  isRefreshing = true;
-  api
-    .listRuns()
-    .then((runs) => (activeRuns.value = runs.filter((r) => r.is_live)))
-    .catch(() => undefined) // the sidebar keeps what it had; pages report their own failures
-    .finally(() => {
-      isRefreshing = false;
-      if (isStale) {
-        isStale = false;
-        refreshActiveRuns();
-      }
-    });
 }
 
+function rememberOperator(name: string): void {
+  try {
+    localStorage.setItem(OPERATOR_KEY, name);
+  } catch {
+    // storage disabled: nothing to remember
+  }
+}
+
+/** Errors stay until dismissed; information goes away by itself after a few seconds. */
 export function notify(tone: Toast["tone"], title: string, message: string): void {
-  toasts.value = [...toasts.value, { id: nextToastId++, tone, title, message }];
+  const id = nextToastId++;
+  toasts.value = [...toasts.value, { id, tone, title, message }];
+  if (tone === "info") setTimeout(() => dismiss(id), INFO_TOAST_MS);
 }
 
 export function dismiss(id: number): void {

@@ -1,6 +1,7 @@
 // The page frame: sidebar, the routed page, and toasts.
 import { useEffect } from "preact/hooks";
 import { route, type Route } from "../route";
+import { promptsWaiting } from "../store";
 import { LaunchPage } from "./LaunchPage";
 import { LivePage } from "./LivePage";
 import { ResultDetailPage } from "./ResultDetailPage";
@@ -18,9 +19,10 @@ const TITLES: Record<Route["page"], string> = {
 
 export function App() {
   const page = route.value.page;
+  const waiting = promptsWaiting.value;
   useEffect(() => {
-    document.title = `${TITLES[page]} · Litmus Live`;
-  }, [page]);
+    document.title = `${waiting > 0 ? `(${waiting}) ` : ""}Litmus Live — ${TITLES[page]}`;
+  }, [page, waiting]);
   return (
     <div class="shell">
       <Sidebar />

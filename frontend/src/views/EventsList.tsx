@@ -2,13 +2,14 @@
 // It follows the tail until the user scrolls up; then new rows are counted in an "N new" pill.
 import { useLayoutEffect, useRef, useState } from "preact/hooks";
 import type { Event } from "../protocol";
+import { describeResolution, promptName, type PromptEntry } from "../prompts";
 import type { Timeline, TimelineEntry } from "../state";
 import { clock, duration, stepName } from "./format";
 
 const ROW = 24;
 const OVERSCAN = 12;
 
-export function EventsList({ timeline }: { timeline: Timeline }) {
+export function EventsList({ timeline, prompts }: { timeline: Timeline; prompts: PromptEntry[] }) {
   const box = useRef<HTMLDivElement>(null);
   const [view, setView] = useState({ top: 0, height: 400 });
   const follow = useRef({ isFollowing: true, seen: 0 });
@@ -38,7 +39,7 @@ export function EventsList({ timeline }: { timeline: Timeline }) {
   const first = Math.max(0, Math.floor(view.top / ROW) - OVERSCAN);
   const last = Math.min(count, Math.ceil((view.top + view.height) / ROW) + OVERSCAN);
   const rows: preact.JSX.Element[] = [];
-  for (let i = first; i < last; i++) rows.push(<Row entry={timeline.items[i]!} key={i + timeline.dropped} />);
+  for (let i = first; i < last; i++) rows.push(<Row entry={timeline.items[i]!} prompts={prompts} key={i + timeline.dropped} />);
   const unseen = follow.current.isFollowing ? 0 : count - follow.current.seen;
 
   return (
@@ -56,8 +57,8 @@ export function EventsList({ timeline }: { timeline: Timeline }) {
   );
 }
 
-function Row({ entry }: { entry: TimelineEntry }) {
-  const { kind, text, tone } = describe(entry);
+function Row({ entry, prompts }: { entry: TimelineEntry; prompts: PromptEntry[] }) {
+  const { kind, text, tone } = describe(entry, prompts);
   return (
     <div class="event" data-kind={kind} data-tone={tone}>
       <span class="event-seq">{entry.seq}</span>
@@ -74,16 +75,17 @@ interface Described {
   tone?: string;
 }
 
-function describe(entry: TimelineEntry): Described {
+function describe(entry: TimelineEntry, prompts: PromptEntry[]): Described {
+  if (entry.type === "prompt") return { kind: "prompt", text: `Prompt '${entry.name}' (${entry.prompt_type}): ${entry.message}`, tone: "prompt" };
   if (entry.type === "complete") {
     const exit = entry.exit_code === null ? "" : ` (exit ${entry.exit_code})`;
     const text = [`${entry.status}${exit}`, entry.reason, duration(entry.duration)].filter(Boolean).join(" · ");
     return { kind: "complete", text, tone: entry.status.toLowerCase() };
   }
-  return describeEvent(entry.data);
+  return describeEvent(entry.data, prompts);
 }
 
-function describeEvent(data: Event["data"]): Described {
+function describeEvent(data: Event["data"], prompts: PromptEntry[]): Described {
   switch (data.kind) {
     case "run_created":
       return { kind: data.kind, text: `${data.test_path} on UUT ${data.uut_serial}` };
@@ -97,6 +99,8 @@ function describeEvent(data: Event["data"]): Described {
     }
     case "output":
       return { kind: data.kind, text: data.line, tone: data.stream };
+    case "prompt_resolved":
+      return { kind: data.kind, text: describeResolution(promptName(prompts, data.prompt_id), data), tone: data.resolution };
     default: {
       const unknown: { kind: string } = data;
       return { kind: unknown.kind, text: "" };

@@ -1,7 +1,7 @@
 // /launch: choose a test, name the unit, start a run, then follow it live.
 import { useEffect, useState } from "preact/hooks";
 import { navigate } from "../route";
-import { launch, loadTests, tests } from "../store";
+import { launch, loadTests, savedOperator, tests } from "../store";
 
 interface Fields {
   test_path: string;
@@ -16,7 +16,7 @@ function prefill(query: URLSearchParams): Fields {
     test_path: get("test_path", "test"),
     uut_serial: get("uut_serial", "serial"),
     station: get("station"),
-    operator: get("operator"),
+    operator: get("operator") || savedOperator(),
   };
 }
 

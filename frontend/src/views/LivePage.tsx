@@ -1,12 +1,14 @@
 // /live/<run_id>: the status card pinned on top, then Events / Channels / Output tabs.
 import { useEffect, useState } from "preact/hooks";
 import { abort, connectionFailure, run, unwatch, watch } from "../store";
+import { openPrompts } from "../prompts";
 import { isFinal, type RunState } from "../state";
 import { CopyButton } from "./CopyButton";
 import { EventsList } from "./EventsList";
 import { duration, isActive, statusTone, stepName } from "./format";
 import { Link } from "./Link";
 import { OutputTail } from "./OutputTail";
+import { PromptModal } from "./PromptModal";
 import { StatusPill } from "./StatusPill";
 
 type Tab = "events" | "channels" | "output";
@@ -23,6 +25,7 @@ export function LivePage({ runId }: { runId: string }) {
     <section class="live">
       <StatusCard state={state} />
       <RunTabs state={state} />
+      <PromptModal runId={runId} open={openPrompts(state.prompts)} />
     </section>
   );
 }
@@ -131,7 +134,7 @@ function RunTabs({ state }: { state: RunState }) {
         ))}
       </div>
       <div class="tab-panel" role="tabpanel">
-        {tab === "events" && <EventsList timeline={state.timeline} />}
+        {tab === "events" && <EventsList timeline={state.timeline} prompts={state.prompts} />}
         {tab === "channels" && <p class="empty">No channels recorded</p>}
         {tab === "output" && <OutputTail lines={state.output} />}
       </div>

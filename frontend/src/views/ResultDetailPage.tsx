@@ -7,6 +7,7 @@ import { CopyButton } from "./CopyButton";
 import { dateTime, duration, statusTone, stepName } from "./format";
 import { Link } from "./Link";
 import { NotFound } from "./LivePage";
+import { PromptsTable } from "./PromptsTable";
 import { StatusPill } from "./StatusPill";
 
 export function ResultDetailPage({ runId }: { runId: string }) {
@@ -21,6 +22,7 @@ export function ResultDetailPage({ runId }: { runId: string }) {
     <section class="result">
       <Summary state={state} />
       <StepsTable steps={state.steps} />
+      <PromptsTable prompts={state.prompts} />
     </section>
   );
 }

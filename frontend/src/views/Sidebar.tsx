@@ -1,4 +1,5 @@
 // Navigation and the ACTIVE TESTS block (fed by store.activeRuns).
+import type { ActiveRun } from "../protocol";
 import { route } from "../route";
 import { activeRuns } from "../store";
 import { stepName } from "./format";
@@ -29,18 +30,28 @@ function ActiveTests() {
     <section class="active" aria-label="Active tests">
       <h2 class="side-heading">Active tests <span class="count">{runs.length}</span></h2>
       {runs.length === 0 && <p class="side-empty">No tests running</p>}
-      {runs.map((r) => (
-        <Link href={`/live/${r.run_id}`} class="active-run" key={r.run_id} data-current={r.run_id === openId}>
-          <span class="active-serial">{r.uut_serial}</span>
-          <span class="active-test">{r.test_path}</span>
-          <span class="active-progress">
-            <span class="bar" data-status={r.status.toLowerCase()}>
-              <span style={{ width: `${r.total ? (100 * r.done) / r.total : 0}%` }} />
-            </span>
-            <span class="active-step">{r.done}/{r.total} {stepName(r.current_step)}</span>
-          </span>
-        </Link>
-      ))}
+      {runs.map((r) => <ActiveRow run={r} isCurrent={r.run_id === openId} key={r.run_id} />)}
     </section>
+  );
+}
+
+/** One live run; amber while it waits for the operator, and the link lands where the dialog opens. */
+function ActiveRow({ run, isCurrent }: { run: ActiveRun; isCurrent: boolean }) {
+  const waiting = run.prompts_waiting;
+  return (
+    <Link href={`/live/${run.run_id}`} class="active-run" data-current={isCurrent} data-waiting={waiting > 0} data-testid="active-run">
+      <span class="active-head">
+        <span class="active-serial">{run.uut_serial || run.run_id.slice(0, 8)}</span>
+        <span class="active-status" data-status={run.status.toLowerCase()}>{run.status}</span>
+      </span>
+      <span class="active-test">{run.test_path}</span>
+      {waiting > 0 && <span class="active-waiting" role="status">{waiting} dialog(s) waiting</span>}
+      <span class="active-progress">
+        <span class="bar" data-status={run.status.toLowerCase()}>
+          <span style={{ width: `${run.total ? (100 * run.done) / run.total : 0}%` }} />
+        </span>
+        <span class="active-step">{run.done}/{run.total} {stepName(run.current_step)}</span>
+      </span>
+    </Link>
   );
 }
