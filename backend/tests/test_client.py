@@ -1,0 +1,180 @@
+"""The Python client against a real server: watches, the active feed, answers, and lost connections."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+
+import pytest
+from conftest import Server
+
+from litmus_live import client
+from litmus_live import protocol as p
+from litmus_live.client import AnswerOutcome, Skipped
+from litmus_live.events import Complete, Event, Prompt, PromptResolved, Record, RunCreated, Status, Via
+
+
+class Relay:
+    """A TCP relay in front of the server; `cut()` drops every connection through it, as a network would."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.port = 0
+        self._writers: list[asyncio.StreamWriter] = []
+        self._pipes: set[asyncio.Task[None]] = set()
+
+    async def __aenter__(self) -> Relay:
+        self._server = await asyncio.start_server(self._relay, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self._server.close()
+        self.cut()
+        await asyncio.gather(*self._pipes)
+        await self._server.wait_closed()
+
+    @property
+    def ws(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws"
+
+    def cut(self) -> None:
+        for writer in self._writers:
+            writer.transport.abort()
+        self._writers.clear()
+
+    async def _relay(self, down_reader: asyncio.StreamReader, down_writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
+        self._writers += [down_writer, up_writer]
+        pipes = [asyncio.create_task(_pipe(down_reader, up_writer)), asyncio.create_task(_pipe(up_reader, down_writer))]
+        self._pipes.update(pipes)
+        await asyncio.gather(*pipes)
+
+
+async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    with contextlib.suppress(ConnectionError, OSError):
+        while data := await reader.read(65536):
+            writer.write(data)
+            await writer.drain()
+    writer.transport.abort()
+
+
+def seqs(messages: list[object]) -> list[int]:
+    return [m.seq for m in messages if isinstance(m, Record)]
+
+
+async def test_watch_yields_a_finished_run_whole_then_ends(server: Server) -> None:
+    run_id = server.launch("test_pass.py", serial="SN-1")
+    async with client.connect(server.ws) as c:
+        first = [m async for m in c.watch(run_id)]
+        assert isinstance(first[0], p.Subscribed) and first[0].since_seq == 0
+        assert isinstance(first[1], Event) and first[1].data == RunCreated(test_path="test_pass.py", uut_serial="SN-1")
+        assert isinstance(first[-1], Complete) and first[-1].status is Status.PASSED
+        assert seqs(first) == list(range(1, first[-1].seq + 1))
+        again = [m async for m in c.watch(run_id, since_seq=5)]
+        assert seqs(again) == list(range(6, first[-1].seq + 1))
+        assert c.welcome is not None and c.welcome.protocol == p.SUBPROTOCOL
+
+
+async def test_one_connection_serves_a_watch_a_feed_and_answers(server: Server) -> None:
+    run_id = server.launch("test_prompts.py::test_setup", serial="SN-2")
+    answers = {"insert_uut": True, "pick_bench": "bench_02", "chamber_temp": "21"}
+    results: dict[str, list[client.AnswerResult]] = {}
+    async with client.connect(server.ws) as c:
+        feed = c.active()
+        assert [r.uut_serial for r in (await anext(feed)).runs] in (["SN-2"], [])
+        records = []
+        async for message in c.watch(run_id):
+            records.append(message)
+            if isinstance(message, Prompt):
+                wrong = await c.answer(run_id, message.prompt_id, "not-it", who="ci")
+                right = await c.answer(run_id, message.prompt_id, answers[message.name], who="ci")
+                late = await c.answer(run_id, message.prompt_id, answers[message.name], who="other")
+                results[message.name] = [wrong, right, late]
+        while (await anext(feed)).runs:
+            pass
+        await feed.aclose()
+        missing = await c.answer(run_id, "no-such-prompt", True)
+    assert isinstance(records[-1], Complete) and records[-1].status is Status.PASSED
+    for name, (wrong, right, late) in results.items():
+        assert wrong.outcome is AnswerOutcome.INVALID and wrong.reason.startswith(f"invalid answer to prompt '{name}'")
+        assert right.is_accepted and right.run_id == run_id
+        assert late.outcome is AnswerOutcome.ALREADY_ANSWERED and "by ci via script" in late.reason
+    assert missing.outcome is AnswerOutcome.NOT_FOUND
+    resolved = [m.data for m in records if isinstance(m, Event) and isinstance(m.data, PromptResolved)]
+    assert [(r.value, r.who, r.via) for r in resolved] == [(v, "ci", Via.SCRIPT) for v in answers.values()]
+
+
+async def test_watch_survives_dropped_connections_with_every_seq_once(server: Server) -> None:
+    run_id = server.launch("test_slow.py", serial="SN-3")
+    async with Relay(server.port) as relay, client.connect(relay.ws) as c:
+        received, cuts = [], 0
+        async for message in c.watch(run_id):
+            received.append(message)
+            if isinstance(message, Event) and "tick" in str(message.data) and cuts < 3:
+                relay.cut()
+                cuts += 1
+    records = [m for m in received if isinstance(m, Record)]
+    assert cuts == 3 and sum(isinstance(m, p.Subscribed) for m in received) == 4
+    assert isinstance(records[-1], Complete) and records[-1].status is Status.PASSED
+    assert seqs(records) == list(range(1, records[-1].seq + 1))
+
+
+async def test_watch_resumes_across_a_server_crash_and_restart(server: Server) -> None:
+    run_id = server.launch("test_slow.py")
+    async with client.connect(server.ws) as c:
+        received: list[object] = []
+        async for message in c.watch(run_id):
+            received.append(message)
+            if isinstance(message, Event) and "tick 1" in str(message.data):
+                server.kill()
+                server.start()
+    records = [m for m in received if isinstance(m, Record)]
+    assert sum(isinstance(m, p.Subscribed) for m in received) >= 2
+    assert isinstance(records[-1], Complete) and records[-1].status is Status.ERROR
+    assert records[-1].reason == "server stopped during the run"
+    assert seqs(records) == list(range(1, records[-1].seq + 1))
+
+
+async def test_two_watches_of_one_run_each_get_every_seq(server: Server) -> None:
+    run_id = server.launch("test_pass.py")
+    async with client.connect(server.ws) as c:
+
+        async def collect(since: int) -> list[int]:
+            return seqs([m async for m in c.watch(run_id, since)])
+
+        whole, tail = await asyncio.gather(collect(0), collect(3))
+    assert whole == list(range(1, whole[-1] + 1)) and tail == whole[3:]
+
+
+async def test_a_watch_of_an_unknown_run_raises_the_servers_error(server: Server) -> None:
+    async with client.connect(server.ws) as c:
+        with pytest.raises(client.ServerError) as caught:
+            async for _ in c.watch("no-such-run"):
+                pass
+        assert caught.value.error.code == p.ErrorCode.RUN_NOT_FOUND
+        records = [m async for m in c.watch(server.launch("test_pass.py"))]
+        assert isinstance(records[-1], Complete)
+
+
+async def test_a_server_that_is_not_there_fails_at_connect() -> None:
+    with pytest.raises(OSError):
+        async with client.connect("ws://127.0.0.1:9/ws"):
+            pass
+
+
+def test_unknown_message_types_are_dropped_and_unknown_records_only_advance_the_seq() -> None:
+    frame = json.dumps(
+        [
+            {"type": "bulletin", "text": "from a newer server"},
+            {"type": "event", "run_id": "r", "seq": 7, "ts": "2026-01-01T00:00:00Z", "data": {"kind": "sample"}},
+            {"type": "telemetry", "run_id": "r", "seq": 8, "ts": "2026-01-01T00:00:00Z"},
+            {"type": "welcome", "protocol": "litmus-live.v1", "server": "x", "extra": True},
+        ]
+    )
+    assert client.decode_frame(frame) == [
+        Skipped(run_id="r", seq=7),
+        Skipped(run_id="r", seq=8),
+        p.Welcome(server="x"),
+    ]
