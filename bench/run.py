@@ -60,7 +60,7 @@ def _run(name: str, quick: bool) -> list[Row]:
     module = importlib.import_module(f"workloads.{name}")
     try:
         rows = module.run(quick)
-
+    # One broken workload must not hide the others' figures: it becomes a FAILED row.
     except Exception as exc:
         traceback.print_exc()
         rows = [Row(name, "(whole workload)", "", error=f"{type(exc).__name__}: {exc}")]

@@ -82,12 +82,20 @@ class _Process:
         raise TimeoutError(f"server on port {self.port} not ready after {timeout} s")
 
     def request(self, method: str, path: str, body: object | None = None) -> tuple[int, object]:
-        if self._http is None:
-            self._http = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
         data = None if body is None else json.dumps(body).encode()
-        self._http.request(method, path, data, {"Content-Type": "application/json"})
-        response = self._http.getresponse()
-        return response.status, json.loads(response.read() or b"null")
+        for attempt in (1, 2):
+            if self._http is None:
+                self._http = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+            try:
+                self._http.request(method, path, data, {"Content-Type": "application/json"})
+                response = self._http.getresponse()
+                return response.status, json.loads(response.read() or b"null")
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                self._http.close()
+                self._http = None  # uvicorn closed the idle keep-alive connection: open another
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
 
     def get(self, path: str) -> object:
         status, body = self.request("GET", path)

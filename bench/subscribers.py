@@ -102,6 +102,8 @@ class Subscribers:
         results = Results()
         for proc in self._procs:
             line = proc.stdout.readline()
+            while line.strip() == "ready":  # not waited for
+                line = proc.stdout.readline()
             if not line:
                 raise RuntimeError(f"subscriber process exited with {proc.wait()} before its result")
             results.add(json.loads(line))
@@ -232,7 +234,8 @@ async def _main(args: argparse.Namespace) -> dict:
     helpers = [asyncio.create_task(_obey(commands, tally, stop)), asyncio.create_task(_announce_ready(clients))]
     followers = [asyncio.create_task(c.follow(run_id)) for c in clients]
     stopped = asyncio.create_task(stop.wait())
-    await asyncio.wait([asyncio.gather(*followers, return_exceptions=True), stopped], timeout=args.timeout)
+    finished = asyncio.gather(*followers, return_exceptions=True)
+    await asyncio.wait([finished, stopped], timeout=args.timeout, return_when=asyncio.FIRST_COMPLETED)
     for task in [*followers, *helpers, stopped]:
         task.cancel()
     await asyncio.gather(*(c.ws.close() for c in clients), return_exceptions=True)
