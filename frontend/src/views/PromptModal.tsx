@@ -31,12 +31,13 @@ function PromptDialog({ runId, prompt, count }: DialogProps) {
     if (isSending || !isReady) return;
     answer(runId, prompt.prompt_id, prompt.prompt_type === "confirm" ? true : value);
   };
-  const onKeyDown = (ev: KeyboardEvent) => onDialogKey(ev, box.current!, submit);
+  const onKeyDown = (ev: KeyboardEvent) => onDialogKey(ev, submit);
   const who = operatorFor(runId);
 
   return (
     <div class="modal-backdrop">
-      <div class="modal" role="dialog" aria-modal="true" aria-labelledby="prompt-message" ref={box} onKeyDown={onKeyDown}
+      <span tabIndex={0} data-focus-guard onFocus={() => focusEdge(box.current!, "last")} />
+      <div class="modal" tabIndex={-1} role="dialog" aria-modal="true" aria-labelledby="prompt-message" ref={box} onKeyDown={onKeyDown}
         data-testid="prompt-modal" data-prompt-type={prompt.prompt_type}>
         <header class="modal-head">
           <span class="modal-kicker">Operator prompt</span>
@@ -51,6 +52,7 @@ function PromptDialog({ runId, prompt, count }: DialogProps) {
           <SubmitButton prompt={prompt} isSending={isSending} isReady={isReady} onClick={submit} />
         </footer>
       </div>
+      <span tabIndex={0} data-focus-guard onFocus={() => focusEdge(box.current!, "first")} />
     </div>
   );
 }
@@ -71,10 +73,9 @@ function SubmitButton({ prompt, isSending, isReady, onClick }: SubmitProps) {
   );
 }
 
-/** Escape does not dismiss (the test waits for an answer), Tab cycles inside, Enter submits. */
-function onDialogKey(ev: KeyboardEvent, box: HTMLElement, submit: () => void): void {
+/** Escape does not dismiss (the test waits for an answer); Enter submits. */
+function onDialogKey(ev: KeyboardEvent, submit: () => void): void {
   if (ev.key === "Escape") ev.preventDefault();
-  else if (ev.key === "Tab") cycleFocus(ev, box);
   else if (ev.key === "Enter" && !(ev.target instanceof HTMLButtonElement)) {
     ev.preventDefault();
     submit();
@@ -90,26 +91,24 @@ function useFocusTrap(box: { current: HTMLElement | null }): void {
     const focusInside = () => (el.querySelector<HTMLElement>("[data-autofocus]") ?? el.querySelector<HTMLElement>(FOCUSABLE) ?? el).focus();
     focusInside();
     const onFocusIn = (ev: FocusEvent) => {
-      if (!el.contains(ev.target as Node)) focusInside();
+      const target = ev.target as HTMLElement;
+      if (!el.contains(target) && !target.hasAttribute?.("data-focus-guard")) focusInside();
     };
     document.addEventListener("focusin", onFocusIn);
     return () => document.removeEventListener("focusin", onFocusIn);
   }, []);
 }
 
-/** Tab from the last control goes to the first, Shift+Tab from the first to the last (any other escape is caught by the focusin guard). */
-function cycleFocus(ev: KeyboardEvent, el: HTMLElement): void {
-  const items = [...el.querySelectorAll<HTMLElement>(FOCUSABLE)];
-  const first = items[0];
-  const last = items.at(-1);
-  if (!first || !last) return;
-  if (ev.shiftKey && document.activeElement === first) {
-    ev.preventDefault();
-    last.focus();
-  } else if (!ev.shiftKey && document.activeElement === last) {
-    ev.preventDefault();
-    first.focus();
-  }
+/**
+ * The guards on either side of the dialog catch Tab past its last control and Shift+Tab past
+ * its first, and send focus round to the other end (a radio group counts as its checked radio).
+ */
+function focusEdge(box: HTMLElement, edge: "first" | "last"): void {
+  const items = [...box.querySelectorAll<HTMLElement>(FOCUSABLE)];
+  const item = edge === "first" ? items[0] : items.at(-1);
+  if (item instanceof HTMLInputElement && item.type === "radio") {
+    (box.querySelector<HTMLElement>("input[type=radio]:checked") ?? item).focus();
+  } else (item ?? box).focus();
 }
 
 function Countdown({ deadline }: { deadline: string }) {

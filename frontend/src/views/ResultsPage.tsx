@@ -1,12 +1,14 @@
 // /results: every run, newest first, each linking to its detail page.
 import { useEffect } from "preact/hooks";
-import { history, loadHistory } from "../store";
+import { activeRuns, history, loadHistory } from "../store";
 import { between, dateTime, duration } from "./format";
 import { Link } from "./Link";
 import { StatusPill } from "./StatusPill";
 
 export function ResultsPage() {
-  useEffect(() => void loadHistory(), []);
+  // Re-read when the pushed active-runs feed says a run started, changed status or ended.
+  const live = activeRuns.value.map((r) => `${r.run_id}:${r.status}`).join(" ");
+  useEffect(() => void loadHistory(), [live]);
   const runs = history.value;
   return (
     <section class="results">

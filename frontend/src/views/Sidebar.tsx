@@ -1,7 +1,7 @@
 // Navigation and the ACTIVE TESTS block (fed by store.activeRuns).
 import type { ActiveRun } from "../protocol";
 import { route } from "../route";
-import { activeRuns } from "../store";
+import { activeRuns, connectionFailure } from "../store";
 import { stepName } from "./format";
 import { Link } from "./Link";
 
@@ -29,6 +29,7 @@ function ActiveTests() {
   return (
     <section class="active" aria-label="Active tests">
       <h2 class="side-heading">Active tests <span class="count">{runs.length}</span></h2>
+      {connectionFailure.value && <p class="side-empty" data-tone="error">Disconnected: this list may be out of date</p>}
       {runs.length === 0 && <p class="side-empty">No tests running</p>}
       {runs.map((r) => <ActiveRow run={r} isCurrent={r.run_id === openId} key={r.run_id} />)}
     </section>
