@@ -73,7 +73,7 @@ test("the operator journey: launch, answer three prompts with a correction, PASS
   await page.screenshot({ path: `${SHOTS}/result-prompts.png`, fullPage: true });
 });
 
-test("a run waiting for the operator shows an amber sidebar row that opens its dialog", async ({ page, request }) => {
+test("a run waiting for the operator shows an amber sidebar row that opens its dialog, again after a reload", async ({ page, request }) => {
   const runId = await launchSetup(request, "WAIT-0001");
   await page.goto("/results");
   const row = page.getByTestId("active-run").filter({ hasText: "WAIT-0001" });
@@ -84,6 +84,8 @@ test("a run waiting for the operator shows an amber sidebar row that opens its d
 
   await row.click();
   await expect(page).toHaveURL(`/live/${runId}`);
+  await expect(modal(page)).toContainText("Insert the UUT into socket 3");
+  await page.reload(); // the dialog is a fold of the log: it is back for a prompt still open
   await expect(modal(page)).toContainText("Insert the UUT into socket 3");
   await request.post(`/api/runs/${runId}/abort`);
   await expect(modal(page)).toHaveCount(0);
