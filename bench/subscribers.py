@@ -2,7 +2,8 @@
 
 The bench starts one or more of these processes (never inside the server), tells them which
 run to follow and which time window to measure, and reads one JSON result line from each.
-Commands on stdin: `subscribe RUN_ID`, `window T0 T1` (epoch seconds), `stop`. Lines on
+Commands on stdin: `subscribe RUN_ID`, `windows T0 T1 ... Tk` (epoch seconds: k consecutive
+windows, each measured on its own), `stop`. Lines on
 stdout: `connected`, `ready` (every client is subscribed and, with --timed, has seen a line
 stamped `t=<epoch>`), then the result. A client stops at the run's `complete` record.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import bisect
 import json
 import math
 import re
@@ -37,27 +39,32 @@ class Results:
     clients: int = 0
     completed: int = 0
     records: int = 0
-    in_window: int = 0
     bytes: int = 0
-    latencies: list[float] = field(default_factory=list)  # seconds, sorted
+    # Per window: records received in it, and the latencies (s, sorted) of records emitted in it.
+    received: list[int] = field(default_factory=list)
+    latencies: list[list[float]] = field(default_factory=list)
     t_sub: list[float] = field(default_factory=list)
     t_first: list[float] = field(default_factory=list)
     t_done: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
-    def percentile(self, q: float) -> float:
-        if not self.latencies:
-            raise ValueError("no latency samples in the window")
-        rank = max(0, math.ceil(q / 100 * len(self.latencies)) - 1)
-        return self.latencies[rank]
+    def percentile(self, window: int, q: float) -> float:
+        latencies = self.latencies[window]
+        if not latencies:
+            raise ValueError(f"no latency samples in window {window}")
+        return latencies[max(0, math.ceil(q / 100 * len(latencies)) - 1)]
 
     def add(self, part: dict) -> None:
         self.clients += part["clients"]
         self.completed += part["completed"]
         self.records += part["records"]
-        self.in_window += part["in_window"]
         self.bytes += part["bytes"]
-        self.latencies.extend(us / 1e6 for us in part["lat_us"])
+        if not self.received:
+            self.received = [0] * len(part["received"])
+            self.latencies = [[] for _ in part["lat_us"]]
+        for i, (n, lat_us) in enumerate(zip(part["received"], part["lat_us"], strict=True)):
+            self.received[i] += n
+            self.latencies[i].extend(us / 1e6 for us in lat_us)
         self.t_sub += part["t_sub"]
         self.t_first += part["t_first"]
         self.t_done += part["t_done"]
@@ -92,8 +99,8 @@ class Subscribers:
         self._expect("ready")
         return time.time()
 
-    def window(self, t0: float, t1: float) -> None:
-        self._send(f"window {t0!r} {t1!r}")
+    def windows(self, bounds: list[float]) -> None:
+        self._send("windows " + " ".join(map(repr, bounds)))
 
     def stop(self) -> None:
         self._send("stop")
@@ -107,7 +114,8 @@ class Subscribers:
             if not line:
                 raise RuntimeError(f"subscriber process exited with {proc.wait()} before its result")
             results.add(json.loads(line))
-        results.latencies.sort()
+        for latencies in results.latencies:
+            latencies.sort()
         return results
 
     def _send(self, line: str) -> None:
@@ -126,26 +134,38 @@ class Subscribers:
 
 
 class _Tally:
-    """What every client of this process saw; the window is set by the controller."""
+    """What every client of this process saw, per window; the windows are set by the controller."""
 
     def __init__(self, timed: bool) -> None:
         self.timed = timed
-        self.t0 = self.t1 = math.inf
-        self.records = self.in_window = self.bytes = 0
-        self.lat_us: list[int] = []
+        self.bounds: list[float] = []
+        self.records = self.bytes = 0
+        self.received: list[int] = []
+        self.lat_us: list[list[int]] = []
+
+    def set_windows(self, bounds: list[float]) -> None:
+        self.bounds = bounds
+        self.received = [0] * (len(bounds) - 1)
+        self.lat_us = [[] for _ in bounds[1:]]
 
     def count(self, frame: bytes, now: float) -> int:
         n = frame.count(_SEQ)
         self.records += n
         self.bytes += len(frame)
-        if self.t0 <= now < self.t1:
-            self.in_window += n
+        if (i := self._window(now)) is not None:
+            self.received[i] += n
         if self.timed:
             for stamp in _EMITTED.findall(frame):
                 emitted = float(stamp)
-                if self.t0 <= emitted < self.t1:
-                    self.lat_us.append(round((now - emitted) * 1e6))
+                if (i := self._window(emitted)) is not None:
+                    self.lat_us[i].append(round((now - emitted) * 1e6))
         return n
+
+    def _window(self, t: float) -> int | None:
+        bounds = self.bounds
+        if not bounds or not bounds[0] <= t < bounds[-1]:
+            return None
+        return bisect.bisect_right(bounds, t) - 1
 
 
 class _Client:
@@ -211,8 +231,8 @@ async def _connect_all(clients: list[_Client]) -> None:
 
 async def _obey(commands: asyncio.StreamReader, tally: _Tally, stop: asyncio.Event) -> None:
     while line := (await commands.readline()).decode().split():
-        if line[0] == "window":
-            tally.t0, tally.t1 = float(line[1]), float(line[2])
+        if line[0] == "windows":
+            tally.set_windows([float(t) for t in line[1:]])
         elif line[0] == "stop":
             break
     stop.set()
@@ -247,8 +267,8 @@ def _result(clients: list[_Client], tally: _Tally) -> dict:
         "clients": len(clients),
         "completed": sum(c.t_done is not None for c in clients),
         "records": tally.records,
-        "in_window": tally.in_window,
         "bytes": tally.bytes,
+        "received": tally.received,
         "lat_us": tally.lat_us,
         "t_sub": [c.t_sub for c in clients if c.t_sub is not None],
         "t_first": [c.t_first for c in clients if c.t_first is not None],

@@ -1,0 +1,72 @@
+"""A paced run watched by N subscribers: deliveries a second and emit-to-receive latency.
+
+A run (a pytest process on Litmus Live, the producer on the ceiling) emits `rate` lines a
+second, each stamped `t=<epoch>` when emitted. Once every subscriber is receiving live, the
+bench opens `repeats` consecutive windows of `window` seconds; each window is one repeat:
+records received in it over its length, and latency of the lines emitted in it.
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from subscribers import Subscribers
+
+SETTLE = 0.25  # after every client is live, before the first window
+STARTUP = 1.0  # emission time allowed for every client to be receiving live
+
+
+@dataclass(frozen=True)
+class Window:
+    deliveries: float  # records received per second, all subscribers together
+    p50: float  # seconds
+    p99: float
+    completeness: float  # latency samples over lines emitted in the window x subscribers
+
+
+def emission_seconds(window: float, repeats: int) -> float:
+    return STARTUP + SETTLE + window * repeats + 0.5
+
+
+def measure(
+    ws_url: str, clients: int, rate: int, window: float, repeats: int, launch: Callable[[], tuple[str, float]]
+) -> list[Window]:
+    """Launch (after the clients connect), subscribe everyone, measure `repeats` windows."""
+    with Subscribers(ws_url, clients, timed=True, timeout=emission_seconds(window, repeats) + 60) as subscribers:
+        run_id, _ = launch()
+        subscribers.subscribe(run_id)
+        start = subscribers.wait_ready() + SETTLE
+        bounds = [start + i * window for i in range(repeats + 1)]
+        subscribers.windows(bounds)
+        results = subscribers.results()
+    if results.errors or results.completed != clients:
+        raise RuntimeError(f"{results.completed} of {clients} subscribers completed; errors: {results.errors}")
+    expected = rate * window * clients
+    windows = [
+        Window(received / window, results.percentile(i, 50), results.percentile(i, 99), len(lat) / expected)
+        for i, (received, lat) in enumerate(zip(results.received, results.latencies, strict=True))
+    ]
+    print(f"[bench]   {clients} subscribers: {_describe(windows)}", file=sys.stderr, flush=True)
+    for w in windows:
+        # A starved emitter drifts a little; a window past the end of the run is what this catches.
+        if not 0.8 <= w.completeness <= 1.2:
+            raise RuntimeError(f"a window held {w.completeness:.0%} of the lines due at {rate}/s to {clients}")
+    return windows
+
+
+def _describe(windows: list[Window]) -> str:
+    return "; ".join(
+        f"{w.deliveries:,.0f}/s p50 {w.p50 * 1e3:.2f} ms p99 {w.p99 * 1e3:.2f} ms ({w.completeness:.0%})"
+        for w in windows
+    )
+
+
+def medians(windows: list[Window]) -> dict[str, float]:
+    return {
+        "deliveries": statistics.median(w.deliveries for w in windows),
+        "p50": statistics.median(w.p50 for w in windows),
+        "p99": statistics.median(w.p99 for w in windows),
+    }

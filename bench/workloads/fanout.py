@@ -1,0 +1,63 @@
+"""Fan-out with its ceiling: N subscribers to one run emitting at a fixed rate.
+
+Ours: Litmus Live with a pytest process printing stamped lines. Ceiling: ceiling.py, a bare
+Starlette/uvicorn server pushing the same events, pre-encoded, batched per 2 ms tick, to the
+same clients. Ours is shown as a ratio of the ceiling. Repeats are consecutive windows.
+"""
+
+from __future__ import annotations
+
+import statistics
+from pathlib import Path
+
+import paced
+from server import Ceiling, Server, workdir
+from station import Station
+from table import Row
+
+from workloads import repeats
+
+RATE = 1000
+
+
+def run(quick: bool) -> list[Row]:
+    window = 1.5 if quick else 5.0
+    levels = (1, 10, 100) if quick else (1, 10, 100, 500)
+    n = repeats(quick)
+    rows = []
+    with workdir() as tmp:
+        station = Station(Path(tmp) / "tests")
+        test = station.paced(RATE, paced.emission_seconds(window, n))
+        with Server(Path(tmp), station.root) as ours, Ceiling(Path(tmp) / "ceiling") as ceiling:
+            for clients in levels:
+                mine = paced.measure(ours.ws_url, clients, RATE, window, n, lambda: ours.launch(test))
+                bare = paced.measure(
+                    ceiling.ws_url,
+                    clients,
+                    RATE,
+                    window,
+                    n,
+                    lambda: ceiling.launch(RATE, paced.emission_seconds(window, n)),
+                )
+                rows += _rows(clients, mine, bare)
+    return rows
+
+
+def _rows(clients: int, ours: list[paced.Window], ceiling: list[paced.Window]) -> list[Row]:
+    label = f"{clients} sub{'s' if clients > 1 else ''} × {RATE:,}/s"
+    figures = (
+        ("deliveries/s", "", lambda w: w.deliveries),
+        ("p50", "ms", lambda w: w.p50 * 1e3),
+        ("p99", "ms", lambda w: w.p99 * 1e3),
+    )
+    rows = []
+    for name, unit, pick in figures:
+        mine, bare = [pick(w) for w in ours], [pick(w) for w in ceiling]
+        ratio = statistics.median(mine) / statistics.median(bare)
+        against = f"ceiling {_text(statistics.median(bare), unit)}"
+        rows.append(Row("fan-out", f"{name}, {label}", unit, mine, against=against, ratio=f"{ratio:.2f}x ceiling"))
+    return rows
+
+
+def _text(value: float, unit: str) -> str:
+    return f"{value:.2f} ms" if unit == "ms" else f"{value:,.0f}"
