@@ -32,7 +32,7 @@ def emission_seconds(window: float, repeats: int) -> float:
 
 
 def measure(
-    ws_url: str, clients: int, rate: int, window: float, repeats: int, launch: Callable[[], tuple[str, float]]
+    ws_url: str, clients: int, *, rate: int, window: float, repeats: int, launch: Callable[[], tuple[str, float]]
 ) -> list[Window]:
     """Launch (after the clients connect), subscribe everyone, measure `repeats` windows."""
     with Subscribers(ws_url, clients, timed=True, timeout=emission_seconds(window, repeats) + 60) as subscribers:

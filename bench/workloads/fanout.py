@@ -27,24 +27,19 @@ def run(quick: bool) -> list[Row]:
     rows = []
     with workdir() as tmp:
         station = Station(Path(tmp) / "tests")
-        test = station.paced(RATE, paced.emission_seconds(window, n))
+        seconds = paced.emission_seconds(window, n)
+        test = station.paced(RATE, seconds)
         with Server(Path(tmp), station.root) as ours, Ceiling(Path(tmp) / "ceiling") as ceiling:
             for clients in levels:
-                mine = paced.measure(ours.ws_url, clients, RATE, window, n, lambda: ours.launch(test))
-                bare = paced.measure(
-                    ceiling.ws_url,
-                    clients,
-                    RATE,
-                    window,
-                    n,
-                    lambda: ceiling.launch(RATE, paced.emission_seconds(window, n)),
-                )
+                plan = {"rate": RATE, "window": window, "repeats": n}
+                mine = paced.measure(ours.ws_url, clients, **plan, launch=lambda: ours.launch(test))
+                bare = paced.measure(ceiling.ws_url, clients, **plan, launch=lambda: ceiling.launch(RATE, seconds))
                 rows += _rows(clients, mine, bare)
     return rows
 
 
 def _rows(clients: int, ours: list[paced.Window], ceiling: list[paced.Window]) -> list[Row]:
-    label = f"{clients} sub{'s' if clients > 1 else ''} × {RATE:,}/s"
+    label = f"{clients} sub{'s' if clients > 1 else ''} at {RATE:,}/s"
     figures = (
         ("deliveries/s", "", lambda w: w.deliveries),
         ("p50", "ms", lambda w: w.p50 * 1e3),

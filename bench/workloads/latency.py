@@ -29,7 +29,12 @@ def run(quick: bool) -> list[Row]:
         with Server(Path(tmp), station.root) as server:
             for clients in SUBSCRIBERS:
                 windows = paced.measure(
-                    server.ws_url, clients, RATE, window, repeats(quick), lambda: server.launch(test)
+                    server.ws_url,
+                    clients,
+                    rate=RATE,
+                    window=window,
+                    repeats=repeats(quick),
+                    launch=lambda: server.launch(test),
                 )
                 rows += _rows(clients, windows)
     return rows
