@@ -1,33 +1,41 @@
-"""litmus-live serve | launch | watch: the command line."""
+"""litmus-live serve | launch | watch | answer | respond: the command line.
+
+watch exits with the run's verdict (PASSED 0, FAILED 1, ERROR 2, ABORTED 3) and 4 when it
+could not watch at all; answer and respond talk to the server through `client`.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
 
-import uvicorn
-
-from litmus_live import client, settings
-from litmus_live.app import create_app
+from litmus_live import client, responder, settings
+from litmus_live import protocol as p
 from litmus_live.events import (
     Collected,
     Complete,
     Event,
     Output,
     Progress,
+    Prompt,
+    PromptResolved,
     Record,
     RunCreated,
     Status,
     StepFinished,
     StepStarted,
+    Via,
 )
+from litmus_live.plugin.definitions import PromptType
 
 EXIT_CODES = {Status.PASSED: 0, Status.FAILED: 1, Status.ERROR: 2, Status.ABORTED: 3}
+NO_VERDICT = 4  # could not watch (no server, no such run): not a verdict of the run
 _DEFAULT_SERVER = "http://127.0.0.1:8000"
 
 
@@ -58,14 +66,54 @@ def _parser() -> argparse.ArgumentParser:
     launch.add_argument("--watch", action="store_true", help="print the run as it streams; exit with its verdict")
     launch.set_defaults(func=_launch)
 
-    watch = sub.add_parser("watch", help="print a run as it streams; exit with its verdict")
+    watch = sub.add_parser(
+        "watch",
+        help="print a run as it streams; exit with its verdict",
+        description="Print a run as it streams (progress, steps, output, prompts). Exit code: PASSED 0, "
+        "FAILED 1, ERROR 2, ABORTED 3; 4 when the run could not be watched.",
+    )
     watch.add_argument("run_id")
     watch.add_argument("--server", default=_DEFAULT_SERVER)
+    watch.add_argument("--since-seq", type=int, default=0, help="resume after this seq (the last one you hold)")
+    watch.add_argument("--show-seq", action="store_true", help="start every record's line with #SEQ")
     watch.set_defaults(func=_watch)
+
+    answer = sub.add_parser(
+        "answer",
+        help="answer an open prompt of a run",
+        description="Answer an open prompt. Exit code: 0 accepted; 1 refused (invalid, already answered, "
+        "no such open prompt), with the reason; 4 when the server or run could not be reached.",
+    )
+    answer.add_argument("run_id")
+    answer.add_argument("prompt", help="the prompt's name (insert_uut) or its prompt_id")
+    answer.add_argument("value", help="confirm: true (or yes); choice: one of the choices; input: the text")
+    answer.add_argument("--who", default=None, help="the name recorded as the answerer")
+    answer.add_argument("--via", choices=[v.value for v in Via], default=Via.TERMINAL.value)
+    answer.add_argument("--wait", action="store_true", help="wait for the prompt to open instead of failing")
+    answer.add_argument("--server", default=_DEFAULT_SERVER)
+    answer.set_defaults(func=_answer)
+
+    respond = sub.add_parser(
+        "respond",
+        help="answer prompts by rules, on every live run or one run",
+        description="Answer the prompts of every live run (or of --run) by the rules in a YAML file, "
+        "logging each decision.",
+        epilog=responder.RULES_FORMAT,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    respond.add_argument("--rules", type=Path, required=True, help="the rules file (format below)")
+    respond.add_argument("--run", help="only this run; exit when it completes")
+    respond.add_argument("--who", default=None, help="the name recorded as the answerer (responder@HOST)")
+    respond.add_argument("--server", default=_DEFAULT_SERVER)
+    respond.set_defaults(func=_respond)
     return parser
 
 
 def _serve(args: argparse.Namespace) -> int:
+    import uvicorn  # noqa: PLC0415 - the server's imports cost every other command half a second
+
+    from litmus_live.app import create_app  # noqa: PLC0415
+
     origins = frozenset(args.allow_origin) if args.allow_origin else None
     config = settings.load(
         host=args.host, port=args.port, data_dir=args.data_dir, tests=args.tests,
@@ -104,14 +152,20 @@ def _launch(args: argparse.Namespace) -> int:
 
 
 def _watch(args: argparse.Namespace) -> int:
-    return asyncio.run(_print_run(args.server, args.run_id))
+    return asyncio.run(_print_run(args.server, args.run_id, args.since_seq, show_seq=args.show_seq))
 
 
-async def _print_run(server: str, run_id: str) -> int:
-    url = server.replace("http", "ws", 1) + "/ws"
+def _ws_url(server: str) -> str:
+    return server.replace("http", "ws", 1) + "/ws"
+
+
+async def _print_run(server: str, run_id: str, since_seq: int = 0, *, show_seq: bool = False) -> int:
+    url = _ws_url(server)
     try:
-        async for record in client.watch(url, run_id):
+        async for record in client.watch(url, run_id, since_seq):
             line = describe(record)
+            if show_seq:
+                line = f"#{record.seq} {line}".rstrip()
             if line:
                 print(line, flush=True)
             if isinstance(record, Complete):
@@ -120,7 +174,102 @@ async def _print_run(server: str, run_id: str) -> int:
         print(f"error: {exc}", file=sys.stderr)
     except OSError as exc:
         print(f"cannot reach {url}: {exc}", file=sys.stderr)
-    return 2
+    return NO_VERDICT
+
+
+def _answer(args: argparse.Namespace) -> int:
+    return asyncio.run(_answer_prompt(args))
+
+
+async def _answer_prompt(args: argparse.Namespace) -> int:
+    url = _ws_url(args.server)
+    try:
+        async with client.connect(url) as c:
+            prompt, open_names = await _find_prompt(c, args.run_id, args.prompt, wait=args.wait)
+            if prompt is None:
+                print(f"no open prompt {args.prompt!r} in run {args.run_id}; open: {open_names or 'none'}",
+                      file=sys.stderr)  # fmt: skip
+                return 1
+            value = parse_value(prompt, args.value)
+            result = await c.answer(args.run_id, prompt.prompt_id, value, who=args.who, via=Via(args.via))
+    except client.ServerError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return NO_VERDICT
+    except OSError as exc:
+        print(f"cannot reach {url}: {exc}", file=sys.stderr)
+        return NO_VERDICT
+    if result.is_accepted:
+        print(f"accepted: {prompt.name} = {value!r}")
+        return 0
+    print(f"{result.outcome}: {result.reason}", file=sys.stderr)
+    return 1
+
+
+async def _find_prompt(c: client.Client, run_id: str, wanted: str, *, wait: bool) -> tuple[Prompt | None, list[str]]:
+    """The open prompt named or numbered `wanted`, once caught up with the run's log (or later, if `wait`)."""
+    open_prompts: dict[str, Prompt] = {}
+    head = None
+    async with contextlib.aclosing(c.watch(run_id)) as watch:
+        async for message in watch:
+            if isinstance(message, p.Subscribed):
+                head = message.head_seq
+            else:
+                _fold_prompts(message, open_prompts)
+            held = message.since_seq if isinstance(message, p.Subscribed) else message.seq
+            if head is None or held < head:
+                continue  # still catching up: a prompt seen now may be resolved a few records on
+            found = [q for q in open_prompts.values() if wanted in (q.prompt_id, q.name)]
+            if found:
+                return found[-1], []
+            if isinstance(message, Complete) or not wait:
+                break
+    return None, [q.name for q in open_prompts.values()]
+
+
+def _fold_prompts(record: Record, open_prompts: dict[str, Prompt]) -> None:
+    match record:
+        case Prompt():
+            open_prompts[record.prompt_id] = record
+        case Event(data=PromptResolved(prompt_id=prompt_id)):
+            open_prompts.pop(prompt_id, None)
+
+
+def parse_value(prompt: Prompt, text: str) -> bool | str:
+    """The command line's text as the prompt wants it: confirm takes true (also yes, y, 1)."""
+    if prompt.prompt_type is PromptType.CONFIRM and text.strip().lower() in ("true", "yes", "y", "1", "confirm"):
+        return True
+    return text
+
+
+def _respond(args: argparse.Namespace) -> int:
+    try:
+        rules = responder.load_rules(args.rules.read_text(), str(args.rules))
+    except (OSError, responder.RulesError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    with contextlib.suppress(KeyboardInterrupt):
+        return asyncio.run(_respond_with(args, rules))
+    return 0
+
+
+async def _respond_with(args: argparse.Namespace, rules: list[responder.Rule]) -> int:
+    url = _ws_url(args.server)
+    who = args.who or responder.default_who()
+    try:
+        async with client.connect(url) as c:
+            bot = responder.Responder(c, rules, who=who, say=lambda line: print(line, flush=True))
+            print(f"answering as {who} on {url} with {len(rules)} rules", flush=True)
+            if args.run is None:
+                await bot.every_live_run()
+            else:
+                await bot.respond(args.run)
+    except client.ServerError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return NO_VERDICT
+    except OSError as exc:
+        print(f"cannot reach {url}: {exc}", file=sys.stderr)
+        return NO_VERDICT
+    return 0
 
 
 def describe(record: Record) -> str:
@@ -133,19 +282,44 @@ def describe(record: Record) -> str:
             return f"[{bar}] {done}/{total} {status}" + (f"  {step}" if step else "")
         case Complete():
             return f"== {record.status} (exit code {record.exit_code}) {record.reason}".rstrip()
-        case Event(data=Output(stream=stream, line=text)):
-            return f"  {'!' if stream == 'stderr' else '|'} {text}"
-        case Event(data=StepFinished() as step):
-            return f"  {step.outcome.upper():8} {step.nodeid} ({step.duration:.2f}s) {step.reason}".rstrip()
-        case Event(data=Collected(count=count)):
-            return f"collected {count} tests"
-        case Event(data=RunCreated() as meta):
-            return f"run of {meta.test_path} on UUT {meta.uut_serial}"
-        case Event(data=StepStarted()):
-            return ""
+        case Prompt():
+            return _describe_prompt(record)
         case Event(data=data):
-            return f"  {data.__struct_config__.tag}"
+            return _describe_event(data)
     return ""
+
+
+def _describe_event(data: object) -> str:
+    match data:
+        case Output(stream=stream, line=text):
+            return f"  {'!' if stream == 'stderr' else '|'} {text}"
+        case StepFinished() as step:
+            return f"  {step.outcome.upper():8} {step.nodeid} ({step.duration:.2f}s) {step.reason}".rstrip()
+        case Collected(count=count):
+            return f"collected {count} tests"
+        case RunCreated() as meta:
+            return f"run of {meta.test_path} on UUT {meta.uut_serial}"
+        case StepStarted():
+            return ""
+        case PromptResolved() as resolved:
+            return _describe_resolution(resolved)
+    return f"  {data.__struct_config__.tag}"  # type: ignore[attr-defined]
+
+
+def _describe_prompt(prompt: Prompt) -> str:
+    line = f"? {prompt.name} ({prompt.prompt_type}): {prompt.message}"
+    if prompt.choices:
+        line += f" [{' | '.join(prompt.choices)}]"
+    if prompt.deadline is not None:
+        line += f" (until {prompt.deadline:%H:%M:%S} UTC)"
+    return f"{line}  prompt {prompt.prompt_id}"
+
+
+def _describe_resolution(resolved: PromptResolved) -> str:
+    if resolved.value is not None:
+        answered = f"{resolved.value!r} by {resolved.who} via {resolved.via} after {resolved.waited:.1f}s"
+        return f"  = prompt {resolved.prompt_id} answered {answered}"
+    return f"  = prompt {resolved.prompt_id} {resolved.resolution}: {resolved.reason}"
 
 
 if __name__ == "__main__":

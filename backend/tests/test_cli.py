@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import signal
 import subprocess
 import sys
+from pathlib import Path
 
 from conftest import Server
+
+from litmus_live import client
+from litmus_live.events import Event, PromptResolved, Via
 
 
 def litmus(*args: str) -> subprocess.CompletedProcess[str]:
@@ -35,6 +41,131 @@ def test_launch_refused_and_unreachable_servers_are_reported(server: Server) -> 
     refused = litmus("launch", "../etc/passwd", "--server", server.http)
     assert refused.returncode == 2 and "outside the test root" in refused.stderr
     unknown = litmus("watch", "no-such-run", "--server", server.http)
-    assert unknown.returncode == 2 and "run_not_found" in unknown.stderr
+    assert unknown.returncode == 4 and "run_not_found" in unknown.stderr
     down = litmus("launch", "test_pass.py", "--server", "http://127.0.0.1:9")
     assert down.returncode == 2 and "cannot reach" in down.stderr
+
+
+def litmus_bg(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "litmus_live.cli", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def seqs_printed(lines: list[str]) -> list[int]:
+    return [int(line.split()[0][1:]) for line in lines if line.startswith("#")]
+
+
+def resolutions(server: Server, run_id: str) -> list[PromptResolved]:
+    async def collect() -> list[PromptResolved]:
+        return [r.data async for r in client.watch(server.ws, run_id) if isinstance(r, Event)]
+
+    return [data for data in asyncio.run(collect()) if isinstance(data, PromptResolved)]
+
+
+def test_a_killed_watch_restarted_with_since_seq_covers_every_seq_once(server: Server) -> None:
+    run_id = server.launch("test_slow.py")
+    first = litmus_bg("watch", run_id, "--server", server.http, "--show-seq")
+    assert first.stdout is not None
+    lines = []
+    for line in first.stdout:
+        lines.append(line)
+        if "tick 2" in line:
+            break
+    first.kill()
+    rest, _ = first.communicate()
+    held = seqs_printed(lines + rest.splitlines())
+    second = litmus("watch", run_id, "--server", server.http, "--show-seq", "--since-seq", str(held[-1]))
+    assert second.returncode == 0, second.stderr
+    assert second.stdout.rstrip().endswith("== PASSED (exit code 0)")
+    resumed = seqs_printed(second.stdout.splitlines())
+    assert held + resumed == list(range(1, resumed[-1] + 1))
+
+
+def test_answer_by_name_or_id_reports_each_outcome(server: Server) -> None:
+    run_id = server.launch("test_prompts.py::test_setup")
+    confirmed = litmus("answer", run_id, "insert_uut", "yes", "--who", "ada", "--wait", "--server", server.http)
+    assert confirmed.returncode == 0 and confirmed.stdout == "accepted: insert_uut = True\n", confirmed.stderr
+    wrong = litmus("answer", run_id, "pick_bench", "bench_09", "--wait", "--server", server.http)
+    assert wrong.returncode == 1 and "invalid: invalid answer to prompt 'pick_bench'" in wrong.stderr
+    assert "not one of the choices" in wrong.stderr
+    gone = litmus("answer", run_id, "insert_uut", "true", "--server", server.http)
+    assert gone.returncode == 1 and "no open prompt 'insert_uut'" in gone.stderr
+    assert "open: ['pick_bench']" in gone.stderr
+    (bench_id,) = server.get(f"/api/runs/{run_id}")["open_prompts"]
+    assert litmus("answer", run_id, bench_id, "bench_02", "--server", server.http).returncode == 0
+    litmus("answer", run_id, "chamber_temp", "0", "--wait", "--server", server.http, "--via", "ui")
+    watched = litmus("watch", run_id, "--server", server.http)
+    assert watched.returncode == 0
+    assert "? pick_bench (choice): Which bench? [bench_01 | bench_02]" in watched.stdout
+    assert "answered 'bench_02' by anonymous@127.0.0.1 via terminal" in watched.stdout
+    anonymous = "anonymous@127.0.0.1"
+    assert [(r.value, r.who, r.via) for r in resolutions(server, run_id)] == [
+        (True, "ada", Via.TERMINAL), ("bench_02", anonymous, Via.TERMINAL), ("0", anonymous, Via.UI)
+    ]  # fmt: skip
+    nowhere = litmus("answer", "no-such-run", "x", "1", "--server", server.http)
+    assert nowhere.returncode == 4 and "run_not_found" in nowhere.stderr
+
+
+RULES = """
+rules:
+  - name: insert_uut
+    answer: true
+  - name: pick_bench
+    answer: {bench}
+  - message: "Chamber temperature"
+    answer: -5
+"""
+
+
+def test_respond_answers_every_live_run_unattended(server: Server, tmp_path: Path) -> None:
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(RULES.format(bench="bench_01"))
+    bot = litmus_bg("respond", "--rules", str(rules), "--server", server.http)
+    runs = [server.launch("test_prompts.py::test_setup", serial=f"SN-{n}") for n in range(2)]
+    for run_id in runs:
+        watched = litmus("watch", run_id, "--server", server.http)
+        assert watched.returncode == 0, watched.stdout
+        assert "answers: bench=bench_01 temp=-5" in watched.stdout
+        answered = resolutions(server, run_id)
+        assert [r.value for r in answered] == [True, "bench_01", "-5"]
+        assert {(r.who.split("@")[0], r.via) for r in answered} == {("responder", Via.SCRIPT)}
+    bot.send_signal(signal.SIGINT)
+    out, err = bot.communicate(timeout=20)
+    assert bot.returncode == 0, err
+    for run_id in runs:
+        assert f"answered insert_uut on run {run_id}: True (rule 1)" in out
+        assert f"answered chamber_temp on run {run_id}: '-5' (rule 3)" in out
+
+
+def test_respond_reports_an_invalid_rule_once_and_leaves_the_prompt_to_people(server: Server, tmp_path: Path) -> None:
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(RULES.format(bench="bench_09"))
+    run_id = server.launch("test_prompts.py::test_setup")
+    bot = litmus_bg("respond", "--rules", str(rules), "--run", run_id, "--who", "ci-bot", "--server", server.http)
+    assert bot.stdout is not None
+    log = []
+    for line in bot.stdout:
+        log.append(line)
+        if "gives an invalid answer" in line:
+            break
+    person = litmus("answer", run_id, "pick_bench", "bench_02", "--server", server.http, "--who", "ada")
+    assert person.returncode == 0, person.stderr
+    rest, err = bot.communicate(timeout=60)
+    assert bot.returncode == 0, err
+    out = "".join(log) + rest
+    assert out.count("rule 2 gives an invalid answer to pick_bench") == 1
+    assert "not one of the choices" in out
+    assert [(r.value, r.who) for r in resolutions(server, run_id)] == [
+        (True, "ci-bot"), ("bench_02", "ada"), ("-5", "ci-bot")
+    ]  # fmt: skip
+
+
+def test_respond_refuses_a_rules_file_it_cannot_follow(tmp_path: Path) -> None:
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("rules:\n  - answer: true\n")
+    refused = litmus("respond", "--rules", str(rules), "--server", "http://127.0.0.1:9")
+    assert refused.returncode == 2 and "rule 1 matches every prompt" in refused.stderr
+    rules.write_text("rules:\n  - name: x\n    anser: true\n")
+    refused = litmus("respond", "--rules", str(rules))
+    assert refused.returncode == 2 and "anser" in refused.stderr
