@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import statistics
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from server import Server
 from subscribers import Subscribers
 
 SETTLE = 0.25  # after every client is live, before the first window
@@ -25,6 +27,8 @@ class Window:
     p50: float  # seconds
     p99: float
     completeness: float  # latency samples over lines emitted in the window x subscribers
+    server_cpu: float  # cores busy in the server process during the window
+    load_cpu: float  # cores busy in the subscriber processes during the window
 
 
 def emission_seconds(window: float, repeats: int) -> float:
@@ -32,22 +36,30 @@ def emission_seconds(window: float, repeats: int) -> float:
 
 
 def measure(
-    ws_url: str, clients: int, *, rate: int, window: float, repeats: int, launch: Callable[[], tuple[str, float]]
+    server: Server, clients: int, *, rate: int, window: float, repeats: int, launch: Callable[[], tuple[str, float]]
 ) -> list[Window]:
     """Launch (after the clients connect), subscribe everyone, measure `repeats` windows."""
-    with Subscribers(ws_url, clients, timed=True, timeout=emission_seconds(window, repeats) + 60) as subscribers:
+    with Subscribers(server.ws_url, clients, timed=True, timeout=emission_seconds(window, repeats) + 60) as subscribers:
         run_id, _ = launch()
         subscribers.subscribe(run_id)
         start = subscribers.wait_ready() + SETTLE
         bounds = [start + i * window for i in range(repeats + 1)]
         subscribers.windows(bounds)
+        cpu = [_cpu_at(t, server, subscribers) for t in bounds]
         results = subscribers.results()
     if results.errors or results.completed != clients:
         raise RuntimeError(f"{results.completed} of {clients} subscribers completed; errors: {results.errors}")
     expected = rate * window * clients
     windows = [
-        Window(received / window, results.percentile(i, 50), results.percentile(i, 99), len(lat) / expected)
-        for i, (received, lat) in enumerate(zip(results.received, results.latencies, strict=True))
+        Window(
+            deliveries=results.received[i] / window,
+            p50=results.percentile(i, 50),
+            p99=results.percentile(i, 99),
+            completeness=len(results.latencies[i]) / expected,
+            server_cpu=(cpu[i + 1][0] - cpu[i][0]) / window,
+            load_cpu=(cpu[i + 1][1] - cpu[i][1]) / window,
+        )
+        for i in range(repeats)
     ]
     print(f"[bench]   {clients} subscribers: {_describe(windows)}", file=sys.stderr, flush=True)
     for w in windows:
@@ -57,9 +69,15 @@ def measure(
     return windows
 
 
+def _cpu_at(when: float, server: Server, subscribers: Subscribers) -> tuple[float, float]:
+    time.sleep(max(0.0, when - time.time()))
+    return server.cpu_seconds(), subscribers.cpu_seconds()
+
+
 def _describe(windows: list[Window]) -> str:
     return "; ".join(
-        f"{w.deliveries:,.0f}/s p50 {w.p50 * 1e3:.2f} ms p99 {w.p99 * 1e3:.2f} ms ({w.completeness:.0%})"
+        f"{w.deliveries:,.0f}/s p50 {w.p50 * 1e3:.2f} ms p99 {w.p99 * 1e3:.2f} ms ({w.completeness:.0%}), "
+        f"CPU server {w.server_cpu:.0%} clients {w.load_cpu:.0%}"
         for w in windows
     )
 

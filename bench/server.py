@@ -104,6 +104,10 @@ class _Process:
             raise RuntimeError(f"GET {path}: expected 200, got {status}: {body}")
         return body
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU time the server process (all its threads) has used so far."""
+        return process_cpu_seconds(self.pid)
+
     def rss(self) -> int:
         """The server's resident set size in bytes (VmRSS)."""
         for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
@@ -159,6 +163,11 @@ class Ceiling(_Process):
         if status != 201:
             raise RuntimeError(f"ceiling start: expected 201, got {status}: {body}")
         return body["run_id"], started
+
+
+def process_cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def workdir() -> tempfile.TemporaryDirectory[str]:

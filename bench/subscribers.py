@@ -21,6 +21,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 
+from server import process_cpu_seconds
 from websockets.asyncio.client import connect
 
 SUBPROTOCOL = "litmus-live.v1"
@@ -91,6 +92,9 @@ class Subscribers:
             if proc.poll() is None:
                 proc.kill()
             proc.wait()
+
+    def cpu_seconds(self) -> float:
+        return sum(process_cpu_seconds(proc.pid) for proc in self._procs)
 
     def subscribe(self, run_id: str) -> None:
         self._send(f"subscribe {run_id}")

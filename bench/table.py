@@ -70,6 +70,8 @@ def _number(value: float, unit: str) -> str:
         return f"{value:.2f} ms" if value < 100 else f"{value:,.0f} ms"
     if unit == "s":
         return f"{value:.2f} s"
+    if unit == "%":
+        return f"{value:.0f}%"
     if unit in ("MB", "KB"):
         return f"{value:,.1f} {unit}"
     return f"{value:,.0f} {unit}".rstrip()

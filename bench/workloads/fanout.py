@@ -32,8 +32,8 @@ def run(quick: bool) -> list[Row]:
         with Server(Path(tmp), station.root) as ours, Ceiling(Path(tmp) / "ceiling") as ceiling:
             for clients in levels:
                 plan = {"rate": RATE, "window": window, "repeats": n}
-                mine = paced.measure(ours.ws_url, clients, **plan, launch=lambda: ours.launch(test))
-                bare = paced.measure(ceiling.ws_url, clients, **plan, launch=lambda: ceiling.launch(RATE, seconds))
+                mine = paced.measure(ours, clients, **plan, launch=lambda: ours.launch(test))
+                bare = paced.measure(ceiling, clients, **plan, launch=lambda: ceiling.launch(RATE, seconds))
                 rows += _rows(clients, mine, bare)
     return rows
 
@@ -44,6 +44,8 @@ def _rows(clients: int, ours: list[paced.Window], ceiling: list[paced.Window]) -
         ("deliveries/s", "", lambda w: w.deliveries),
         ("p50", "ms", lambda w: w.p50 * 1e3),
         ("p99", "ms", lambda w: w.p99 * 1e3),
+        ("server CPU", "%", lambda w: w.server_cpu * 100),
+        ("subscriber processes' CPU", "%", lambda w: w.load_cpu * 100),
     )
     rows = []
     for name, unit, pick in figures:
@@ -55,4 +57,6 @@ def _rows(clients: int, ours: list[paced.Window], ceiling: list[paced.Window]) -
 
 
 def _text(value: float, unit: str) -> str:
-    return f"{value:.2f} ms" if unit == "ms" else f"{value:,.0f}"
+    if unit == "ms":
+        return f"{value:.2f} ms"
+    return f"{value:,.0f}{unit}"

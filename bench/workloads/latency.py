@@ -29,7 +29,7 @@ def run(quick: bool) -> list[Row]:
         with Server(Path(tmp), station.root) as server:
             for clients in SUBSCRIBERS:
                 windows = paced.measure(
-                    server.ws_url,
+                    server,
                     clients,
                     rate=RATE,
                     window=window,
