@@ -33,9 +33,10 @@ def main() -> int:
         cpus.disable()
     cpus.pin(0, cpus.LOAD)
     quick = not args.full
-    started = time.monotonic()
+    started, load_before = time.monotonic(), os.getloadavg()
     rows = [row for name in args.only or workloads.ORDER for row in _run(name, quick)]
-    report = _report(rows, "quick" if quick else "full", time.monotonic() - started)
+    load = f"{load_before[0]:.2f} before, {os.getloadavg()[0]:.2f} after (1-minute load average)"
+    report = _report(rows, "quick" if quick else "full", time.monotonic() - started, load)
     print(report)
     if not args.no_save:
         RESULTS.mkdir(exist_ok=True)
@@ -68,11 +69,12 @@ def _run(name: str, quick: bool) -> list[Row]:
     return rows
 
 
-def _report(rows: list[Row], mode: str, elapsed: float) -> str:
+def _report(rows: list[Row], mode: str, elapsed: float, load: str) -> str:
     lines = [
         f"# Litmus Live benchmarks — {mode} mode, {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}",
         "",
-        f"Every figure is the median of {workloads.repeats(mode == 'quick')} repeats; spread is min-max. "
+        f"Every figure is the median of {workloads.repeats(mode == 'quick')} repeats (latency and fan-out: "
+        "consecutive windows of one run); spread is min-max. "
         f"Real `litmus-live serve` (uvicorn, SQLite WAL, durable commits) on 127.0.0.1; clients in other "
         f"processes. {cpus.describe()}.",
         "",
@@ -81,6 +83,7 @@ def _report(rows: list[Row], mode: str, elapsed: float) -> str:
         "## Machine",
         "",
         *[f"- {key}: {value}" for key, value in _machine().items()],
+        f"- machine load: {load}",
         f"- bench wall time: {elapsed:.0f} s",
     ]
     return "\n".join(lines)
