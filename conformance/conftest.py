@@ -1,0 +1,177 @@
+"""Conformance to protocol/PROTOCOL.md (v1) of any server: `pytest --url ws://HOST:PORT/ws`.
+
+Speaks raw JSON over `websockets` and HTTP over urllib, so it tests the wire, not a client
+library. Runs it launches are aborted at the end if they are still live.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import json
+import os
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import AsyncIterator, Callable, Iterator
+
+import pytest
+import websockets
+
+SUBPROTOCOL = "litmus-live.v1"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("litmus-live conformance")
+    group.addoption(
+        "--url",
+        default=os.environ.get("LITMUS_CONFORMANCE_URL"),
+        help="the server's WebSocket endpoint, ws://HOST:PORT/ws (or LITMUS_CONFORMANCE_URL)",
+    )
+    group.addoption(
+        "--plain-test",
+        default="station/test_comms.py",
+        help="a quick test path under the server's test root that asks no prompts",
+    )
+    group.addoption("--prompt-test", default="station/test_setup.py",
+                    help="a test path that asks a confirm, a choice and an input prompt, in that order")  # fmt: skip
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not config.getoption("--url"):
+        raise pytest.UsageError("give the server to test: --url ws://HOST:PORT/ws or LITMUS_CONFORMANCE_URL")
+
+
+class Http:
+    """The server's HTTP side, derived from the WebSocket URL (ws→http, wss→https, same host)."""
+
+    def __init__(self, ws_url: str) -> None:
+        parts = urllib.parse.urlsplit(ws_url)
+        scheme = {"ws": "http", "wss": "https"}[parts.scheme]
+        self.base = f"{scheme}://{parts.netloc}"
+
+    def request(self, method: str, path: str, body: object = None) -> tuple[int, object]:
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.base + path, data, {"Content-Type": "application/json"}, method=method)
+        try:
+            with urllib.request.urlopen(req, timeout=10) as response:
+                raw, status, kind = response.read(), response.status, response.headers.get("content-type", "")
+        except urllib.error.HTTPError as exc:
+            raw, status, kind = exc.read(), exc.code, exc.headers.get("content-type", "")
+        return status, (json.loads(raw) if "json" in kind else raw.decode())
+
+
+class Peer:
+    """One raw protocol connection; array frames are flattened into messages, in order."""
+
+    def __init__(self, ws: websockets.ClientConnection) -> None:
+        self.ws = ws
+        self.pending: collections.deque[dict] = collections.deque()
+        self.seen: list[dict] = []
+
+    async def send(self, message: dict) -> None:
+        await self.ws.send(json.dumps(message))
+
+    async def next(self, timeout: float = 30.0) -> dict:
+        while not self.pending:
+            frame = json.loads(await asyncio.wait_for(self.ws.recv(), timeout))
+            self.pending.extend(frame if isinstance(frame, list) else [frame])
+        self.seen.append(self.pending[0])
+        return self.pending.popleft()
+
+    async def until(self, predicate: Callable[[dict], bool], timeout: float = 60.0) -> dict:
+        """The next message that satisfies `predicate`; the ones before it are passed over."""
+        async with asyncio.timeout(timeout):
+            while not predicate(message := await self.next()):
+                pass
+        return message
+
+    async def find(self, predicate: Callable[[dict], bool], timeout: float = 60.0) -> dict:
+        """The first message ever received that satisfies `predicate`, waiting for it if need be."""
+        for message in self.seen:
+            if predicate(message):
+                return message
+        return await self.until(predicate, timeout)
+
+    async def records(self, run_id: str, since_seq: int = 0, request_id: str = "sub") -> tuple[dict, list[dict]]:
+        """Subscribe; the `subscribed` reply and every record up to and including `complete`."""
+        await self.send({"type": "subscribe", "run_id": run_id, "since_seq": since_seq, "id": request_id})
+        reply = await self.until(lambda m: m["type"] in ("subscribed", "error") and m.get("id") == request_id)
+        assert reply["type"] == "subscribed", reply
+        records = [await self.until(lambda m: m.get("run_id") == run_id and "seq" in m)]
+        while records[-1]["type"] != "complete":
+            records.append(await self.until(lambda m: m.get("run_id") == run_id and "seq" in m))
+        return reply, records
+
+    async def closed(self, timeout: float = 10.0) -> tuple[list[dict], int | None]:
+        """Every message until the server closes the connection, and its close code."""
+        messages = []
+        try:
+            while True:
+                messages.append(await self.next(timeout))
+        except websockets.ConnectionClosed as exc:
+            return messages, exc.rcvd.code if exc.rcvd else None
+
+
+@pytest.fixture(scope="session")
+def url(pytestconfig: pytest.Config) -> str:
+    return pytestconfig.getoption("--url")
+
+
+@pytest.fixture(scope="session")
+def http(url: str) -> Http:
+    return Http(url)
+
+
+@pytest.fixture
+async def connect(url: str) -> AsyncIterator[Callable[..., object]]:
+    """Opens peers (the v1 subprotocol unless told otherwise) and closes them all at the end."""
+    opened: list[websockets.ClientConnection] = []
+
+    async def open_peer(subprotocols: list[str] | None = None, *, welcome: bool = True) -> Peer:
+        offered = [SUBPROTOCOL] if subprotocols is None else subprotocols
+        ws = await websockets.connect(url, subprotocols=offered or None)  # [] offers none: no header at all
+        opened.append(ws)
+        peer = Peer(ws)
+        if welcome:
+            first = await peer.next()
+            assert first["type"] == "welcome" and first["protocol"] == SUBPROTOCOL, first
+        return peer
+
+    yield open_peer
+    for ws in opened:
+        await ws.close()
+
+
+@pytest.fixture
+def launch(http: Http) -> Iterator[Callable[[str], str]]:
+    """Starts runs over HTTP; aborts the ones still live at the end of the test."""
+    launched: list[str] = []
+
+    def start(test_path: str, serial: str = "SN-CONFORMANCE") -> str:
+        status, body = http.request("POST", "/api/runs", {"test_path": test_path, "uut_serial": serial})
+        assert status == 201, f"POST /api/runs {test_path!r}: {status} {body}"
+        launched.append(body["run_id"])
+        return body["run_id"]
+
+    yield start
+    for run_id in launched:
+        http.request("POST", f"/api/runs/{run_id}/abort")
+
+
+def _test_path(request: pytest.FixtureRequest, http: Http, option: str) -> str:
+    path = request.config.getoption(option)
+    status, body = http.request("GET", "/api/tests")
+    if status != 200 or path not in body["tests"]:
+        pytest.skip(f"the server's test root has no {path!r} (set {option})")
+    return path
+
+
+@pytest.fixture
+def plain_test(request: pytest.FixtureRequest, http: Http) -> str:
+    return _test_path(request, http, "--plain-test")
+
+
+@pytest.fixture
+def prompt_test(request: pytest.FixtureRequest, http: Http) -> str:
+    return _test_path(request, http, "--prompt-test")

@@ -1,0 +1,27 @@
+"""§1: the version travels in the subprotocol; refusals are an `error` message, then a 44xx close."""
+
+from __future__ import annotations
+
+from conftest import SUBPROTOCOL
+
+
+async def test_the_server_selects_v1_and_says_welcome_first(connect) -> None:
+    peer = await connect(welcome=False)
+    assert peer.ws.subprotocol == SUBPROTOCOL
+    welcome = await peer.next()
+    assert welcome["type"] == "welcome" and welcome["protocol"] == SUBPROTOCOL
+    assert isinstance(welcome["server"], str)
+
+
+async def test_a_wrong_subprotocol_gets_unsupported_protocol_then_4406(connect) -> None:
+    peer = await connect(["litmus-live.v0"], welcome=False)
+    messages, code = await peer.closed()
+    assert [m["code"] for m in messages if m["type"] == "error"] == ["unsupported_protocol"]
+    assert code == 4406
+
+
+async def test_no_subprotocol_at_all_gets_4406(connect) -> None:
+    peer = await connect([], welcome=False)
+    messages, code = await peer.closed()
+    assert messages[-1]["type"] == "error" and messages[-1]["code"] == "unsupported_protocol"
+    assert code == 4406

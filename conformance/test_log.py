@@ -1,0 +1,96 @@
+"""§2-§3.2: subscribe, catch-up then live tail, resume with since_seq, gapless order, finished runs."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def assert_gapless(records: list[dict], first: int = 1) -> None:
+    assert [r["seq"] for r in records] == list(range(first, first + len(records)))
+    assert records[-1]["type"] == "complete"
+    assert all(r["type"] != "complete" for r in records[:-1])
+
+
+@pytest.fixture
+async def finished_run(connect, launch, plain_test) -> tuple[str, list[dict]]:
+    run_id = launch(plain_test)
+    _, records = await (await connect()).records(run_id)
+    return run_id, records
+
+
+async def test_a_live_run_arrives_gapless_in_order_and_the_same_for_every_viewer(connect, launch, plain_test) -> None:
+    run_id = launch(plain_test)
+    first, second = await connect(), await connect()
+    reply, seen_first = await first.records(run_id)
+    _, seen_second = await second.records(run_id)
+    assert reply["run_id"] == run_id and reply["since_seq"] == 0 and reply["id"] == "sub"
+    assert_gapless(seen_first)
+    assert seen_first[0]["type"] == "event" and seen_first[0]["data"]["kind"] == "run_created"
+    assert seen_first == seen_second
+    progress = [r for r in seen_first if r["type"] == "progress"]
+    assert [p["done"] for p in progress] == sorted(p["done"] for p in progress)
+    assert progress[-1]["done"] == progress[-1]["total"]
+
+
+async def test_a_finished_run_is_replayed_whole_then_complete_and_nothing_after(connect, finished_run) -> None:
+    run_id, records = finished_run
+    peer = await connect()
+    reply, replayed = await peer.records(run_id, request_id="again")
+    assert reply["head_seq"] == records[-1]["seq"] and reply["status"] == records[-1]["status"]
+    assert replayed == records
+    await peer.send({"type": "subscribe", "run_id": "no-such-run", "id": "probe"})
+    after = await peer.next()
+    assert (after["type"], after["id"], after["code"]) == ("error", "probe", "run_not_found")
+
+
+async def test_since_seq_resumes_with_the_next_seq_each_once(connect, finished_run) -> None:
+    run_id, records = finished_run
+    held = len(records) // 2
+    reply, rest = await (await connect()).records(run_id, since_seq=held)
+    assert reply["since_seq"] == held
+    assert_gapless(rest, first=held + 1)
+    assert rest == records[held:]
+
+
+async def test_a_viewer_that_drops_mid_run_resumes_without_gap_or_duplicate(connect, launch, plain_test) -> None:
+    run_id = launch(plain_test)
+    peer = await connect()
+    await peer.send({"type": "subscribe", "run_id": run_id})
+    held = [await peer.until(lambda m: m.get("seq") == 1)]
+    while held[-1]["type"] != "complete" and held[-1]["seq"] < 5:
+        held.append(await peer.until(lambda m: "seq" in m))
+    await peer.ws.close()
+    _, rest = await (await connect()).records(run_id, since_seq=held[-1]["seq"])
+    assert_gapless(held + rest)
+
+
+async def test_since_seq_past_the_end_is_an_in_band_bad_message(connect, finished_run) -> None:
+    run_id, records = finished_run
+    peer = await connect()
+    await peer.send({"type": "subscribe", "run_id": run_id, "since_seq": records[-1]["seq"] + 1, "id": "far"})
+    error = await peer.next()
+    assert (error["type"], error["code"], error["id"], error["run_id"]) == ("error", "bad_message", "far", run_id)
+    _, replayed = await peer.records(run_id)
+    assert replayed == records
+
+
+async def test_an_unknown_run_is_an_in_band_run_not_found(connect) -> None:
+    peer = await connect()
+    await peer.send({"type": "subscribe", "run_id": "nope", "id": "x"})
+    error = await peer.next()
+    assert (error["type"], error["code"], error["id"], error["run_id"]) == ("error", "run_not_found", "x", "nope")
+    await peer.send({"type": "subscribe_active", "id": "still-open"})
+    assert (await peer.next())["type"] == "active_runs"
+
+
+async def test_unsubscribe_is_acknowledged_and_a_second_one_is_not_subscribed(connect, launch, prompt_test) -> None:
+    run_id = launch(prompt_test)  # waits at its first prompt, so the subscription stays live
+    peer = await connect()
+    await peer.send({"type": "subscribe", "run_id": run_id, "id": "s"})
+    await peer.until(lambda m: m["type"] == "prompt")
+    await peer.send({"type": "unsubscribe", "run_id": run_id, "id": "u"})
+    reply = await peer.until(lambda m: m["type"] in ("unsubscribed", "error"))
+    assert (reply["type"], reply["run_id"], reply["id"]) == ("unsubscribed", run_id, "u")
+    await peer.send({"type": "unsubscribe", "run_id": run_id, "id": "u2"})
+    error = await peer.until(lambda m: m["type"] == "error")
+    assert (error["code"], error["id"]) == ("not_subscribed", "u2")

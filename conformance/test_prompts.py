@@ -1,0 +1,72 @@
+"""§3.3-§4.9: prompts, first valid answer wins, every viewer sees who answered; the active-runs feed."""
+
+from __future__ import annotations
+
+
+def resolved(prompt_id: str):
+    return lambda m: (
+        m["type"] == "event" and m["data"]["kind"] == "prompt_resolved" and m["data"]["prompt_id"] == prompt_id
+    )
+
+
+def is_prompt(name: str):
+    return lambda m: m["type"] == "prompt" and m["name"] == name
+
+
+async def answer(peer, prompt: dict, value: object, request_id: str, who: str) -> dict:
+    await peer.send({"type": "prompt_response", "id": request_id, "run_id": prompt["run_id"],
+                     "prompt_id": prompt["prompt_id"], "value": value, "who": who, "via": "script"})  # fmt: skip
+    return await peer.until(lambda m: m["type"] in ("prompt_accepted", "error") and m.get("id") == request_id)
+
+
+async def test_the_first_valid_answer_wins_and_every_viewer_sees_who_gave_it(connect, launch, prompt_test) -> None:
+    run_id = launch(prompt_test)
+    alice, bob = await connect(), await connect()
+    for peer in (alice, bob):
+        await peer.send({"type": "subscribe", "run_id": run_id})
+    confirm = await alice.find(lambda m: m["type"] == "prompt")
+    assert confirm["prompt_type"] == "confirm" and confirm == await bob.find(lambda m: m["type"] == "prompt")
+
+    won = await answer(alice, confirm, True, "a1", "alice")
+    assert won == {"type": "prompt_accepted", "id": "a1", "run_id": run_id, "prompt_id": confirm["prompt_id"]}
+    lost = await answer(bob, confirm, True, "b1", "bob")
+    assert (lost["type"], lost["code"], lost["run_id"]) == ("error", "prompt_already_answered", run_id)
+    assert (await answer(alice, confirm, True, "a1", "alice"))["type"] == "prompt_accepted"  # a retry
+    for peer in (alice, bob):
+        data = (await peer.find(resolved(confirm["prompt_id"])))["data"]
+        assert (data["resolution"], data["value"], data["who"], data["via"]) == ("answered", True, "alice", "script")
+
+    choice = await bob.find(lambda m: m["type"] == "prompt" and m["prompt_type"] == "choice")
+    refused = await answer(bob, choice, "not-a-choice", "b2", "bob")
+    assert (refused["type"], refused["code"]) == ("error", "invalid_answer")
+    assert (await answer(bob, choice, choice["choices"][0], "b3", "bob"))["type"] == "prompt_accepted"
+
+    text = await alice.find(lambda m: m["type"] == "prompt" and m["prompt_type"] == "input")
+    assert (await answer(alice, text, "not a number", "a2", "alice"))["code"] == "invalid_answer"
+    value = text["default"] or str(int(text["min"] if text["min"] is not None else 0))
+    assert (await answer(alice, text, value, "a3", "alice"))["type"] == "prompt_accepted"
+    complete = await alice.find(lambda m: m["type"] == "complete")
+    assert complete["status"] == "PASSED" and complete["exit_code"] == 0
+
+
+async def test_an_unknown_prompt_is_prompt_not_found_in_band(connect) -> None:
+    peer = await connect()
+    unknown = {"run_id": "nope", "prompt_id": "nope"}
+    assert (await answer(peer, unknown, True, "x", "carol"))["code"] == "prompt_not_found"
+    assert (await answer(peer, unknown, True, "y", "carol"))["code"] == "prompt_not_found"
+
+
+async def test_the_active_runs_feed_shows_a_waiting_prompt_and_the_run_leaving(connect, launch, http, prompt_test):
+    feed = await connect()
+    await feed.send({"type": "subscribe_active", "id": "f"})
+    assert isinstance((await feed.until(lambda m: m["type"] == "active_runs"))["runs"], list)
+    run_id = launch(prompt_test)
+
+    def shown(run: dict) -> bool:
+        return run["run_id"] == run_id and run["prompts_waiting"] == 1
+
+    snapshot = await feed.until(lambda m: m["type"] == "active_runs" and any(map(shown, m["runs"])))
+    run = next(run for run in snapshot["runs"] if run["run_id"] == run_id)
+    assert {"test_path", "uut_serial", "status", "total", "done", "current_step", "created_at"} <= set(run)
+    http.request("POST", f"/api/runs/{run_id}/abort")
+    await feed.until(lambda m: m["type"] == "active_runs" and all(r["run_id"] != run_id for r in m["runs"]))
