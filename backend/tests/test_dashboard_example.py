@@ -1,0 +1,40 @@
+"""protocol/examples/dashboard.mjs, the Node example client, watches real runs to their verdict."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import Server
+
+DASHBOARD = Path(__file__).resolve().parents[2] / "protocol" / "examples" / "dashboard.mjs"
+NODE = shutil.which("node")
+
+pytestmark = pytest.mark.skipif(NODE is None, reason="node is not installed")
+
+
+def dashboard(server: Server, run_id: str) -> subprocess.CompletedProcess[str]:
+    assert NODE is not None
+    return subprocess.run(
+        [NODE, "--experimental-websocket", "--no-warnings", str(DASHBOARD), server.ws, run_id],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+
+
+def test_a_failed_run_prints_progress_steps_and_the_verdict_and_exits_1(server: Server) -> None:
+    done = dashboard(server, server.launch("test_mixed.py", serial="SN-DASH"))
+    assert done.returncode == 1, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "run of test_mixed.py on UUT SN-DASH"
+    assert any(line.startswith("status RUNNING [") for line in lines)
+    assert any(line.startswith("step failed test_mixed.py::test_broken") for line in lines)
+    assert lines[-1].startswith("verdict FAILED (exit code 1)")
+
+
+def test_a_passed_run_exits_0_and_an_unknown_run_exits_4(server: Server) -> None:
+    passed = dashboard(server, server.launch("test_pass.py"))
+    assert passed.returncode == 0 and passed.stdout.splitlines()[-1] == "verdict PASSED (exit code 0)"
+    unknown = dashboard(server, "no-such-run")
+    assert unknown.returncode == 4 and "error run_not_found" in unknown.stderr
