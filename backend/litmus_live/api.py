@@ -46,6 +46,12 @@ def _view(summary: RunSummary) -> dict[str, object]:
     return {**msgspec.structs.asdict(summary), "is_live": summary.is_live}
 
 
+def _csv_cell(value: object) -> str:
+    if isinstance(value, str):
+        return '"' + value.replace('"', '""') + '"'
+    return str(value).lower() if isinstance(value, bool) else repr(value)
+
+
 def discover_tests(root: Path) -> list[str]:
     """Test files under `root` (test_*.py, *_test.py), relative, sorted; hidden folders skipped."""
     found = []
@@ -73,6 +79,8 @@ class Api:
             Route("/api/runs/{run_id}", self.get_run, methods=["GET"]),
             Route("/api/runs/{run_id}/output", self.get_output, methods=["GET"]),
             Route("/api/runs/{run_id}/abort", self.abort, methods=["POST"]),
+            Route("/api/runs/{run_id}/channels", self.channels, methods=["GET"]),
+            Route("/api/runs/{run_id}/channels/{channel}/samples.csv", self.samples_csv, methods=["GET"]),
             Route("/api/tests", self.tests, methods=["GET"]),
             Route("/healthz", self.healthz, methods=["GET"]),
         ]
@@ -125,6 +133,22 @@ class Api:
         task = asyncio.create_task(self._runner.abort(run_id))
         task.add_done_callback(lambda t: t.cancelled() or t.exception())
         return _json({"run_id": run_id, "status": "aborting"}, 202)
+
+    async def channels(self, request: Request) -> Response:
+        run_id = request.path_params["run_id"]
+        try:
+            await self._store.summary(run_id)
+        except UnknownRun as exc:
+            return _error(404, "run_not_found", str(exc))
+        return _json({"run_id": run_id, "samples": await self._store.sample_counts(run_id)})
+
+    async def samples_csv(self, request: Request) -> Response:
+        run_id, channel = request.path_params["run_id"], request.path_params["channel"]
+        rows = await self._store.samples(run_id, channel)
+        if not rows:
+            return _error(404, "channel_not_found", f"run {run_id!r} has no readings of channel {channel!r}")
+        lines = ["t,value", *(f"{t!r},{_csv_cell(v)}" for t, v in rows)]
+        return Response("\n".join(lines) + "\n", media_type="text/csv; charset=utf-8")
 
     async def tests(self, request: Request) -> Response:
         return _json({"root": str(self._tests_root), "tests": discover_tests(self._tests_root)})

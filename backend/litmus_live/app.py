@@ -15,6 +15,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 
 from litmus_live import api
+from litmus_live.channels import ChannelBoard
 from litmus_live.hub import Hub
 from litmus_live.prompts import Prompts
 from litmus_live.runner import Runner
@@ -25,8 +26,13 @@ from litmus_live.store import SqliteStore
 
 def create_app(settings: Settings) -> Starlette:
     store = SqliteStore(settings.db_path, durable=settings.durable, commit_interval=settings.commit_interval)
-    hub = Hub(store)
+
+    async def channel_snapshot(run_id: str) -> bytes | None:
+        return board.snapshot(run_id) or await store.channel_snapshot(run_id)
+
+    hub = Hub(store, channel_snapshot)
     store.on_commit(hub.notify)
+    board = ChannelBoard(hub.publish_state, store.append_samples, store.save_channels)
     prompts = Prompts(store.append)
     runner = Runner(
         tests_root=settings.tests,
@@ -34,6 +40,7 @@ def create_app(settings: Settings) -> Starlette:
         emit=store.append,
         open_prompt=prompts.open,
         withdraw_prompts=prompts.withdraw,
+        readings=board,
         abort_grace=settings.abort_grace,
     )
 

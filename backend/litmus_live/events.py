@@ -99,7 +99,24 @@ class PromptResolved(_Kind, kw_only=True, tag="prompt_resolved"):
     reason: str = ""
 
 
-EventData = RunCreated | Collected | StepStarted | StepFinished | Output | PromptResolved
+class Verdict(enum.StrEnum):
+    PASS = "PASS"
+    FAIL = "FAIL"
+
+
+class Measurement(_Kind, kw_only=True, tag="measurement"):
+    """A value checked against limits (either may be null: one-sided) by `verify`."""
+
+    name: str
+    value: float
+    low: float | None = None
+    high: float | None = None
+    unit: str = ""
+    verdict: Verdict
+    step: str | None = None
+
+
+EventData = RunCreated | Collected | StepStarted | StepFinished | Output | PromptResolved | Measurement
 
 
 class _Record(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):

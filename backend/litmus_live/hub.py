@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 
 from litmus_live import protocol as p
 from litmus_live.store import EventStore, RunSummary
 
 # The active-runs feed is rebuilt at most this often; unchanged snapshots are not sent.
 ACTIVE_INTERVAL = 0.05
+# Channel deltas a connection may fall behind by before they collapse into one snapshot.
+MAX_STATE_BACKLOG = 40
 
 
 class SeqOutOfRange(ValueError):
@@ -30,11 +33,15 @@ class Subscription:
         self.cursor = cursor
         self.waker = waker
         self.is_drained = False
+        # live channel state: deltas to send, or a snapshot first
+        self.state_frames: list[bytes] = []
+        self.needs_snapshot = True
 
 
 class Hub:
-    def __init__(self, store: EventStore) -> None:
+    def __init__(self, store: EventStore, channel_snapshot: Callable[[str], Awaitable[bytes | None]]) -> None:
         self._store = store
+        self._channel_snapshot = channel_snapshot
         self._subs: dict[str, set[Subscription]] = {}
         self._active_watchers: set[asyncio.Event] = set()
         self._active_frame = b""
@@ -97,6 +104,29 @@ class Hub:
             subs.discard(sub)
             if not subs:
                 del self._subs[sub.run_id]
+
+    def publish_state(self, run_id: str, frame: bytes) -> None:
+        """A channel delta for every subscriber of `run_id` (encoded once)."""
+        for sub in self._subs.get(run_id, ()):
+            if len(sub.state_frames) >= MAX_STATE_BACKLOG:
+                sub.state_frames.clear()
+                sub.needs_snapshot = True
+            else:
+                sub.state_frames.append(frame)
+            sub.waker.set()
+
+    async def pending_state(self, sub: Subscription) -> list[bytes]:
+        """Channel state the subscriber has not had: a snapshot when it needs one, then deltas."""
+        frames: list[bytes] = []
+        if sub.needs_snapshot:
+            sub.needs_snapshot = False
+            sub.state_frames.clear()
+            snapshot = await self._channel_snapshot(sub.run_id)
+            if snapshot is not None:
+                frames.append(snapshot)
+        frames += sub.state_frames
+        sub.state_frames = []
+        return frames
 
     async def pending(self, sub: Subscription) -> list[bytes]:
         """The next committed records after the cursor (a bounded batch), advancing it.

@@ -11,12 +11,14 @@ import datetime as dt
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
 from litmus_live.events import (
     Collected,
     Complete,
     Event,
     EventData,
+    Measurement,
     Outcome,
     Output,
     Progress,
@@ -27,6 +29,7 @@ from litmus_live.events import (
     StepFinished,
     StepStarted,
     Stream,
+    Verdict,
     utcnow,
 )
 from litmus_live.plugin import report as r
@@ -36,15 +39,30 @@ MAX_NODEIDS = 2000
 OpenPrompt = Callable[[Prompt, Callable[[PromptResolved], None]], Prompt]
 
 
+class Readings(Protocol):
+    """Where channel readings go: the store keeps them all, the board shows them live."""
+
+    def keep(self, run_id: str, samples: r.Samples) -> None: ...
+    def finish(self, run_id: str) -> None: ...
+
+
 def _ts(epoch: float) -> dt.datetime:
     return dt.datetime.fromtimestamp(epoch, dt.UTC)
 
 
 class LiveRun:
-    def __init__(self, run_id: str, emit: Callable[[Record], Record], open_prompt: OpenPrompt, log_path: Path) -> None:
+    def __init__(
+        self,
+        run_id: str,
+        emit: Callable[[Record], Record],
+        open_prompt: OpenPrompt,
+        readings: Readings,
+        log_path: Path,
+    ) -> None:
         self.run_id = run_id
         self._emit = emit
         self._open_prompt = open_prompt
+        self._readings = readings
         self.tail: deque[tuple[Stream, str]] = deque(maxlen=TAIL_LINES)
         self.log_path = log_path
         self.process: asyncio.subprocess.Process | None = None
@@ -54,6 +72,7 @@ class LiveRun:
         self.counts = {o: 0 for o in Outcome}
         self.total = 0
         self.started = utcnow()
+        self.environment: dict[str, str] = {}
 
     def event(self, data: EventData, ts: dt.datetime | None = None) -> None:
         self._emit(Event(run_id=self.run_id, ts=ts or utcnow(), data=data))
@@ -92,6 +111,15 @@ class LiveRun:
                 self.progress(None, _ts(item.ts))
             case r.PromptAsk():
                 self._ask(item)
+            case r.Samples():
+                self._readings.keep(self.run_id, item)
+            case r.Measurement():
+                verdict = Verdict.PASS if item.is_pass else Verdict.FAIL
+                data = Measurement(
+                    name=item.name, value=item.value, low=item.low, high=item.high,
+                    unit=item.unit, verdict=verdict, step=item.nodeid,
+                )  # fmt: skip
+                self.event(data, _ts(item.ts))
             case r.SessionFinished():
                 pass
 
@@ -132,6 +160,7 @@ class LiveRun:
         self.event(Output(stream=stream, line=line))
 
     def complete(self, status: Status, exit_code: int | None, reason: str) -> None:
+        self._readings.finish(self.run_id)
         now = utcnow()
         duration = (now - self.started).total_seconds()
         self._emit(

@@ -132,6 +132,29 @@ class ActiveRuns(_Message, kw_only=True, tag="active_runs"):
     runs: list[ActiveRun]
 
 
+Reading = float | bool | str
+
+
+class ChannelState(msgspec.Struct, frozen=True, kw_only=True):
+    """One channel: totals since the run began, and history points new in this message."""
+
+    name: str
+    unit: str
+    count: int
+    last: Reading | None
+    last_t: float | None
+    min: float | None
+    max: float | None
+    # [t, value] pairs, t in epoch seconds; the whole history in a snapshot, else what is new
+    points: list[tuple[float, Reading]]
+
+
+class Channels(_Message, kw_only=True, tag="channels"):
+    run_id: str
+    is_snapshot: bool
+    channels: list[ChannelState]
+
+
 class Error(_Message, kw_only=True, tag="error"):
     code: ErrorCode
     message: str
@@ -140,7 +163,17 @@ class Error(_Message, kw_only=True, tag="error"):
 
 
 ServerMessage = (
-    Welcome | Subscribed | Unsubscribed | PromptAccepted | ActiveRuns | Error | Event | Progress | Prompt | Complete
+    Welcome
+    | Subscribed
+    | Unsubscribed
+    | PromptAccepted
+    | ActiveRuns
+    | Channels
+    | Error
+    | Event
+    | Progress
+    | Prompt
+    | Complete
 )
 
 _client_decoder = msgspec.json.Decoder(ClientMessage)

@@ -22,7 +22,7 @@ from typing import BinaryIO
 import msgspec
 
 from litmus_live.events import Outcome, Record, RunCreated, Status, Stream
-from litmus_live.live_run import LiveRun, OpenPrompt
+from litmus_live.live_run import LiveRun, OpenPrompt, Readings
 from litmus_live.plugin import report as r
 
 log = logging.getLogger(__name__)
@@ -86,6 +86,7 @@ class Runner:
         emit: Callable[[Record], Record],
         open_prompt: OpenPrompt,
         withdraw_prompts: Callable[[str, str], None],
+        readings: Readings,
         abort_grace: float = 5.0,
         python: str = sys.executable,
     ) -> None:
@@ -94,6 +95,7 @@ class Runner:
         self._emit = emit
         self._open_prompt = open_prompt
         self._withdraw_prompts = withdraw_prompts
+        self._readings = readings
         self._abort_grace = abort_grace
         self._python = python
         self._runs: dict[str, LiveRun] = {}
@@ -105,7 +107,14 @@ class Runner:
         run_id = str(uuid.uuid4())
         run_dir = self._data_dir / "runs" / run_id
         run_dir.mkdir(parents=True, exist_ok=True)
-        run = LiveRun(run_id, self._emit, self._open_prompt, run_dir / "output.log")
+        run = LiveRun(run_id, self._emit, self._open_prompt, self._readings, run_dir / "output.log")
+        # what a test may want to know about its run (e.g. to label a report or seed a fixture)
+        run.environment = {
+            "LITMUS_RUN_ID": run_id,
+            "LITMUS_UUT_SERIAL": request.uut_serial,
+            "LITMUS_OPERATOR": request.operator,
+            "LITMUS_STATION": request.station,
+        }
         meta = RunCreated(
             test_path=request.test_path,
             uut_serial=request.uut_serial,
@@ -174,7 +183,7 @@ class Runner:
 
     async def _execute(self, run: LiveRun, target: str) -> tuple[int | None, str]:
         ours, theirs = socket.socketpair()
-        env = {**os.environ, "PYTHONUNBUFFERED": "1", r.FD_ENV: str(theirs.fileno()), "LITMUS_RUN_ID": run.run_id}
+        env = {**os.environ, **run.environment, "PYTHONUNBUFFERED": "1", r.FD_ENV: str(theirs.fileno())}
         try:
             run.process = await asyncio.create_subprocess_exec(
                 self._python, "-m", "pytest", *_PYTEST_ARGS, target,

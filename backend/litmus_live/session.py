@@ -247,9 +247,11 @@ class Session:
                 parts.append(frame)
                 self._active_sent = version
         for run_id, sub in list(self._subs.items()):
+            state = await self._hub.pending_state(sub)
             records = await self._hub.pending(sub)
             if self._subs.get(run_id) is not sub:
                 continue  # resubscribed meanwhile: the new cursor starts over
+            parts.extend(state)
             parts.extend(records)
             if sub.is_drained:
                 del self._subs[run_id]

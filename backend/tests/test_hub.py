@@ -13,6 +13,10 @@ from litmus_live.hub import Hub, SeqOutOfRange
 from litmus_live.store import SqliteStore, UnknownRun
 
 
+async def no_channels(run_id: str) -> None:
+    return None
+
+
 def line(text: str) -> Event:
     return Event(run_id="r", ts=utcnow(), data=Output(stream=Stream.STDOUT, line=text))
 
@@ -34,7 +38,7 @@ async def drain(hub: Hub, sub) -> list[int]:
 
 
 async def test_subscribing_mid_run_replays_then_tails_without_gap(store: SqliteStore) -> None:
-    hub = Hub(store)
+    hub = Hub(store, no_channels)
     store.on_commit(hub.notify)
     for i in range(300):  # more than the in-memory tail holds: the replay reads SQLite
         store.append(line(str(i)))
@@ -55,7 +59,7 @@ async def test_subscribing_mid_run_replays_then_tails_without_gap(store: SqliteS
 
 
 async def test_resuming_since_a_seq_starts_right_after_it(store: SqliteStore) -> None:
-    hub = Hub(store)
+    hub = Hub(store, no_channels)
     for i in range(10):
         store.append(line(str(i)))
     await store.flush()
@@ -64,7 +68,7 @@ async def test_resuming_since_a_seq_starts_right_after_it(store: SqliteStore) ->
 
 
 async def test_unknown_runs_and_seqs_past_the_end_are_refused(store: SqliteStore) -> None:
-    hub = Hub(store)
+    hub = Hub(store, no_channels)
     await store.flush()
     with pytest.raises(UnknownRun):
         await hub.subscribe("nope", 0, asyncio.Event())

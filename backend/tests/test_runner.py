@@ -9,6 +9,7 @@ import msgspec
 import pytest
 from conftest import SUITES
 
+from litmus_live.channels import ChannelBoard
 from litmus_live.events import Status
 from litmus_live.prompts import Prompts
 from litmus_live.runner import InvalidTestPath, LaunchRequest, Runner, resolve_test_path, verdict
@@ -72,6 +73,7 @@ async def test_a_process_that_cannot_start_is_an_error_with_the_exception(tmp_pa
         emit=store.append,
         open_prompt=prompts.open,
         withdraw_prompts=prompts.withdraw,
+        readings=ChannelBoard(lambda run_id, frame: None, store.append_samples, store.save_channels),
         python=str(tmp_path / "no-such-python"),
     )
     run_id = runner.launch(LaunchRequest(test_path="test_pass.py", uut_serial="SN"))

@@ -9,7 +9,7 @@ import msgspec
 import pytest
 
 from litmus_live.events import Complete, Event, Output, Progress, RunCreated, Status, Stream, utcnow
-from litmus_live.store import STOPPED_REASON, SqliteStore, UnknownRun
+from litmus_live.store import STOPPED_REASON, SqliteStore, StoreUnavailable, UnknownRun
 
 decode = msgspec.json.decode
 
@@ -31,9 +31,9 @@ class CountingStore(SqliteStore):
 
     transactions = 0
 
-    def _io_write(self, batch, runs) -> None:
+    def _io_write(self, *args) -> None:
         self.transactions += 1
-        super()._io_write(batch, runs)
+        super()._io_write(*args)
 
 
 @pytest.fixture
@@ -140,3 +140,29 @@ async def test_reopening_closes_runs_left_live_as_error(tmp_path: Path) -> None:
     assert (rows[-1]["status"], rows[-1]["reason"]) == ("ERROR", STOPPED_REASON)
     assert (summary.status, summary.done, summary.last_seq) == (Status.ERROR, 4, 3)
     assert dt.datetime.fromisoformat(rows[-1]["ts"]) >= dt.datetime.fromisoformat(rows[0]["ts"])
+
+
+class FailingOnceStore(SqliteStore):
+    """A disk that refuses the first commit (e.g. it was full for a moment)."""
+
+    failures = 1
+
+    def _io_write(self, *args) -> None:
+        if self.failures:
+            self.failures -= 1
+            raise OSError(28, "No space left on device")
+        super()._io_write(*args)
+
+
+async def test_a_failed_commit_loses_nothing_and_is_retried(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr("litmus_live.store.base.RETRY_AFTER", 0.01)
+    store = FailingOnceStore(tmp_path / "db.sqlite3")
+    await store.open()
+    store.append(created("r"))
+    store.append(line("r", "kept"))
+    with pytest.raises(StoreUnavailable, match="No space left on device"):
+        await store.flush()
+    await store.flush()
+    rows = [decode(row) for row in await store.since("r", 0)]
+    await store.close()
+    assert [row["seq"] for row in rows] == [1, 2]

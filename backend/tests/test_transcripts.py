@@ -34,7 +34,8 @@ def comparable(message: dict) -> dict:
 
 
 def is_output(message: dict) -> bool:
-    return message.get("type") == "event" and message["data"]["kind"] == "output"
+    """Output lines and channel updates: where they fall depends on timing, not on the protocol."""
+    return message.get("type") == "channels" or (message.get("type") == "event" and message["data"]["kind"] == "output")
 
 
 class _Replay:

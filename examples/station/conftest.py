@@ -6,7 +6,7 @@ import pytest
 
 
 class Bench:
-    """Readings from a bench that does not exist, seeded so runs are repeatable."""
+    """Readings from a bench that does not exist, seeded by the UUT serial so runs repeat."""
 
     def __init__(self, serial: str) -> None:
         self.serial = serial
@@ -20,4 +20,4 @@ class Bench:
 def bench() -> Bench:
     import os
 
-    return Bench(os.environ.get("LITMUS_RUN_ID", "offline"))
+    return Bench(os.environ.get("LITMUS_UUT_SERIAL", "offline"))

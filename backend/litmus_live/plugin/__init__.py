@@ -2,7 +2,8 @@
 
 It reports facts as pytest knows them (never by parsing output): what was collected,
 each step starting and finishing with its outcome, and the session's end. It also provides
-the `litmus_prompts` marker and the `prompt` fixture (prompting.py).
+the `litmus_prompts` marker and the `prompt` fixture (prompting.py), and the `channels` and
+`verify` fixtures (readings.py).
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from litmus_live.plugin import report as r
 from litmus_live.plugin.channel import Channel
 from litmus_live.plugin.definitions import DefinitionError, PromptDefinition
 from litmus_live.plugin.prompting import MARKER, Asker, PromptUnavailableError, UndeclaredPromptError, definitions_for
+from litmus_live.plugin.readings import Channels, OutOfLimits, Verify
 
-__all__ = ["PromptUnavailableError", "UndeclaredPromptError"]
+__all__ = ["OutOfLimits", "PromptUnavailableError", "UndeclaredPromptError"]
 _definitions_key = pytest.StashKey[dict[str, PromptDefinition]]()
 
 
@@ -102,6 +104,18 @@ def prompt(request: pytest.FixtureRequest) -> Asker:
     capture = request.config.pluginmanager.getplugin("capturemanager")
     terminal = functools.partial(_uncaptured, capture) if capture is not None else contextlib.nullcontext
     return Asker(definitions, item.nodeid, _live.channel if _live else None, terminal)
+
+
+@pytest.fixture
+def channels() -> Channels:
+    """Stream instrument readings: channels.record(name, value, unit=...), record_many(...)."""
+    return Channels(_live.channel if _live else None)
+
+
+@pytest.fixture
+def verify(request: pytest.FixtureRequest) -> Verify:
+    """Record a measurement against limits; the test fails when it is out of them."""
+    return Verify(_live.channel if _live else None, request.node.nodeid)
 
 
 @contextlib.contextmanager

@@ -1,20 +1,32 @@
 """The test process's end of the private channel to the runner.
 
 `report()` never waits on the socket: reports are queued and a sender thread writes
-whatever is pending as one frame. If the runner goes away (the server died), the test
-process is interrupted rather than left running unobserved.
+whatever is pending as one frame. Channel samples are buffered per channel and flushed
+every FLUSH_INTERVAL, so recording a reading costs the test an append. If the runner goes
+away (the server died), the test process is interrupted rather than left running unobserved.
 """
 
 from __future__ import annotations
 
-import _thread
 import os
+import signal
 import socket
 import threading
 
-from litmus_live.plugin.report import FD_ENV, HEADER, PromptAsk, PromptReply, Report, pack, reply_decoder
+from litmus_live.plugin.report import FD_ENV, HEADER, PromptAsk, PromptReply, Report, Samples, pack, reply_decoder
 
 _EXIT_GRACE = 10.0
+FLUSH_INTERVAL = 0.05
+Value = float | int | bool | str
+
+
+class _Buffer:
+    __slots__ = ("t", "unit", "v")
+
+    def __init__(self, unit: str) -> None:
+        self.unit = unit
+        self.t: list[float] = []
+        self.v: list[Value] = []
 
 
 class Channel:
@@ -25,6 +37,8 @@ class Channel:
         self._is_closing = False
         self._is_gone = False
         self._waiters: dict[str, tuple[threading.Event, list[PromptReply]]] = {}
+        self._samples_lock = threading.Lock()
+        self._samples: dict[str, _Buffer] = {}
         self._sender = threading.Thread(target=self._send_loop, name="litmus-sender", daemon=True)
         self._watcher = threading.Thread(target=self._watch_runner, name="litmus-watcher", daemon=True)
         self._sender.start()
@@ -41,6 +55,25 @@ class Channel:
         with self._cond:
             self._queue.append(item)
             self._cond.notify()
+
+    def sample(self, name: str, unit: str, times: list[float], values: list[Value]) -> None:
+        """Buffer readings of channel `name`; they leave with the next flush."""
+        with self._samples_lock:
+            is_first = not self._samples
+            buffer = self._samples.get(name)
+            if buffer is None:
+                buffer = self._samples[name] = _Buffer(unit)
+            buffer.unit = unit or buffer.unit
+            buffer.t.extend(times)
+            buffer.v.extend(values)
+        if is_first:
+            with self._cond:
+                self._cond.notify()
+
+    def _take_samples(self) -> list[Samples]:
+        with self._samples_lock:
+            taken, self._samples = self._samples, {}
+        return [Samples(channel=name, unit=b.unit, t=b.t, v=b.v) for name, b in taken.items()]
 
     def ask(self, question: PromptAsk, timeout: float | None) -> PromptReply | None:
         """Send `question` and block until the runner replies; None if it never does."""
@@ -67,9 +100,14 @@ class Channel:
         while True:
             with self._cond:
                 while not self._queue and not self._is_closing:
+                    if self._samples:
+                        self._cond.wait(FLUSH_INTERVAL)
+                        break
                     self._cond.wait()
                 batch, self._queue = self._queue, []
                 is_last = self._is_closing
+            # readings first: they were taken before the reports that follow them
+            batch = [*self._take_samples(), *batch]
             if batch:
                 try:
                     self._sock.sendall(pack(batch))
@@ -93,7 +131,7 @@ class Channel:
             if self._is_closing:
                 return
         # The runner is gone: stop the tests as Ctrl-C would, and make sure the process ends.
-        _thread.interrupt_main()
+        os.kill(os.getpid(), signal.SIGINT)
         threading.Timer(_EXIT_GRACE, os._exit, args=(3,)).start()
 
     def _recv_exactly(self, size: int) -> bytes:

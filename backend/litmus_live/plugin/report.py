@@ -17,7 +17,7 @@ HEADER = struct.Struct(">I")
 MAX_FRAME = 16 * 1024 * 1024
 
 
-class _Report(msgspec.Struct, frozen=True, kw_only=True, tag_field="t", array_like=True):
+class _Report(msgspec.Struct, frozen=True, kw_only=True, tag_field="report", array_like=True):
     pass
 
 
@@ -49,6 +49,26 @@ class PromptAsk(_Report, kw_only=True, tag="prompt_ask"):
     nodeid: str | None
 
 
+class Samples(_Report, kw_only=True, tag="samples"):
+    """Readings of one channel: times (epoch seconds) and values, in order."""
+
+    channel: str
+    unit: str
+    t: list[float]
+    v: list[float | int | bool | str]
+
+
+class Measurement(_Report, kw_only=True, tag="measurement"):
+    name: str
+    value: float
+    low: float | None
+    high: float | None
+    unit: str
+    is_pass: bool
+    nodeid: str | None
+    ts: float
+
+
 class PromptReply(_Report, kw_only=True, tag="prompt_reply"):
     """Runner -> test process: how a prompt was resolved."""
 
@@ -60,7 +80,7 @@ class PromptReply(_Report, kw_only=True, tag="prompt_reply"):
     reason: str
 
 
-Report = Collected | StepStarted | StepFinished | SessionFinished | PromptAsk
+Report = Collected | StepStarted | StepFinished | SessionFinished | PromptAsk | Samples | Measurement
 
 encoder = msgspec.msgpack.Encoder()
 decoder = msgspec.msgpack.Decoder(list[Report])

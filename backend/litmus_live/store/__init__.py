@@ -1,7 +1,23 @@
 """The EventStore: where every record of every run is kept (see base.py)."""
 
-from litmus_live.store.base import STOPPED_REASON, EventStore, PromptClosed, UnknownRun
+from litmus_live.store.base import (
+    STOPPED_REASON,
+    EventStore,
+    PromptClosed,
+    SampleBatch,
+    StoreUnavailable,
+    UnknownRun,
+)
 from litmus_live.store.sqlite import SqliteStore
 from litmus_live.store.summary import RunSummary
 
-__all__ = ["STOPPED_REASON", "EventStore", "PromptClosed", "RunSummary", "SqliteStore", "UnknownRun"]
+__all__ = [
+    "STOPPED_REASON",
+    "EventStore",
+    "PromptClosed",
+    "RunSummary",
+    "SampleBatch",
+    "SqliteStore",
+    "StoreUnavailable",
+    "UnknownRun",
+]

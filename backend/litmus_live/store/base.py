@@ -9,6 +9,7 @@ Backends (sqlite.py) supply the blocking I/O; everything here runs on the event 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -20,11 +21,19 @@ from litmus_live.store import summary as summaries
 from litmus_live.store.summary import RunSummary
 
 _encode = msgspec.json.Encoder().encode
+# (run_id, channel, unit, times, values): readings of one channel, kept apart from the log
+SampleBatch = tuple[str, str, str, list[float], list[float | bool | str]]
 STOPPED_REASON = "server stopped during the run"
+RETRY_AFTER = 1.0
+log = logging.getLogger(__name__)
 
 
 class UnknownRun(LookupError):
     pass
+
+
+class StoreUnavailable(RuntimeError):
+    """A commit failed (disk full, database locked); everything stays pending and is retried."""
 
 
 class PromptClosed(LookupError):
@@ -73,6 +82,9 @@ class EventStore:
         self._live: dict[str, RunSummary] = {}
         self._tails: dict[str, _Tail] = {}
         self._pending: list[tuple[str, int, bytes]] = []
+        self._pending_samples: list[SampleBatch] = []
+        self._pending_snapshots: dict[str, bytes] = {}
+        self._snapshots: dict[str, bytes] = {}  # final channel snapshots, kept once read or written
         self._dirty: set[str] = set()
         self._appended = 0
         self._committed = 0
@@ -144,6 +156,18 @@ class EventStore:
         self._tails[record.run_id] = _Tail(1, self._tail_size)
         return live
 
+    def append_samples(self, batch: SampleBatch) -> None:
+        """Keep a batch of channel readings; committed with the next transaction."""
+        self._pending_samples.append(batch)
+        self._appended += 1
+        self._wake.set()
+
+    def save_channels(self, run_id: str, snapshot: bytes) -> None:
+        """Keep the final channel snapshot of a run (the `channels` message late viewers get)."""
+        self._snapshots[run_id] = self._pending_snapshots[run_id] = snapshot
+        self._appended += 1
+        self._wake.set()
+
     async def flush(self) -> None:
         """Return once everything appended so far is committed."""
         if self._committed >= self._appended:
@@ -164,12 +188,27 @@ class EventStore:
 
     async def _commit_pending(self) -> None:
         batch, self._pending = self._pending, []
+        samples, self._pending_samples = self._pending_samples, []
+        snapshots, self._pending_snapshots = self._pending_snapshots, {}
         rows = [(run_id, msgspec.json.encode(self._live[run_id])) for run_id in self._dirty]
         self._dirty = set()
-        if not batch:
+        work = len(batch) + len(samples) + len(snapshots)
+        if not work:
             return
-        await self._write(self._io_write, batch, rows)
-        self._committed += len(batch)
+        try:
+            await self._write(self._io_write, batch, rows, samples, list(snapshots.items()))
+        except Exception as exc:  # the store must never stop silently: keep it all, say so, retry
+            log.exception("commit of %d records failed; retrying in %.0f s", len(batch), RETRY_AFTER)
+            self._pending[:0], self._pending_samples[:0] = batch, samples
+            self._pending_snapshots = {**snapshots, **self._pending_snapshots}
+            self._dirty |= {run_id for run_id, _ in rows}
+            for _, done in self._flushes:
+                done.set_exception(StoreUnavailable(f"the store could not commit: {type(exc).__name__}: {exc}"))
+            self._flushes = []
+            await asyncio.sleep(RETRY_AFTER)
+            self._wake.set()
+            return
+        self._committed += work
         self._publish(batch)
         still = []
         for target, done in self._flushes:
@@ -216,6 +255,23 @@ class EventStore:
         rows = await self._read(self._io_since, run_id, after, limit)
         return take(rows, limit, max_bytes)
 
+    async def channel_snapshot(self, run_id: str) -> bytes | None:
+        """The final channel snapshot of a finished run, if it recorded any readings."""
+        if run_id not in self._snapshots:
+            found = await self._read(self._io_channel_snapshot, run_id)
+            if found is None:
+                return None
+            self._snapshots[run_id] = found
+        return self._snapshots[run_id]
+
+    async def sample_counts(self, run_id: str) -> dict[str, int]:
+        """How many readings of each channel are durable."""
+        return await self._read(self._io_sample_counts, run_id)
+
+    async def samples(self, run_id: str, channel: str) -> list[tuple[float, float | bool | str]]:
+        """Every durable reading of one channel, in order."""
+        return await self._read(self._io_samples, run_id, channel)
+
     async def summary(self, run_id: str) -> RunSummary:
         """The run's summary as committed; raises UnknownRun."""
         live = self._live.get(run_id)
@@ -253,7 +309,22 @@ class EventStore:
     def _io_close_reader(self) -> None:
         raise NotImplementedError
 
-    def _io_write(self, batch: list[tuple[str, int, bytes]], runs: list[tuple[str, bytes]]) -> None:
+    def _io_write(
+        self,
+        batch: list[tuple[str, int, bytes]],
+        runs: list[tuple[str, bytes]],
+        samples: list[SampleBatch],
+        snapshots: list[tuple[str, bytes]],
+    ) -> None:
+        raise NotImplementedError
+
+    def _io_channel_snapshot(self, run_id: str) -> bytes | None:
+        raise NotImplementedError
+
+    def _io_sample_counts(self, run_id: str) -> dict[str, int]:
+        raise NotImplementedError
+
+    def _io_samples(self, run_id: str, channel: str) -> list[tuple[float, float | bool | str]]:
         raise NotImplementedError
 
     def _io_since(self, run_id: str, after: int, limit: int) -> list[bytes]:

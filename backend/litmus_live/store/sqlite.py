@@ -12,7 +12,7 @@ from pathlib import Path
 
 import msgspec
 
-from litmus_live.store.base import EventStore
+from litmus_live.store.base import EventStore, SampleBatch
 from litmus_live.store.summary import RunSummary
 
 _SCHEMA = """
@@ -30,8 +30,23 @@ CREATE TABLE IF NOT EXISTS runs (
 );
 CREATE INDEX IF NOT EXISTS runs_by_created ON runs (created_at);
 CREATE INDEX IF NOT EXISTS runs_by_status ON runs (status);
+CREATE TABLE IF NOT EXISTS samples (
+    id INTEGER PRIMARY KEY,
+    run_id TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    unit TEXT NOT NULL,
+    n INTEGER NOT NULL,
+    body BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS samples_by_run ON samples (run_id, channel);
+CREATE TABLE IF NOT EXISTS channel_snapshots (
+    run_id TEXT PRIMARY KEY,
+    body BLOB NOT NULL
+);
 """
 _decode_summary = msgspec.json.Decoder(RunSummary).decode
+_encode_samples = msgspec.msgpack.Encoder().encode
+_decode_samples = msgspec.msgpack.Decoder(tuple[list[float], list[float | bool | str]]).decode
 
 
 class SqliteStore(EventStore):
@@ -60,11 +75,20 @@ class SqliteStore(EventStore):
 
     _io_close_reader = _io_close
 
-    def _io_write(self, batch: list[tuple[str, int, bytes]], runs: list[tuple[str, bytes]]) -> None:
+    def _io_write(
+        self,
+        batch: list[tuple[str, int, bytes]],
+        runs: list[tuple[str, bytes]],
+        samples: list[SampleBatch],
+        snapshots: list[tuple[str, bytes]],
+    ) -> None:
         conn = self._conn()
+        sample_rows = [(r, c, u, len(v), _encode_samples((t, v))) for r, c, u, t, v in samples]
         conn.execute("BEGIN")
         try:
             conn.executemany("INSERT INTO records (run_id, seq, body) VALUES (?, ?, ?)", batch)
+            conn.executemany("INSERT INTO samples (run_id, channel, unit, n, body) VALUES (?, ?, ?, ?, ?)", sample_rows)
+            conn.executemany("INSERT OR REPLACE INTO channel_snapshots (run_id, body) VALUES (?, ?)", snapshots)
             conn.executemany(
                 "INSERT INTO runs (run_id, created_at, status, body)"
                 " VALUES (?, json_extract(?2, '$.created_at'), json_extract(?2, '$.status'), ?2)"
@@ -81,6 +105,26 @@ class SqliteStore(EventStore):
             "SELECT body FROM records WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?", (run_id, after, limit)
         )
         return [row[0] for row in rows]
+
+    def _io_channel_snapshot(self, run_id: str) -> bytes | None:
+        row = self._conn().execute("SELECT body FROM channel_snapshots WHERE run_id = ?", (run_id,)).fetchone()
+        return None if row is None else row[0]
+
+    def _io_sample_counts(self, run_id: str) -> dict[str, int]:
+        rows = self._conn().execute(
+            "SELECT channel, SUM(n) FROM samples WHERE run_id = ? GROUP BY channel ORDER BY channel", (run_id,)
+        )
+        return dict(rows.fetchall())
+
+    def _io_samples(self, run_id: str, channel: str) -> list[tuple[float, float | bool | str]]:
+        rows = self._conn().execute(
+            "SELECT body FROM samples WHERE run_id = ? AND channel = ? ORDER BY id", (run_id, channel)
+        )
+        out: list[tuple[float, float | bool | str]] = []
+        for (body,) in rows:
+            times, values = _decode_samples(body)
+            out.extend(zip(times, values, strict=True))
+        return out
 
     def _io_summary(self, run_id: str) -> RunSummary | None:
         row = self._conn().execute("SELECT body FROM runs WHERE run_id = ?", (run_id,)).fetchone()
