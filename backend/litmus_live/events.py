@@ -92,6 +92,7 @@ class PromptResolved(_Kind, kw_only=True, tag="prompt_resolved"):
 
     prompt_id: str
     resolution: Resolution
+    name: str = ""
     value: bool | str | None = None
     who: str = ""
     via: Via | None = None

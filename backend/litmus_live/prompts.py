@@ -78,6 +78,7 @@ class Prompts:
         data = PromptResolved(
             prompt_id=answer.prompt_id,
             resolution=Resolution.ANSWERED,
+            name=pending.record.name,
             value=answer.value,
             who=answer.who,
             via=answer.via,
@@ -92,6 +93,7 @@ class Prompts:
             data = PromptResolved(
                 prompt_id=key[1],
                 resolution=Resolution.WITHDRAWN,
+                name=self._pending[key].record.name,
                 waited=round(time.monotonic() - self._pending[key].opened, 3),
                 reason=reason,
             )
@@ -108,6 +110,7 @@ class Prompts:
         data = PromptResolved(
             prompt_id=prompt_id,
             resolution=Resolution.EXPIRED,
+            name=pending.record.name,
             waited=round(time.monotonic() - pending.opened, 3),
             reason=f"no answer within {seconds:g} s",
         )
