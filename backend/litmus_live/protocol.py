@@ -16,6 +16,7 @@ from litmus_live.events import Complete, Event, Progress, Prompt, Status, Via
 
 SUBPROTOCOL = "litmus-live.v1"
 MAX_CLIENT_MESSAGE = 64 * 1024
+MAX_SERVER_FRAME = 512 * 1024
 
 
 class CloseCode(enum.IntEnum):
@@ -189,11 +190,27 @@ def encode(message: ServerMessage) -> bytes:
     return _encoder.encode(message)
 
 
-def frame(encoded: list[bytes]) -> str:
-    """One text frame for messages already encoded: the message itself, or an array in order."""
-    if len(encoded) == 1:
-        return encoded[0].decode()
-    return (b"[" + b",".join(encoded) + b"]").decode()
+def frames(encoded: list[bytes], max_bytes: int = MAX_SERVER_FRAME) -> list[str]:
+    """Text frames for messages already encoded, in order: each one message or an array of
+    them, at most about `max_bytes` (a single larger message gets a frame of its own)."""
+    out: list[str] = []
+    group: list[bytes] = []
+    size = 0
+    for message in encoded:
+        if group and size + len(message) > max_bytes:
+            out.append(_frame(group))
+            group, size = [], 0
+        group.append(message)
+        size += len(message) + 1
+    if group:
+        out.append(_frame(group))
+    return out
+
+
+def _frame(group: list[bytes]) -> str:
+    if len(group) == 1:
+        return group[0].decode()
+    return (b"[" + b",".join(group) + b"]").decode()
 
 
 def encode_client(message: ClientMessage) -> str:

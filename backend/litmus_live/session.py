@@ -237,7 +237,7 @@ class Session:
             await self._waker.wait()
             self._waker.clear()
             while parts := await self._collect():
-                await self._send_frame(parts)
+                await self._send_frames(parts)
 
     async def _collect(self) -> list[bytes]:
         parts, self._outbox = self._outbox, []
@@ -257,9 +257,10 @@ class Session:
                 del self._subs[run_id]
         return parts
 
-    async def _send_frame(self, parts: list[bytes]) -> None:
+    async def _send_frames(self, parts: list[bytes]) -> None:
         try:
-            await asyncio.wait_for(self._ws.send_text(p.frame(parts)), self._send_timeout)
+            for text in p.frames(parts):
+                await asyncio.wait_for(self._ws.send_text(text), self._send_timeout)
         except TimeoutError:
             log.warning("client stopped reading for %.0f s; dropping it", self._send_timeout)
             reason = "slow consumer: resubscribe with since_seq"

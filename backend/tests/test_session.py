@@ -8,6 +8,8 @@ import pytest
 import websockets
 from conftest import SUBPROTOCOL, Server, connect, receive
 
+from litmus_live.protocol import frames
+
 
 async def expect_close(ws: websockets.ClientConnection, code: int, error_code: str) -> dict:
     error = json.loads(await ws.recv())
@@ -123,3 +125,12 @@ async def test_a_frame_may_carry_an_array_of_records_in_seq_order(server: Server
     # a finished run is replayed in batches: the ack and every record share one array frame
     assert isinstance(raw, list) and raw[0]["type"] == "subscribed"
     assert [m["seq"] for m in raw[1:]] == list(range(1, len(raw)))
+
+
+def test_frames_stay_under_the_budget_and_keep_order() -> None:
+    messages = [json.dumps({"type": "event", "seq": i, "pad": "x" * 300}).encode() for i in range(1, 2001)]
+    out = [json.loads(text) for text in frames(messages, max_bytes=64 * 1024)]
+    assert all(len(json.dumps(frame)) <= 64 * 1024 + 400 for frame in out)
+    flat = [m for frame in out for m in (frame if isinstance(frame, list) else [frame])]
+    assert [m["seq"] for m in flat] == list(range(1, 2001))
+    assert frames([b'{"type":"welcome"}']) == ['{"type":"welcome"}']
