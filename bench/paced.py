@@ -39,7 +39,8 @@ def measure(
     server: Server, clients: int, *, rate: int, window: float, repeats: int, launch: Callable[[], tuple[str, float]]
 ) -> list[Window]:
     """Launch (after the clients connect), subscribe everyone, measure `repeats` windows."""
-    with Subscribers(server.ws_url, clients, timed=True, timeout=emission_seconds(window, repeats) + 60) as subscribers:
+    timeout = emission_seconds(window, repeats) + 30
+    with Subscribers(server.ws_url, clients, timed=True, timeout=timeout) as subscribers:
         run_id, _ = launch()
         subscribers.subscribe(run_id)
         start = subscribers.wait_ready() + SETTLE
@@ -47,14 +48,15 @@ def measure(
         subscribers.windows(bounds)
         cpu = [_cpu_at(t, server, subscribers) for t in bounds]
         results = subscribers.results()
-    if results.errors or results.completed != clients:
-        raise RuntimeError(f"{results.completed} of {clients} subscribers completed; errors: {results.errors}")
-    expected = rate * window * clients
+    if results.errors:
+        raise RuntimeError(f"subscribers failed: {results.errors}")
+    # A server that falls behind leaves lines undelivered at the timeout: they count as infinite latency.
+    expected = round(rate * window * clients)
     windows = [
         Window(
             deliveries=results.received[i] / window,
-            p50=results.percentile(i, 50),
-            p99=results.percentile(i, 99),
+            p50=results.percentile(i, 50, expected),
+            p99=results.percentile(i, 99, expected),
             completeness=len(results.latencies[i]) / expected,
             server_cpu=(cpu[i + 1][0] - cpu[i][0]) / window,
             load_cpu=(cpu[i + 1][1] - cpu[i][1]) / window,
@@ -62,10 +64,6 @@ def measure(
         for i in range(repeats)
     ]
     print(f"[bench]   {clients} subscribers: {_describe(windows)}", file=sys.stderr, flush=True)
-    for w in windows:
-        # A starved emitter drifts a little; a window past the end of the run is what this catches.
-        if not 0.8 <= w.completeness <= 1.2:
-            raise RuntimeError(f"a window held {w.completeness:.0%} of the lines due at {rate}/s to {clients}")
     return windows
 
 

@@ -49,11 +49,11 @@ class Results:
     t_done: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
-    def percentile(self, window: int, q: float) -> float:
+    def percentile(self, window: int, q: float, expected: int) -> float:
+        """The q-th percentile of `expected` latencies; those never received count as infinite."""
         latencies = self.latencies[window]
-        if not latencies:
-            raise ValueError(f"no latency samples in window {window}")
-        return latencies[max(0, math.ceil(q / 100 * len(latencies)) - 1)]
+        rank = max(0, math.ceil(q / 100 * max(expected, len(latencies))) - 1)
+        return latencies[rank] if rank < len(latencies) else math.inf
 
     def add(self, part: dict) -> None:
         self.clients += part["clients"]

@@ -6,6 +6,7 @@ min-max of the repeats. A missed target reads MISSED, whatever the margin.
 
 from __future__ import annotations
 
+import math
 import statistics
 from dataclasses import dataclass, field
 
@@ -66,6 +67,8 @@ class Row:
 
 
 def _number(value: float, unit: str) -> str:
+    if math.isinf(value):
+        return "not received"
     if unit == "ms":
         return f"{value:.2f} ms" if value < 100 else f"{value:,.0f} ms"
     if unit == "s":
