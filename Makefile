@@ -26,6 +26,9 @@ test-e2e: $(STAMPS)/venv $(STAMPS)/node $(STAMPS)/chromium frontend/dist/index.h
 check: $(STAMPS)/venv $(STAMPS)/node $(STAMPS)/compose
 	$(VENV)/bin/ruff check backend bench
 	$(VENV)/bin/ruff format --check backend bench
+	$(VENV)/bin/ruff check --config backend/pyproject.toml conformance
+	$(VENV)/bin/ruff format --check --config backend/pyproject.toml conformance
+	node --check protocol/examples/dashboard.mjs
 	$(PY) -m litmus_live.schema protocol/schema.json --check
 	cd frontend && npm run --silent check
 	$(COMPOSE) -f docker-compose.yml config --quiet
@@ -33,6 +36,7 @@ check: $(STAMPS)/venv $(STAMPS)/node $(STAMPS)/compose
 fmt: $(STAMPS)/venv
 	$(VENV)/bin/ruff format backend bench
 	$(VENV)/bin/ruff check --fix backend bench
+	$(VENV)/bin/ruff format --config backend/pyproject.toml conformance
 
 protocol: $(STAMPS)/venv $(STAMPS)/node
 	$(PY) -m litmus_live.schema protocol/schema.json
@@ -40,6 +44,10 @@ protocol: $(STAMPS)/venv $(STAMPS)/node
 
 bench: $(STAMPS)/venv
 	$(PY) bench/run.py $(if $(FULL),--full,)
+
+# The conformance suite against any server (URL=ws://host:port/ws), or against ours.
+conformance: $(STAMPS)/venv
+	$(if $(URL),cd conformance && ../$(VENV)/bin/pytest -q --url $(URL),cd backend && ../$(VENV)/bin/pytest -q tests/test_conformance.py)
 
 clean:
 	rm -rf $(VENV) $(STAMPS) frontend/node_modules frontend/dist data

@@ -21,6 +21,11 @@ from litmus_live.store import EventStore, RunSummary
 ACTIVE_INTERVAL = 0.05
 # Channel deltas a connection may fall behind by before they collapse into one snapshot.
 MAX_STATE_BACKLOG = 40
+# Each wake of a connection costs a frame. With many watchers of one run, wakes are spaced
+# (leading edge first) so every connection sends one frame per interval holding all that was
+# committed meanwhile: 10 watchers -> at most one wake per ms, 100 -> one per 10 ms.
+WAKE_SPACING_PER_SUBSCRIBER = 0.0001
+MAX_WAKE_SPACING = 0.02
 
 
 class SeqOutOfRange(ValueError):
@@ -48,14 +53,29 @@ class Hub:
         self._active_version = 0
         self._active_built = 0.0
         self._active_timer: asyncio.TimerHandle | None = None
+        self._last_wake: dict[str, float] = {}
+        self._wake_timers: dict[str, asyncio.TimerHandle] = {}
 
     def notify(self, run_id: str, seq: int) -> None:
         """Called by the store after a commit: wake every connection watching `run_id`."""
-        for sub in self._subs.get(run_id, ()):
-            sub.waker.set()
+        subs = self._subs.get(run_id)
+        if subs and run_id not in self._wake_timers:
+            spacing = min(MAX_WAKE_SPACING, len(subs) * WAKE_SPACING_PER_SUBSCRIBER)
+            due = self._last_wake.get(run_id, 0.0) + spacing
+            now = time.monotonic()
+            if now >= due:
+                self._wake(run_id)
+            else:
+                self._wake_timers[run_id] = asyncio.get_running_loop().call_later(due - now, self._wake, run_id)
         if self._active_watchers and self._active_timer is None:
             delay = max(0.0, self._active_built + ACTIVE_INTERVAL - time.monotonic())
             self._active_timer = asyncio.get_running_loop().call_later(delay, self._rebuild_active)
+
+    def _wake(self, run_id: str) -> None:
+        self._wake_timers.pop(run_id, None)
+        self._last_wake[run_id] = time.monotonic()
+        for sub in self._subs.get(run_id, ()):
+            sub.waker.set()
 
     # -- the active-runs feed ------------------------------------------------------------
 
@@ -104,6 +124,7 @@ class Hub:
             subs.discard(sub)
             if not subs:
                 del self._subs[sub.run_id]
+                self._last_wake.pop(sub.run_id, None)
 
     def publish_state(self, run_id: str, frame: bytes) -> None:
         """A channel delta for every subscriber of `run_id` (encoded once)."""
