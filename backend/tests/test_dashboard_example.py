@@ -6,7 +6,6 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
 from conftest import Server
 
 DASHBOARD = Path(__file__).resolve().parents[2] / "protocol" / "examples" / "dashboard.mjs"
