@@ -20,6 +20,7 @@ import traceback
 from pathlib import Path
 
 import cpus
+import litmus_live
 import workloads
 from table import Row, markdown
 
@@ -33,10 +34,10 @@ def main() -> int:
         cpus.disable()
     cpus.pin(0, cpus.LOAD)
     quick = not args.full
-    started, load_before = time.monotonic(), os.getloadavg()
+    started, load_before, commit = time.monotonic(), os.getloadavg(), _commit()
     rows = [row for name in args.only or workloads.ORDER for row in _run(name, quick)]
     load = f"{load_before[0]:.2f} before, {os.getloadavg()[0]:.2f} after (1-minute load average)"
-    report = _report(rows, "quick" if quick else "full", time.monotonic() - started, load)
+    report = _report(rows, "quick" if quick else "full", time.monotonic() - started, load, commit)
     print(report)
     if not args.no_save:
         RESULTS.mkdir(exist_ok=True)
@@ -69,7 +70,7 @@ def _run(name: str, quick: bool) -> list[Row]:
     return rows
 
 
-def _report(rows: list[Row], mode: str, elapsed: float, load: str) -> str:
+def _report(rows: list[Row], mode: str, elapsed: float, load: str, commit: str) -> str:
     lines = [
         f"# Litmus Live benchmarks — {mode} mode, {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}",
         "",
@@ -83,6 +84,7 @@ def _report(rows: list[Row], mode: str, elapsed: float, load: str) -> str:
         "## Machine",
         "",
         *[f"- {key}: {value}" for key, value in _machine().items()],
+        f"- commit: {commit} (at the start of the run)",
         f"- machine load: {load}",
         f"- bench wall time: {elapsed:.0f} s",
     ]
@@ -97,7 +99,6 @@ def _machine() -> dict[str, str]:
         "OS": f"{platform.system()} {platform.release()}",
         "python": platform.python_version(),
         "packages": ", ".join(f"{name} {_version(name)}" for name in PACKAGES),
-        "commit": _commit(),
         "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
     }
 
@@ -124,10 +125,15 @@ def _version(name: str) -> str:
 
 
 def _commit() -> str:
-    result = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False, cwd=RESULTS.parent
-    )
-    return result.stdout.strip() or "unknown"
+    """HEAD, and whether the backend that the servers import has uncommitted changes."""
+    backend = Path(litmus_live.__file__).resolve().parent
+    head = _git(backend, "rev-parse", "--short", "HEAD") or "unknown (not a git checkout)"
+    return f"{head}, uncommitted changes in {backend}" if _git(backend, "status", "--porcelain", ".") else head
+
+
+def _git(cwd: Path, *args: str) -> str:
+    result = subprocess.run(["git", *args], capture_output=True, text=True, check=False, cwd=cwd)
+    return result.stdout.strip()
 
 
 if __name__ == "__main__":
