@@ -72,3 +72,6 @@ export const listRuns = () => call<RunSummary[]>("GET", "/api/runs");
 export const launchRun = (request: LaunchRequest) => call<Launched>("POST", "/api/runs", request);
 export const abortRun = (runId: string) => call<unknown>("POST", `/api/runs/${encodeURIComponent(runId)}/abort`);
 export const outputUrl = (runId: string) => `/api/runs/${encodeURIComponent(runId)}/output`;
+/** Every reading of one channel, as `t,value` lines (PROTOCOL.md §9). */
+export const samplesUrl = (runId: string, channel: string) =>
+  `/api/runs/${encodeURIComponent(runId)}/channels/${encodeURIComponent(channel)}/samples.csv`;

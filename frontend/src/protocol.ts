@@ -86,6 +86,25 @@ export interface ActiveRun {
   prompts_waiting: number;
 }
 
+export interface Channels {
+  type: "channels";
+  run_id: string;
+  is_snapshot: boolean;
+  channels: ChannelState[];
+}
+
+/** One channel: totals since the run began, and history points new in this message. */
+export interface ChannelState {
+  name: string;
+  unit: string;
+  count: number;
+  last: number | boolean | string | null;
+  last_t: number | null;
+  min: number | null;
+  max: number | null;
+  points: Array<[number, number | boolean | string]>;
+}
+
 export interface Error {
   type: "error";
   code: ErrorCode;
@@ -101,7 +120,7 @@ export interface Event {
   run_id: string;
   seq?: number;
   ts: string;
-  data: RunCreated | Collected | StepStarted | StepFinished | Output | PromptResolved;
+  data: RunCreated | Collected | StepStarted | StepFinished | Output | PromptResolved | Measurement;
 }
 
 export interface RunCreated {
@@ -146,6 +165,7 @@ export interface PromptResolved {
   kind: "prompt_resolved";
   prompt_id: string;
   resolution: Resolution;
+  name?: string;
   value?: boolean | string | null;
   who?: string;
   via?: Via | null;
@@ -154,6 +174,20 @@ export interface PromptResolved {
 }
 
 export type Resolution = "answered" | "expired" | "withdrawn";
+
+/** A value checked against limits (either may be null: one-sided) by `verify`. */
+export interface Measurement {
+  kind: "measurement";
+  name: string;
+  value: number;
+  low?: number | null;
+  high?: number | null;
+  unit?: string;
+  verdict: Verdict;
+  step?: string | null;
+}
+
+export type Verdict = "FAIL" | "PASS";
 
 export interface Progress {
   type: "progress";
@@ -205,4 +239,4 @@ export interface Complete {
 
 export type ClientMessage = Subscribe | Unsubscribe | PromptResponse | SubscribeActive | UnsubscribeActive;
 
-export type ServerMessage = Welcome | Subscribed | Unsubscribed | PromptAccepted | ActiveRuns | Error | Event | Progress | Prompt | Complete;
+export type ServerMessage = Welcome | Subscribed | Unsubscribed | PromptAccepted | ActiveRuns | Channels | Error | Event | Progress | Prompt | Complete;

@@ -3,7 +3,8 @@
 import { readdirSync, readFileSync, existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import type { Complete, Event, Progress, Prompt, ServerMessage } from "./protocol";
+import { CHANNEL_POINTS } from "./channels";
+import type { Channels, ChannelState, Complete, Event, Progress, Prompt, ServerMessage } from "./protocol";
 import { openPrompts } from "./prompts";
 import { parseFrame } from "./socket";
 import { append, apply, entries, initial, OUTPUT_TAIL, type RunState } from "./state";
@@ -112,8 +113,29 @@ describe.each(transcripts())("transcript %s", (path) => {
     expect(resumed.steps).toEqual(state.steps);
     expect(resumed.status).toBe(state.status);
     expect(resumed.prompts).toEqual(state.prompts);
+    expect(resumed.measurements).toEqual(state.measurements);
+  });
+
+  it("keeps every measurement in log order", () => {
+    const measured = records.flatMap((r) => (r.type === "event" && r.data.kind === "measurement" ? [r.data] : []));
+    expect(state.measurements).toEqual(measured);
+  });
+
+  it("holds each channel as a late viewer's snapshot of the same run would", () => {
+    const late = apply(subscribed(runId), snapshotOf(messages.filter((m): m is Channels => m.type === "channels")));
+    expect(state.channels).toEqual(late.channels);
   });
 });
+
+/** What the server would send a viewer attached at the end: each channel's last totals and all its points (at most 300). */
+function snapshotOf(updates: Channels[]): Channels {
+  const byName = new Map<string, ChannelState>();
+  for (const c of updates.flatMap((u) => u.channels)) {
+    const points = [...(byName.get(c.name)?.points ?? []), ...c.points].slice(-CHANNEL_POINTS);
+    byName.set(c.name, { ...c, points });
+  }
+  return { type: "channels", run_id: updates[0]?.run_id ?? RUN, is_snapshot: true, channels: [...byName.values()] };
+}
 
 describe("the failed run fixture", () => {
   const lines = read(join(FIXTURES, "failed_run.jsonl"));
@@ -162,8 +184,8 @@ describe("apply", () => {
 
   it("ignores records of other runs and message types it does not know", () => {
     const before = subscribed("r1");
-    const unknown = { type: "channels", run_id: "r1", seq: 5 } as unknown as ServerMessage;
-    const strangeKind = { ...output(1, "x"), data: { kind: "measurement", value: 1 } } as unknown as ServerMessage;
+    const unknown = { type: "gauges", run_id: "r1", seq: 5 } as unknown as ServerMessage;
+    const strangeKind = { ...output(1, "x"), data: { kind: "calibration", value: 1 } } as unknown as ServerMessage;
     expect(apply(before, unknown)).toBe(before);
     expect(apply(before, { ...output(1, "x"), run_id: "other" })).toBe(before);
     expect(apply(before, strangeKind).lastSeq).toBe(1);

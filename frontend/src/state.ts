@@ -1,10 +1,12 @@
 // The view of one run, as a pure fold over the server messages of protocol v1.
 // store.ts feeds it one message at a time; views read the result. No I/O here.
 import type {
+  Channels,
   Collected,
   Complete,
   Error as ErrorMessage,
   Event,
+  Measurement,
   Outcome,
   Progress,
   Prompt,
@@ -15,6 +17,7 @@ import type {
   Stream,
   Subscribed,
 } from "./protocol";
+import { applyChannels, type ChannelList } from "./channels";
 import { ask, resolve, type PromptEntry } from "./prompts";
 
 export type EventData = Event["data"];
@@ -25,6 +28,8 @@ type LogRecord = Event | Progress | Prompt | Complete;
 export const OUTPUT_TAIL = 100;
 /** Older timeline entries are dropped past this many; the full log stays on the server. */
 export const TIMELINE_CAP = 200_000;
+/** Older measurements are dropped past this many (the log keeps them all). */
+export const MEASUREMENT_CAP = 10_000;
 
 export interface OutputLine {
   seq: number;
@@ -70,6 +75,10 @@ export interface RunState {
   output: OutputLine[];
   /** Every prompt of the run in the order asked, open or resolved. */
   prompts: PromptEntry[];
+  /** What `verify` checked, in log order. */
+  measurements: Measurement[];
+  /** Live instrument channels: not in the log, replaced by snapshots, extended by updates. */
+  channels: ChannelList;
   /** Records count only after `subscribed`: earlier ones belong to a previous subscription. */
   isSubscribed: boolean;
   lastSeq: number;
@@ -90,6 +99,8 @@ export function initial(runId: string): RunState {
     timeline: { items: [], length: 0, dropped: 0 },
     output: [],
     prompts: [],
+    measurements: [],
+    channels: [],
     isSubscribed: false,
     lastSeq: 0,
     headSeq: 0,
@@ -121,6 +132,8 @@ export function apply(state: RunState, msg: ServerMessage): RunState {
       return state;
     case "subscribed":
       return msg.run_id === state.runId ? onSubscribed(state, msg) : state;
+    case "channels":
+      return isOurs(state, msg) ? { ...state, channels: applyChannels(state.channels, msg) } : state;
     case "error":
       return onError(state, msg);
     default:
@@ -137,6 +150,11 @@ function isRecord(msg: ServerMessage): msg is LogRecord {
 
 function isNext(state: RunState, record: LogRecord): boolean {
   return state.isSubscribed && record.run_id === state.runId && (record.seq ?? 0) > state.lastSeq;
+}
+
+/** Channels, like records, count only after `subscribed`: a snapshot follows it. */
+function isOurs(state: RunState, msg: Channels): boolean {
+  return state.isSubscribed && msg.run_id === state.runId;
 }
 
 function onSubscribed(state: RunState, msg: Subscribed): RunState {
@@ -183,6 +201,8 @@ function onEvent(state: RunState, event: Event): RunState {
       return { ...state, output: tail(state.output, { seq: event.seq ?? 0, stream: data.stream, line: data.line }) };
     case "prompt_resolved":
       return { ...state, prompts: resolve(state.prompts, data, event.ts) };
+    case "measurement":
+      return { ...state, measurements: capped(state.measurements, data) };
     default:
       assertNever(data);
       return state;
@@ -240,6 +260,12 @@ function upsert(steps: Step[], nodeid: string, make: (previous: Step | undefined
   const copy = steps.slice();
   copy[index] = step;
   return copy;
+}
+
+function capped(measurements: Measurement[], added: Measurement): Measurement[] {
+  const kept = measurements.length >= MEASUREMENT_CAP ? measurements.slice(1) : measurements.slice();
+  kept.push(added);
+  return kept;
 }
 
 function tail(lines: OutputLine[], line: OutputLine): OutputLine[] {

@@ -4,7 +4,7 @@ import { useLayoutEffect, useRef, useState } from "preact/hooks";
 import type { Event } from "../protocol";
 import { describeResolution, promptName, type PromptEntry } from "../prompts";
 import type { Timeline, TimelineEntry } from "../state";
-import { clock, duration, stepName } from "./format";
+import { clock, duration, measurementText, stepName } from "./format";
 
 const ROW = 24;
 const OVERSCAN = 12;
@@ -100,7 +100,9 @@ function describeEvent(data: Event["data"], prompts: PromptEntry[]): Described {
     case "output":
       return { kind: data.kind, text: data.line, tone: data.stream };
     case "prompt_resolved":
-      return { kind: data.kind, text: describeResolution(promptName(prompts, data.prompt_id), data), tone: data.resolution };
+      return { kind: data.kind, text: describeResolution(data.name || promptName(prompts, data.prompt_id), data), tone: data.resolution };
+    case "measurement":
+      return { kind: data.kind, text: measurementText(data), tone: data.verdict.toLowerCase() };
     default: {
       const unknown: { kind: string } = data;
       return { kind: unknown.kind, text: "" };

@@ -3,6 +3,7 @@ import { useEffect, useState } from "preact/hooks";
 import { abort, connectionFailure, run, unwatch, watch } from "../store";
 import { openPrompts } from "../prompts";
 import { isFinal, type RunState } from "../state";
+import { ChannelsPanel } from "./ChannelsPanel";
 import { CopyButton } from "./CopyButton";
 import { EventsList } from "./EventsList";
 import { duration, isActive, statusTone, stepName } from "./format";
@@ -121,7 +122,7 @@ function RunTabs({ state }: { state: RunState }) {
   const [tab, setTab] = useState<Tab>("events");
   const tabs: [Tab, string, number | null][] = [
     ["events", "Events", state.timeline.length + state.timeline.dropped],
-    ["channels", "Channels", null],
+    ["channels", "Channels", state.channels.length],
     ["output", "Output", null],
   ];
   return (
@@ -135,7 +136,7 @@ function RunTabs({ state }: { state: RunState }) {
       </div>
       <div class="tab-panel" role="tabpanel">
         {tab === "events" && <EventsList timeline={state.timeline} prompts={state.prompts} />}
-        {tab === "channels" && <p class="empty">No channels recorded</p>}
+        {tab === "channels" && <ChannelsPanel channels={state.channels} />}
         {tab === "output" && <OutputTail lines={state.output} />}
       </div>
     </div>

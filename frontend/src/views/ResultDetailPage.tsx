@@ -3,10 +3,12 @@ import { useEffect } from "preact/hooks";
 import { outputUrl } from "../api";
 import { run, unwatch, watch } from "../store";
 import type { RunState, Step } from "../state";
+import { ChannelsTable } from "./ChannelsTable";
 import { CopyButton } from "./CopyButton";
 import { dateTime, duration, statusTone, stepName } from "./format";
 import { Link } from "./Link";
 import { NotFound } from "./LivePage";
+import { MeasurementsTable } from "./MeasurementsTable";
 import { PromptsTable } from "./PromptsTable";
 import { StatusPill } from "./StatusPill";
 
@@ -22,6 +24,8 @@ export function ResultDetailPage({ runId }: { runId: string }) {
     <section class="result">
       <Summary state={state} />
       <StepsTable steps={state.steps} />
+      <MeasurementsTable measurements={state.measurements} />
+      <ChannelsTable runId={state.runId} channels={state.channels} />
       <PromptsTable prompts={state.prompts} />
     </section>
   );

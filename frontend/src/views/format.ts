@@ -1,5 +1,5 @@
 // How numbers, times and statuses read on screen.
-import type { Status } from "../protocol";
+import type { Measurement, Status } from "../protocol";
 import { isFinal } from "../state";
 
 export function statusLabel(status: Status | null): string {
@@ -46,4 +46,25 @@ export function stepName(nodeid: string | null): string {
   if (!nodeid) return "";
   const i = nodeid.indexOf("::");
   return i < 0 ? nodeid : nodeid.slice(i + 2);
+}
+
+/** A reading as an instrument would show it: five significant digits, no float noise. */
+export function reading(value: number | boolean | string | null | undefined): string {
+  if (value == null) return "—";
+  if (typeof value !== "number") return String(value);
+  if (!Number.isFinite(value)) return String(value);
+  return String(Number(value.toPrecision(5)));
+}
+
+/** "[4.9, 5.1]", "≤ 0.15" or "≥ 4.9": the limits a measurement was checked against. */
+export function limits(low: number | null | undefined, high: number | null | undefined): string {
+  if (low != null && high != null) return `[${reading(low)}, ${reading(high)}]`;
+  if (high != null) return `≤ ${reading(high)}`;
+  return low != null ? `≥ ${reading(low)}` : "";
+}
+
+/** "rail_5V0 = 5.012 V [4.9, 5.1] PASS" */
+export function measurementText(m: Measurement): string {
+  const value = [reading(m.value), m.unit].filter(Boolean).join(" ");
+  return [`${m.name} = ${value}`, limits(m.low, m.high), m.verdict].filter(Boolean).join(" ");
 }

@@ -1,0 +1,50 @@
+// The Channels tab of the live page: per channel the last value and unit, a sparkline of its
+// recent history, how many readings arrived and their range.
+import { channelKind, type Channel, type ChannelList } from "../channels";
+import { reading } from "./format";
+import { Sparkline } from "./Sparkline";
+
+const RECENT_VALUES = 6;
+
+export function ChannelsPanel({ channels }: { channels: ChannelList }) {
+  if (channels.length === 0) return <p class="empty" data-testid="channels-empty">No channels recorded yet</p>;
+  return (
+    <div class="channels" data-testid="channels">
+      {channels.map((c) => <ChannelCard channel={c} key={c.name} />)}
+    </div>
+  );
+}
+
+function ChannelCard({ channel: c }: { channel: Channel }) {
+  const kind = channelKind(c);
+  return (
+    <article class="channel" data-channel={c.name} data-kind={kind} data-testid="channel">
+      <header class="channel-head">
+        <span class="channel-name">{c.name}</span>
+        <span class="channel-count" title="readings so far">{c.count.toLocaleString()}</span>
+      </header>
+      <div class="channel-value" data-value={kind === "boolean" ? String(c.last) : undefined}>
+        <span class="channel-last" data-testid="channel-last">{reading(c.last)}</span>
+        {c.unit && <span class="channel-unit">{c.unit}</span>}
+      </div>
+      {kind === "string" ? <RecentValues channel={c} /> : <Sparkline points={c.points} isStep={kind === "boolean"} label={`${c.name} history`} />}
+      <footer class="channel-range">
+        {kind === "number" ? <><span>min <b>{reading(c.min)}</b></span><span>max <b>{reading(c.max)}</b></span></> : <span>{kind}</span>}
+      </footer>
+    </article>
+  );
+}
+
+/** A string channel's last few distinct values, newest first. */
+function RecentValues({ channel }: { channel: Channel }) {
+  const values: string[] = [];
+  for (let i = channel.points.length - 1; i >= 0 && values.length < RECENT_VALUES; i--) {
+    const value = String(channel.points[i]![1]);
+    if (values.at(-1) !== value) values.push(value);
+  }
+  return (
+    <ol class="recent-values">
+      {values.map((v, i) => <li key={i}>{v}</li>)}
+    </ol>
+  );
+}
