@@ -193,6 +193,8 @@ def encode(message: ServerMessage) -> bytes:
 def frames(encoded: list[bytes], max_bytes: int = MAX_SERVER_FRAME) -> list[str]:
     """Text frames for messages already encoded, in order: each one message or an array of
     them, at most about `max_bytes` (a single larger message gets a frame of its own)."""
+    if sum(map(len, encoded)) + len(encoded) <= max_bytes:
+        return [_frame(encoded)]
     out: list[str] = []
     group: list[bytes] = []
     size = 0

@@ -236,8 +236,16 @@ class Session:
         while True:
             await self._waker.wait()
             self._waker.clear()
-            while parts := await self._collect():
-                await self._send_frames(parts)
+            parts = await self._collect()
+            while parts:
+                # read the next batch (a store read when catching up) while this one is sent
+                sending = asyncio.ensure_future(self._send_frames(parts))
+                try:
+                    parts = await self._collect()
+                except BaseException:
+                    sending.cancel()
+                    raise
+                await sending
 
     async def _collect(self) -> list[bytes]:
         parts, self._outbox = self._outbox, []

@@ -9,9 +9,10 @@ Backends (sqlite.py) supply the blocking I/O; everything here runs on the event 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import msgspec
@@ -60,11 +61,11 @@ class _Tail:
         return after + 1 >= self.first_seq
 
 
-def take(items: Sequence[bytes], limit: int, max_bytes: int) -> list[bytes]:
+def take(items: Iterable[bytes], limit: int, max_bytes: int) -> list[bytes]:
     """The first records of `items` that fit in `limit` records and about `max_bytes`."""
     out: list[bytes] = []
     size = 0
-    for item in items[:limit]:
+    for item in itertools.islice(items, limit):
         if out and size + len(item) > max_bytes:
             break
         out.append(item)
@@ -247,13 +248,13 @@ class EventStore:
             return None
         return tail.first_seq + len(tail.items) - 1
 
-    async def since(self, run_id: str, after: int, *, limit: int = 4096, max_bytes: int = 256 * 1024) -> list[bytes]:
-        """Committed records of `run_id` with seq > `after`, in order, as encoded JSON."""
+    async def since(self, run_id: str, after: int, *, limit: int = 8192, max_bytes: int = 480 * 1024) -> list[bytes]:
+        """Committed records of `run_id` with seq > `after`, in order, as encoded JSON: a batch
+        of at most `limit` records and about `max_bytes` (one frame's worth)."""
         tail = self._tails.get(run_id)
         if tail is not None and tail.covers(after):
             return take(tail.items[after + 1 - tail.first_seq :], limit, max_bytes)
-        rows = await self._read(self._io_since, run_id, after, limit)
-        return take(rows, limit, max_bytes)
+        return await self._read(self._io_since, run_id, after, limit, max_bytes)
 
     async def channel_snapshot(self, run_id: str) -> bytes | None:
         """The final channel snapshot of a finished run, if it recorded any readings."""
@@ -327,7 +328,7 @@ class EventStore:
     def _io_samples(self, run_id: str, channel: str) -> list[tuple[float, float | bool | str]]:
         raise NotImplementedError
 
-    def _io_since(self, run_id: str, after: int, limit: int) -> list[bytes]:
+    def _io_since(self, run_id: str, after: int, limit: int, max_bytes: int) -> list[bytes]:
         raise NotImplementedError
 
     def _io_summary(self, run_id: str) -> RunSummary | None:

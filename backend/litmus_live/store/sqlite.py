@@ -12,7 +12,7 @@ from pathlib import Path
 
 import msgspec
 
-from litmus_live.store.base import EventStore, SampleBatch
+from litmus_live.store.base import EventStore, SampleBatch, take
 from litmus_live.store.summary import RunSummary
 
 _SCHEMA = """
@@ -100,11 +100,11 @@ class SqliteStore(EventStore):
             raise
         conn.execute("COMMIT")
 
-    def _io_since(self, run_id: str, after: int, limit: int) -> list[bytes]:
+    def _io_since(self, run_id: str, after: int, limit: int, max_bytes: int) -> list[bytes]:
         rows = self._conn().execute(
             "SELECT body FROM records WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?", (run_id, after, limit)
         )
-        return [row[0] for row in rows]
+        return take((row[0] for row in rows), limit, max_bytes)  # stops reading once the batch is full
 
     def _io_channel_snapshot(self, run_id: str) -> bytes | None:
         row = self._conn().execute("SELECT body FROM channel_snapshots WHERE run_id = ?", (run_id,)).fetchone()
