@@ -1,7 +1,7 @@
 // The Channels tab of the live page: per channel the last value and unit, a sparkline of its
 // recent history, how many readings arrived and their range.
 import { channelKind, type Channel, type ChannelList } from "../channels";
-import { reading } from "./format";
+import { duration, reading } from "./format";
 import { Sparkline } from "./Sparkline";
 
 const RECENT_VALUES = 6;
@@ -30,9 +30,17 @@ function ChannelCard({ channel: c }: { channel: Channel }) {
       {kind === "string" ? <RecentValues channel={c} /> : <Sparkline points={c.points} isStep={kind === "boolean"} label={`${c.name} history`} />}
       <footer class="channel-range">
         {kind === "number" ? <><span>min <b>{reading(c.min)}</b></span><span>max <b>{reading(c.max)}</b></span></> : <span>{kind}</span>}
+        <span title="time the history spans">{historySpan(c)}</span>
       </footer>
     </article>
   );
+}
+
+/** "last 12.4 s": how far back the points shown go. */
+function historySpan(channel: Channel): string {
+  const points = channel.points;
+  if (points.length < 2) return "";
+  return `last ${duration(points.at(-1)![0] - points[0]![0])}`;
 }
 
 /** A string channel's last few distinct values, newest first. */

@@ -12,7 +12,8 @@ import { OutputTail } from "./OutputTail";
 import { PromptModal } from "./PromptModal";
 import { StatusPill } from "./StatusPill";
 
-type Tab = "events" | "channels" | "output";
+const TABS = ["events", "channels", "output"] as const;
+type Tab = (typeof TABS)[number];
 
 export function LivePage({ runId }: { runId: string }) {
   useEffect(() => {
@@ -119,7 +120,7 @@ function AbortControl({ runId }: { runId: string }) {
 }
 
 function RunTabs({ state }: { state: RunState }) {
-  const [tab, setTab] = useState<Tab>("events");
+  const [tab, setTab] = useState<Tab>(tabInUrl);
   const tabs: [Tab, string, number | null][] = [
     ["events", "Events", state.timeline.length + state.timeline.dropped],
     ["channels", "Channels", state.channels.length],
@@ -129,7 +130,7 @@ function RunTabs({ state }: { state: RunState }) {
     <div class="card tabs">
       <div class="tab-bar" role="tablist">
         {tabs.map(([id, label, count]) => (
-          <button role="tab" key={id} aria-selected={tab === id} onClick={() => setTab(id)}>
+          <button role="tab" key={id} aria-selected={tab === id} onClick={() => setTab(showTab(id))}>
             {label}{count !== null && <span class="count">{count}</span>}
           </button>
         ))}
@@ -141,4 +142,14 @@ function RunTabs({ state }: { state: RunState }) {
       </div>
     </div>
   );
+}
+
+/** The open tab lives in the URL's fragment, so a reload or a shared link opens it again. */
+function tabInUrl(): Tab {
+  return TABS.find((t) => `#${t}` === location.hash) ?? "events";
+}
+
+function showTab(tab: Tab): Tab {
+  history.replaceState(history.state, "", tab === "events" ? location.pathname + location.search : `#${tab}`);
+  return tab;
 }
