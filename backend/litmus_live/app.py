@@ -14,7 +14,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 
-from litmus_live import api
+from litmus_live import api, channels
 from litmus_live.channels import ChannelBoard
 from litmus_live.hub import Hub
 from litmus_live.prompts import Prompts
@@ -28,7 +28,12 @@ def create_app(settings: Settings) -> Starlette:
     store = SqliteStore(settings.db_path, durable=settings.durable, commit_interval=settings.commit_interval)
 
     async def channel_snapshot(run_id: str) -> bytes | None:
-        return board.snapshot(run_id) or await store.channel_snapshot(run_id)
+        found = board.snapshot(run_id) or await store.channel_snapshot(run_id)
+        if found is None and store.committed_head(run_id) is None:  # finished, and none was kept
+            found = channels.rebuild(run_id, await store.sample_batches(run_id))
+            if found is not None:
+                store.save_channels(run_id, found)
+        return found
 
     hub = Hub(store, channel_snapshot)
     store.on_commit(hub.notify)

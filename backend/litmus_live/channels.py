@@ -107,11 +107,15 @@ class ChannelBoard:
         states = [c.state(list(c.history)) for c in channels.values()]
         return p.encode(p.Channels(run_id=run_id, is_snapshot=True, channels=states))
 
-    def finish(self, run_id: str) -> None:
-        """Flush the run's last readings to viewers, keep its final snapshot, and forget it."""
+    def finish_update(self, run_id: str) -> None:
+        """Flush a run's pending readings now instead of at the next tick."""
         if run_id in self._dirty:
             self._dirty.discard(run_id)
             self._flush(run_id)
+
+    def finish(self, run_id: str) -> None:
+        """Flush the run's last readings to viewers, keep its final snapshot, and forget it."""
+        self.finish_update(run_id)
         final = self.snapshot(run_id)
         if final is not None:
             self._save_snapshot(run_id, final)
@@ -128,3 +132,13 @@ class ChannelBoard:
         if changed:
             states = [c.state(c.flush()) for c in changed]
             self._publish(run_id, p.encode(p.Channels(run_id=run_id, is_snapshot=False, channels=states)))
+
+
+def rebuild(run_id: str, batches: list[SampleBatch]) -> bytes | None:
+    """A run's final snapshot from its stored readings (for a run whose server stopped before
+    it could keep one); each stored batch counts as one update."""
+    board = ChannelBoard(lambda run_id, frame: None, lambda batch: None, lambda run_id, snapshot: None)
+    for _, name, unit, times, values in batches:
+        board.ingest(run_id, name, unit, times, values)
+        board.finish_update(run_id)
+    return board.snapshot(run_id)

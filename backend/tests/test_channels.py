@@ -123,3 +123,25 @@ async def test_samples_export_as_csv(server: Server) -> None:
     assert lines[0] == "t,value" and [line.split(",")[1] for line in lines[1:]] == ['"BOOTING"', '"READY"']
     status, _ = server.request("GET", f"/api/runs/{run_id}/channels/nope/samples.csv")
     assert status == 404
+
+
+async def test_after_a_crash_late_viewers_still_get_the_channels_kept_so_far(server_factory) -> None:
+    server = server_factory(env={"LITMUS_CHANNELS": "2", "LITMUS_RATE": "200", "LITMUS_SECONDS": "30"})
+    server.start()
+    run_id = server.launch("test_channels.py::test_stream")
+    async with await connect(server.ws) as ws:
+        await ws.send(json.dumps({"type": "subscribe", "run_id": run_id}))
+        seen = 0
+        while seen < 200:  # a second's worth of readings is durable and on screen
+            for message in await receive(ws):
+                if message["type"] == "channels":
+                    seen = max(c["count"] for c in message["channels"])
+    server.kill()
+    server.start()
+    counts = server.get(f"/api/runs/{run_id}/channels")["samples"]
+    async with await connect(server.ws) as ws:
+        records, messages = await watch(ws, run_id)
+    assert records[-1]["reason"] == "server stopped during the run"
+    assert len(messages) == 1 and messages[0]["is_snapshot"]
+    assert {c["name"]: c["count"] for c in messages[0]["channels"]} == counts
+    assert counts["ch0"] >= 200

@@ -273,6 +273,10 @@ class EventStore:
         """Every durable reading of one channel, in order."""
         return await self._read(self._io_samples, run_id, channel)
 
+    async def sample_batches(self, run_id: str) -> list[SampleBatch]:
+        """Every durable batch of readings of a run, in the order they arrived."""
+        return await self._read(self._io_sample_batches, run_id)
+
     async def summary(self, run_id: str) -> RunSummary:
         """The run's summary as committed; raises UnknownRun."""
         live = self._live.get(run_id)
@@ -326,6 +330,9 @@ class EventStore:
         raise NotImplementedError
 
     def _io_samples(self, run_id: str, channel: str) -> list[tuple[float, float | bool | str]]:
+        raise NotImplementedError
+
+    def _io_sample_batches(self, run_id: str) -> list[SampleBatch]:
         raise NotImplementedError
 
     def _io_since(self, run_id: str, after: int, limit: int, max_bytes: int) -> list[bytes]:

@@ -126,6 +126,10 @@ class SqliteStore(EventStore):
             out.extend(zip(times, values, strict=True))
         return out
 
+    def _io_sample_batches(self, run_id: str) -> list[SampleBatch]:
+        rows = self._conn().execute("SELECT channel, unit, body FROM samples WHERE run_id = ? ORDER BY id", (run_id,))
+        return [(run_id, channel, unit, *_decode_samples(body)) for channel, unit, body in rows]
+
     def _io_summary(self, run_id: str) -> RunSummary | None:
         row = self._conn().execute("SELECT body FROM runs WHERE run_id = ?", (run_id,)).fetchone()
         return None if row is None else _decode_summary(row[0])
