@@ -20,15 +20,18 @@ TICK = 0.05
 Point = tuple[float, p.Reading]
 
 
-def decimate(times: Sequence[float], values: Sequence[p.Reading]) -> list[Point]:
-    """At most three points for a burst: its minimum and maximum in time order, then its last."""
-    if len(values) <= 3:
+def decimate(times: Sequence[float], values: Sequence[p.Reading], buckets: int = 1) -> list[Point]:
+    """Few points for a burst: split it into `buckets` equal runs and keep each run's minimum
+    and maximum in time order, then the burst's last reading, so spikes survive."""
+    if len(values) <= 2 * buckets + 1:
         return list(zip(times, values, strict=True))
-    numeric = [i for i, v in enumerate(values) if _is_number(v)]
     keep = {len(values) - 1}
-    if numeric:
-        keep.add(min(numeric, key=values.__getitem__))
-        keep.add(max(numeric, key=values.__getitem__))
+    size = len(values) / buckets
+    for b in range(buckets):
+        run = [i for i in range(int(b * size), int((b + 1) * size)) if _is_number(values[i])]
+        if run:
+            keep.add(min(run, key=values.__getitem__))
+            keep.add(max(run, key=values.__getitem__))
     return [(times[i], values[i]) for i in sorted(keep)]
 
 
@@ -55,7 +58,10 @@ class _Channel:
             low, high = min(numbers), max(numbers)
             self.min = low if self.min is None else min(self.min, low)
             self.max = high if self.max is None else max(self.max, high)
-        points = decimate(times, values)
+        # finer while the history has room (a single burst still draws a shape), coarser once
+        # it is full (a continuous fast channel keeps a longer window)
+        buckets = max(1, min(10, (HISTORY - len(self.history)) // 20))
+        points = decimate(times, values, buckets)
         self.history.extend(points)
         return points
 

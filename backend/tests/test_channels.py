@@ -6,6 +6,8 @@ import json
 
 from conftest import Server, connect, receive
 
+from litmus_live.channels import decimate
+
 
 def fold_channels(state: dict, message: dict) -> None:
     """What a viewer does with `channels` messages (PROTOCOL.md): snapshot replaces, delta appends."""
@@ -145,3 +147,14 @@ async def test_after_a_crash_late_viewers_still_get_the_channels_kept_so_far(ser
     assert len(messages) == 1 and messages[0]["is_snapshot"]
     assert {c["name"]: c["count"] for c in messages[0]["channels"]} == counts
     assert counts["ch0"] >= 200
+
+
+def test_decimation_keeps_extremes_in_time_order_and_the_last_reading() -> None:
+    times = [i * 1e-3 for i in range(100)]
+    values = [0.0] * 100
+    values[10], values[70], values[99] = 9.0, -9.0, 1.0
+    assert decimate(times, values) == [(0.01, 9.0), (0.07, -9.0), (0.099, 1.0)]
+    assert len(decimate(times, values, buckets=10)) <= 21
+    assert decimate(times[:3], values[:3]) == list(zip(times[:3], values[:3], strict=True))
+    states = ["BOOT"] * 50 + ["READY"] * 50
+    assert decimate(times, states) == [(0.099, "READY")]
