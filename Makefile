@@ -24,19 +24,19 @@ test-e2e: $(STAMPS)/venv $(STAMPS)/node $(STAMPS)/chromium frontend/dist/index.h
 	cd frontend && npm run --silent e2e
 
 check: $(STAMPS)/venv $(STAMPS)/node $(STAMPS)/compose
-	$(VENV)/bin/ruff check backend bench
-	$(VENV)/bin/ruff format --check backend bench
-	$(VENV)/bin/ruff check --config backend/pyproject.toml conformance
-	$(VENV)/bin/ruff format --check --config backend/pyproject.toml conformance
+	$(VENV)/bin/ruff check backend
+	$(VENV)/bin/ruff format --check backend
+	$(VENV)/bin/ruff check --config backend/pyproject.toml bench conformance
+	$(VENV)/bin/ruff format --check --config backend/pyproject.toml bench conformance
 	node --check protocol/examples/dashboard.mjs
 	$(PY) -m litmus_live.schema protocol/schema.json --check
 	cd frontend && npm run --silent check
 	$(COMPOSE) -f docker-compose.yml config --quiet
 
 fmt: $(STAMPS)/venv
-	$(VENV)/bin/ruff format backend bench
-	$(VENV)/bin/ruff check --fix backend bench
-	$(VENV)/bin/ruff format --config backend/pyproject.toml conformance
+	$(VENV)/bin/ruff format backend
+	$(VENV)/bin/ruff check --fix backend
+	$(VENV)/bin/ruff format --config backend/pyproject.toml bench conformance
 
 protocol: $(STAMPS)/venv $(STAMPS)/node
 	$(PY) -m litmus_live.schema protocol/schema.json
