@@ -31,6 +31,39 @@ class Launched(msgspec.Struct, frozen=True, kw_only=True):
     live_url: str
 
 
+def _fields(struct: type[msgspec.Struct]) -> list[tuple]:
+    """(name, type[, default]) of every field of `struct`, for deriving a wider Struct."""
+    out: list[tuple] = []
+    for f in msgspec.structs.fields(struct):
+        if f.default is not msgspec.NODEFAULT:
+            out.append((f.name, f.type, f.default))
+        elif f.default_factory is not msgspec.NODEFAULT:
+            out.append((f.name, f.type, msgspec.field(default_factory=f.default_factory)))
+        else:
+            out.append((f.name, f.type))
+    return out
+
+
+# A run summary as the HTTP API shows it: every RunSummary field, and whether it is live.
+RunView = msgspec.defstruct("RunView", [*_fields(RunSummary), ("is_live", bool)], kw_only=True)
+
+
+class ErrorDetail(msgspec.Struct, frozen=True, kw_only=True):
+    code: str
+    message: str
+
+
+class HttpError(msgspec.Struct, frozen=True, kw_only=True):
+    """The body of every 4xx answer of the HTTP API."""
+
+    error: ErrorDetail
+
+
+class TestList(msgspec.Struct, frozen=True, kw_only=True):
+    root: str
+    tests: list[str]
+
+
 _encoder = msgspec.json.Encoder()
 
 
@@ -39,11 +72,11 @@ def _json(body: object, status: int = 200) -> Response:
 
 
 def _error(status: int, code: str, message: str) -> Response:
-    return _json({"error": {"code": code, "message": message}}, status)
+    return _json(HttpError(error=ErrorDetail(code=code, message=message)), status)
 
 
-def _view(summary: RunSummary) -> dict[str, object]:
-    return {**msgspec.structs.asdict(summary), "is_live": summary.is_live}
+def _view(summary: RunSummary) -> RunView:
+    return RunView(**msgspec.structs.asdict(summary), is_live=summary.is_live)
 
 
 def _csv_cell(value: object) -> str:
@@ -151,7 +184,7 @@ class Api:
         return Response("\n".join(lines) + "\n", media_type="text/csv; charset=utf-8")
 
     async def tests(self, request: Request) -> Response:
-        return _json({"root": str(self._tests_root), "tests": discover_tests(self._tests_root)})
+        return _json(TestList(root=str(self._tests_root), tests=discover_tests(self._tests_root)))
 
     async def healthz(self, request: Request) -> Response:
         return _json({"status": "ok", "live_runs": len(self._store.live_runs())})

@@ -11,18 +11,25 @@ from pathlib import Path
 
 import msgspec
 
+from litmus_live import api
 from litmus_live import protocol as p
+
+# Bodies of the HTTP API (PROTOCOL.md §9), so clients can generate their types too.
+HTTP_SHAPES = [api.LaunchBody, api.Launched, api.RunView, api.HttpError, api.TestList]
 
 
 def build() -> dict:
-    (client, server), components = msgspec.json.schema_components(
-        [p.ClientMessage, p.ServerMessage], ref_template="#/$defs/{name}"
+    (client, server, *_), components = msgspec.json.schema_components(
+        [p.ClientMessage, p.ServerMessage, *HTTP_SHAPES], ref_template="#/$defs/{name}"
     )
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": "https://litmus.live/protocol/v1/schema.json",
         "title": f"Litmus Live protocol ({p.SUBPROTOCOL})",
-        "description": "Every message of protocol v1. A frame holds one message or an array of them.",
+        "description": (
+            "Every message of protocol v1 (a frame holds one message or an array of them),"
+            " and the bodies of the HTTP API: LaunchBody, Launched, RunView, HttpError, TestList."
+        ),
         "$defs": {
             **components,
             "ClientMessage": client,

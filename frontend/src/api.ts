@@ -1,42 +1,11 @@
-// HTTP calls to the backend (launch, history, abort, test list). The HTTP shapes are not in
-// protocol/schema.json yet, so they are declared here, as the backend's api.py returns them.
-import type { Status } from "./protocol";
+// HTTP calls to the backend (launch, history, abort, test list). Their bodies are generated
+// from protocol/schema.json like the WebSocket messages (PROTOCOL.md §9).
+import type { LaunchBody, Launched as LaunchedBody, RunView, TestList } from "./protocol";
 
-export interface RunSummary {
-  run_id: string;
-  test_path: string;
-  uut_serial: string;
-  operator: string;
-  station: string;
-  created_at: string;
-  finished_at: string | null;
-  status: Status;
-  exit_code: number | null;
-  reason: string;
-  total: number;
-  done: number;
-  passed: number;
-  failed: number;
-  skipped: number;
-  errors: number;
-  current_step: string | null;
-  last_seq: number;
-  /** Ids of the prompts waiting for an answer. */
-  open_prompts: string[];
-  is_live: boolean;
-}
-
-export interface LaunchRequest {
-  test_path: string;
-  uut_serial: string;
-  operator?: string;
-  station?: string;
-}
-
-export interface Launched {
-  run_id: string;
-  live_url: string;
-}
+/** The server encodes every field, defaults included, so a run summary has them all. */
+export type RunSummary = Required<RunView>;
+export type LaunchRequest = LaunchBody;
+export type Launched = LaunchedBody;
 
 /** A refusal or failure of an HTTP call, with the server's error code when it sent one. */
 export class ApiError extends Error {
@@ -67,7 +36,7 @@ function refusal(method: string, path: string, status: number, payload: unknown)
   return new ApiError(error?.code ?? `http_${status}`, error?.message ?? `${method} ${path} answered HTTP ${status}`);
 }
 
-export const listTests = () => call<{ root: string; tests: string[] }>("GET", "/api/tests");
+export const listTests = () => call<TestList>("GET", "/api/tests");
 export const listRuns = () => call<RunSummary[]>("GET", "/api/runs");
 export const launchRun = (request: LaunchRequest) => call<Launched>("POST", "/api/runs", request);
 export const abortRun = (runId: string) => call<unknown>("POST", `/api/runs/${encodeURIComponent(runId)}/abort`);

@@ -237,6 +237,56 @@ export interface Complete {
   duration?: number;
 }
 
+export interface LaunchBody {
+  test_path: string;
+  uut_serial: string;
+  operator?: string;
+  station?: string;
+}
+
+export interface Launched {
+  run_id: string;
+  live_url: string;
+}
+
+export interface RunView {
+  run_id: string;
+  test_path: string;
+  uut_serial: string;
+  operator?: string;
+  station?: string;
+  created_at: string;
+  finished_at?: string | null;
+  status?: Status;
+  exit_code?: number | null;
+  reason?: string;
+  total?: number;
+  done?: number;
+  passed?: number;
+  failed?: number;
+  skipped?: number;
+  errors?: number;
+  current_step?: string | null;
+  last_seq?: number;
+  open_prompts?: string[];
+  is_live: boolean;
+}
+
+/** The body of every 4xx answer of the HTTP API. */
+export interface HttpError {
+  error: ErrorDetail;
+}
+
+export interface ErrorDetail {
+  code: string;
+  message: string;
+}
+
+export interface TestList {
+  root: string;
+  tests: string[];
+}
+
 export type ClientMessage = Subscribe | Unsubscribe | PromptResponse | SubscribeActive | UnsubscribeActive;
 
 export type ServerMessage = Welcome | Subscribed | Unsubscribed | PromptAccepted | ActiveRuns | Channels | Error | Event | Progress | Prompt | Complete;
