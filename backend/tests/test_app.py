@@ -6,6 +6,7 @@ import asyncio
 import json
 
 import pytest
+import websockets
 from conftest import Server, collect_run, connect, receive
 
 
@@ -183,3 +184,23 @@ async def test_a_client_that_stops_reading_does_not_delay_another(server_factory
         stalled_records += [m for m in await receive(stalled) if "seq" in m]
     assert stalled_records == records
     await stalled.close()
+
+
+async def test_a_stalled_client_is_dropped_and_resumes_without_a_gap(server_factory) -> None:
+    server = server_factory(env={"LITMUS_CHATTY_LINES": "100000", "LITMUS_SEND_TIMEOUT": "1"})
+    server.start()
+    run_id = server.launch("test_chatty.py")
+    stalled = await connect(server.ws, max_queue=1)
+    await stalled.send(json.dumps({"type": "subscribe", "run_id": run_id}))
+    async with await connect(server.ws) as ws:
+        everything = await collect_run(ws, run_id)  # the run ends while `stalled` reads nothing
+    await asyncio.sleep(2.5)  # longer than the server's send timeout
+    held: list[dict] = []
+    with pytest.raises(websockets.ConnectionClosed):
+        while True:
+            held += [m for m in await receive(stalled) if "seq" in m]
+    assert held and held[-1]["type"] != "complete"  # it was cut off before the end ...
+    assert "client stopped reading" in server.log.read_text()
+    async with await connect(server.ws) as ws:
+        rest = await collect_run(ws, run_id, since_seq=held[-1]["seq"])
+    assert held + rest == everything  # ... and resuming from its last seq loses nothing
