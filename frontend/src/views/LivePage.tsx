@@ -27,6 +27,12 @@ export function LivePage({ runId }: { runId: string }) {
     <section class="live">
       <StatusCard state={state} />
       <RunTabs state={state} />
+      {state.complete && (
+        <footer class="live-footer" data-status={statusTone(state.status)}>
+          <span>Run finished: {state.complete.status}. The timeline above is complete.</span>
+          <Link href={`/results/${state.runId}`} class="button primary">View Full Results →</Link>
+        </footer>
+      )}
       <PromptModal runId={runId} open={openPrompts(state.prompts)} />
     </section>
   );
@@ -57,11 +63,7 @@ function StatusCard({ state }: { state: RunState }) {
         </div>
         <RunFacts state={state} />
         <div class="status-actions">
-          {state.complete ? (
-            <Link href={`/results/${state.runId}`} class="button primary">View Full Results →</Link>
-          ) : (
-            isActive(state.status) && !isDisconnected && <AbortControl runId={state.runId} />
-          )}
+          {!state.complete && isActive(state.status) && !isDisconnected && <AbortControl runId={state.runId} />}
         </div>
       </div>
       <ProgressBlock state={state} tone={tone} />
