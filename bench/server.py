@@ -119,15 +119,17 @@ class _Process:
 class Server(_Process):
     """`litmus-live serve` with a temp data dir (or `data_dir`) and the test root `tests`."""
 
-    def __init__(self, workdir: Path, tests: Path, data_dir: Path | None = None) -> None:
+    def __init__(self, workdir: Path, tests: Path, data_dir: Path | None = None, static_dir: Path | None = None):
         super().__init__(workdir)
         self.tests = tests
         self.data_dir = data_dir or workdir / "data"
+        self.static_dir = static_dir
 
     def _command(self) -> list[str]:
+        static = ["--static-dir", str(self.static_dir)] if self.static_dir else []
         return [
             str(LITMUS), "serve", "--host", "127.0.0.1", "--port", str(self.port),
-            "--data-dir", str(self.data_dir), "--tests", str(self.tests),
+            "--data-dir", str(self.data_dir), "--tests", str(self.tests), *static,
         ]  # fmt: skip
 
     def launch(self, test_path: str) -> tuple[str, float]:
@@ -140,6 +142,42 @@ class Server(_Process):
 
     def run(self, run_id: str) -> dict:
         return self.get(f"/api/runs/{run_id}")
+
+    def wait_run_complete(self, run_id: str, timeout: float, every: float = 0.01) -> tuple[float, dict]:
+        """Wall-clock time at which `run_id` is no longer live, and its summary then."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            summary = self.run(run_id)
+            if not summary["is_live"]:
+                return time.time(), summary
+            time.sleep(every)
+        raise TimeoutError(f"run {run_id} was still live after {timeout} s")
+
+    def wait_last_seq(self, run_id: str, at_least: int, timeout: float, every: float = 0.05) -> dict:
+        """The run's summary once its log holds `at_least` records."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            summary = self.run(run_id)
+            if summary["last_seq"] >= at_least:
+                return summary
+            time.sleep(every)
+        raise TimeoutError(f"run {run_id} held fewer than {at_least:,} records after {timeout} s")
+
+    def output(self, run_id: str) -> str:
+        """The run's whole stdout+stderr log (GET /api/runs/{id}/output), on a connection of its own."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        try:
+            conn.request("GET", f"/api/runs/{run_id}/output")
+            response = conn.getresponse()
+            body = response.read().decode()
+        finally:
+            conn.close()
+        if response.status != 200:
+            raise RuntimeError(f"GET output of {run_id}: expected 200, got {response.status}: {body[:200]}")
+        return body
+
+    def abort(self, run_id: str) -> None:
+        self.request("POST", f"/api/runs/{run_id}/abort")
 
     def wait_no_live_runs(self, timeout: float, every: float = 0.01) -> float:
         """Wall-clock time at which no run is live any more (its complete record is committed)."""

@@ -79,7 +79,11 @@ class Station:
     def idle(self, seconds: float) -> str:
         return self._write(f"test_idle_{int(seconds)}.py", _IDLE, SECONDS=seconds)
 
-    def _write(self, name: str, body: str, **constants: float) -> str:
+    def write(self, name: str, body: str, **constants: object) -> str:
+        """A test file of a workload's own: `body` after `NAME = value` lines for `constants` and PAD."""
+        return self._write(name, body, **constants)
+
+    def _write(self, name: str, body: str, **constants: object) -> str:
         header = "".join(f"{key} = {value!r}\n" for key, value in {**constants, "PAD": PAD}.items())
         (self.root / name).write_text(header + body)
         return name

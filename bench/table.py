@@ -74,9 +74,11 @@ def _number(value: float, unit: str) -> str:
     if unit == "s":
         return f"{value:.2f} s"
     if unit == "%":
-        return f"{value:.0f}%"
+        return f"{value:.1f}%" if abs(value) < 10 else f"{value:.0f}%"
     if unit in ("MB", "KB"):
         return f"{value:,.1f} {unit}"
+    if abs(value) < 10 and value != int(value):
+        return f"{value:.2f} {unit}".rstrip()
     return f"{value:,.0f} {unit}".rstrip()
 
 
