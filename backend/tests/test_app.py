@@ -4,10 +4,25 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
+from pathlib import Path
 
 import pytest
 import websockets
 from conftest import Server, collect_run, connect, receive
+
+
+def processes_of(run_id: str) -> list[int]:
+    """Pids of processes started for `run_id` (the runner puts LITMUS_RUN_ID in their environment)."""
+    marker = f"LITMUS_RUN_ID={run_id}".encode()
+    pids = []
+    for environ in Path("/proc").glob("[0-9]*/environ"):
+        try:
+            if marker in environ.read_bytes().split(b"\0"):
+                pids.append(int(environ.parent.name))
+        except OSError:
+            continue
+    return pids
 
 
 def kinds(records: list[dict]) -> list[str]:
@@ -158,6 +173,11 @@ async def test_server_killed_mid_run_keeps_history_and_closes_the_run_as_error(s
             got += await receive(ws)
     held = [m for m in got if "seq" in m]
     server.kill()
+    # the orphaned test process notices its server is gone and stops by itself
+    deadline = time.monotonic() + 15
+    while processes_of(run_id) and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+    assert processes_of(run_id) == []
     server.start()
     async with await connect(server.ws) as ws:
         history = await collect_run(ws, run_id)
