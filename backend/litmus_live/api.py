@@ -86,17 +86,19 @@ def _csv_cell(value: object) -> str:
 
 
 def discover_tests(root: Path) -> list[str]:
-    """Test files under `root` (test_*.py, *_test.py), relative, sorted; hidden folders skipped."""
-    found = []
+    """What can be launched under `root`: each folder holding test files (the whole suite of
+    it, as "folder/"), then each test file (test_*.py, *_test.py); hidden folders skipped."""
+    files = []
     for path in sorted(root.rglob("*.py")):
         rel = path.relative_to(root)
         if any(part.startswith((".", "__")) for part in rel.parts[:-1]):
             continue
         if path.name.startswith("test_") or path.name.endswith("_test.py"):
-            found.append(rel.as_posix())
-        if len(found) >= MAX_TESTS_LISTED:
+            files.append(rel.as_posix())
+        if len(files) >= MAX_TESTS_LISTED:
             break
-    return found
+    folders = sorted({f"{Path(f).parent.as_posix()}/" for f in files if "/" in f})
+    return folders + files
 
 
 class Api:

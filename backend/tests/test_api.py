@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from conftest import Server, collect_run, connect
+
+from litmus_live.api import discover_tests
 
 
 async def test_runs_list_newest_first_with_live_flags(server: Server) -> None:
@@ -52,6 +56,16 @@ async def test_launch_requests_are_validated(server: Server) -> None:
 async def test_tests_under_the_root_are_listed(server: Server) -> None:
     listing = server.get("/api/tests")
     assert "test_pass.py" in listing["tests"] and "conftest.py" not in listing["tests"]
+
+
+def test_discovery_lists_suite_folders_then_test_files(tmp_path: Path) -> None:
+    for name in ["bench/test_a.py", "bench/deep/b_test.py", "bench/helpers.py", ".hidden/test_c.py",
+                 "__pycache__/test_d.py", "test_top.py"]:  # fmt: skip
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("")
+    assert discover_tests(tmp_path) == [
+        "bench/", "bench/deep/", "bench/deep/b_test.py", "bench/test_a.py", "test_top.py",
+    ]  # fmt: skip
 
 
 async def test_healthz(server: Server) -> None:
