@@ -42,6 +42,8 @@ class Client:
         self._proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
 
     def __enter__(self) -> Client:
+        if (line := self._proc.stdout.readline().strip()) != "connected":
+            raise RuntimeError(f"{self._proc.args[2]} client: expected 'connected', got {line[:300]!r}")
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -90,21 +92,20 @@ def _subscribe(run_id: str) -> str:
     return json.dumps({"type": "subscribe", "run_id": run_id, "since_seq": 0})
 
 
-async def answer(url: str, run_id: str) -> dict:
+async def answer(ws, run_id: str) -> dict:
     """Answers `true` to each prompt record as soon as its frame arrives."""
-    async with await _open(url) as ws:
-        await ws.send(_subscribe(run_id))
-        _say("ready")
-        answered = 0
-        while _COMPLETE not in (frame := await ws.recv(decode=False)):
-            if _PROMPT not in frame:
-                continue
-            for msg in _messages(frame):
-                if msg.get("type") == "prompt":
-                    answered += 1
-                    reply = {"type": "prompt_response", "id": f"a{answered}", "run_id": run_id,
-                             "prompt_id": msg["prompt_id"], "value": True, "who": "bench", "via": "script"}  # fmt: skip
-                    await ws.send(json.dumps(reply))
+    await ws.send(_subscribe(run_id))
+    _say("ready")
+    answered = 0
+    while _COMPLETE not in (frame := await ws.recv(decode=False)):
+        if _PROMPT not in frame:
+            continue
+        for msg in _messages(frame):
+            if msg.get("type") == "prompt":
+                answered += 1
+                reply = {"type": "prompt_response", "id": f"a{answered}", "run_id": run_id,
+                         "prompt_id": msg["prompt_id"], "value": True, "who": "bench", "via": "script"}  # fmt: skip
+                await ws.send(json.dumps(reply))
     return {"answered": answered}
 
 
@@ -113,48 +114,45 @@ def _messages(frame: bytes) -> list[dict]:
     return decoded if isinstance(decoded, list) else [decoded]
 
 
-async def view(url: str, run_id: str) -> dict:
+async def view(ws, run_id: str) -> dict:
     """Reads everything of a run until its complete record, counting `channels` messages."""
     frames = channel_messages = size = 0
-    async with await _open(url) as ws:
-        await ws.send(_subscribe(run_id))
-        _say("ready")
-        while True:
-            frame = await ws.recv(decode=False)
-            frames += 1
-            size += len(frame)
-            channel_messages += frame.count(_CHANNELS)
-            if _COMPLETE in frame:
-                break
+    await ws.send(_subscribe(run_id))
+    _say("ready")
+    while True:
+        frame = await ws.recv(decode=False)
+        frames += 1
+        size += len(frame)
+        channel_messages += frame.count(_CHANNELS)
+        if _COMPLETE in frame:
+            break
     return {"frames": frames, "channels": channel_messages, "bytes": size}
 
 
-async def stuck(url: str, run_id: str) -> dict:
+async def stuck(ws, run_id: str) -> dict:
     """Subscribes, then never calls recv: at most one frame is buffered, the rest stays in the socket."""
-    async with await _open(url, max_queue=1) as ws:
-        await ws.send(_subscribe(run_id))
-        _say("ready")
-        await _stdin_closed()
+    await ws.send(_subscribe(run_id))
+    _say("ready")
+    await _stdin_closed()
     return {}
 
 
-async def join(url: str, run_id: str) -> dict:
+async def join(ws, run_id: str) -> dict:
     """Subscribes from seq 0; seconds until every record up to head_seq is held."""
-    async with await _open(url) as ws:
-        started = time.perf_counter()
-        await ws.send(_subscribe(run_id))
-        _say("ready")
-        head = last = None
-        records = 0
-        while head is None or last < head:
-            frame = await ws.recv(decode=False)
-            if head is None and (found := _HEAD.search(frame)):
-                head, last = int(found[1]), 0
-            seqs = _SEQ.findall(frame)
-            records += len(seqs)
-            if seqs:
-                last = int(seqs[-1])
-        held = time.perf_counter() - started
+    started = time.perf_counter()
+    await ws.send(_subscribe(run_id))
+    _say("ready")
+    head = last = None
+    records = 0
+    while head is None or last < head:
+        frame = await ws.recv(decode=False)
+        if head is None and (found := _HEAD.search(frame)):
+            head, last = int(found[1]), 0
+        seqs = _SEQ.findall(frame)
+        records += len(seqs)
+        if seqs:
+            last = int(seqs[-1])
+    held = time.perf_counter() - started
     return {"seconds": held, "head_seq": head, "records": records}
 
 
@@ -162,7 +160,6 @@ def poll(url: str, run_id: str) -> dict:
     """Every 200 ms: GET the run, then its whole output; stamps first seen, with when they were seen."""
     parts = urlsplit(url)
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
-    _say("ready")
     seen = 0
     emitted, latency, polls, fetched = [], [], 0, 0
     due = time.perf_counter()
@@ -191,9 +188,12 @@ def _get(conn: http.client.HTTPConnection, path: str) -> bytes:
     return body
 
 
-async def _main(args: argparse.Namespace, run_id: str) -> dict:
+async def _main(args: argparse.Namespace) -> dict:
     role = {"answer": answer, "view": view, "stuck": stuck, "join": join}[args.role]
-    return await asyncio.wait_for(role(args.url, run_id), args.timeout)
+    async with await _open(args.url, **({"max_queue": 1} if args.role == "stuck" else {})) as ws:
+        _say("connected")
+        run_id = (await asyncio.to_thread(sys.stdin.readline)).strip()
+        return await asyncio.wait_for(role(ws, run_id), args.timeout)
 
 
 def main() -> None:
@@ -202,8 +202,13 @@ def main() -> None:
     parser.add_argument("--url", required=True, help="ws://HOST:PORT/ws (poll: http://HOST:PORT)")
     parser.add_argument("--timeout", type=float, default=120.0)
     args = parser.parse_args()
-    run_id = sys.stdin.readline().strip()
-    result = poll(args.url, run_id) if args.role == "poll" else asyncio.run(_main(args, run_id))
+    if args.role == "poll":
+        _say("connected")
+        run_id = sys.stdin.readline().strip()
+        _say("ready")
+        result = poll(args.url, run_id)
+    else:
+        result = asyncio.run(_main(args))
     _say(json.dumps(result))
 
 

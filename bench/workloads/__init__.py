@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-ORDER = ("ingest", "delivery", "latency", "catchup", "fanout", "memory", "prompts")
+ORDER = ("ingest", "delivery", "latency", "catchup", "fanout", "memory", "prompts", "channels")
 
 
 def repeats(quick: bool) -> int:
