@@ -123,6 +123,7 @@ def server_factory(tmp_path: Path) -> Iterator[type]:
 
 async def connect(url: str, **kwargs: object) -> websockets.ClientConnection:
     kwargs.setdefault("subprotocols", [SUBPROTOCOL])
+    kwargs.setdefault("open_timeout", 30)  # a shared, loaded machine can be slow to start a server
     ws = await websockets.connect(url, **kwargs)
     welcome = json.loads(await ws.recv())
     assert welcome["type"] == "welcome", welcome
