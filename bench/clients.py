@@ -167,7 +167,9 @@ def poll(url: str, run_id: str) -> dict:
         time.sleep(max(0.0, due - time.perf_counter()))
         due += POLL_PERIOD
         summary = json.loads(_get(conn, f"/api/runs/{run_id}"))
-        text = _get(conn, f"/api/runs/{run_id}/output").decode()
+        # Range 0- is still the whole log, but read up to the size stat'ed: a plain GET of a growing
+        # log fails (the server sends more than the Content-Length it announced).
+        text = _get(conn, f"/api/runs/{run_id}/output", {"Range": "bytes=0-"}).decode()
         now = time.time()
         polls, fetched = polls + 1, fetched + len(text)
         end = text.rfind("\n") + 1
@@ -179,11 +181,13 @@ def poll(url: str, run_id: str) -> dict:
             return {"emitted": emitted, "latency": latency, "polls": polls, "bytes": fetched}
 
 
-def _get(conn: http.client.HTTPConnection, path: str) -> bytes:
-    conn.request("GET", path)
+def _get(conn: http.client.HTTPConnection, path: str, headers: dict[str, str] | None = None) -> bytes:
+    conn.request("GET", path, headers=headers or {})
     response = conn.getresponse()
     body = response.read()
-    if response.status != 200:
+    if response.status == 416:  # a range of a log still empty
+        return b""
+    if response.status not in (200, 206):
         raise RuntimeError(f"GET {path}: expected 200, got {response.status}: {body[:200]!r}")
     return body
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-ORDER = ("ingest", "delivery", "latency", "catchup", "fanout", "memory", "prompts", "channels")
+ORDER = ("ingest", "delivery", "latency", "catchup", "fanout", "memory", "prompts", "channels", "polling")
 
 
 def repeats(quick: bool) -> int:
