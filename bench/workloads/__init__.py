@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-ORDER = ("ingest", "delivery", "latency", "catchup", "fanout", "memory", "prompts", "channels", "polling")
+ORDER = ("ingest", "delivery", "latency", "catchup", "fanout", "memory", "prompts", "channels", "polling", "latejoin")
 
 
 def repeats(quick: bool) -> int:
