@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-ORDER = ("ingest", "delivery", "latency", "catchup", "fanout", "memory", "prompts", "channels", "polling", "latejoin")
+ORDER = (
+    "ingest", "delivery", "latency", "catchup", "fanout", "memory",
+    "prompts", "channels", "polling", "latejoin", "browser",
+)  # fmt: skip
 
 
 def repeats(quick: bool) -> int:

@@ -1,0 +1,79 @@
+// The browser half of bench/workloads/browser.py: headless Chromium on /live/<run_id>, the Events tab.
+// `burst URL RUN TRIGGER LAST`: once the page shows the run's "armed" line, create TRIGGER (the test
+// then prints a burst) and time until the row containing LAST is on screen. `frames URL RUN TRIGGER
+// LAST SECONDS`: once the row LAST of the held history is on screen, create TRIGGER (the test starts
+// printing 1,000 lines/s) and record requestAnimationFrame deltas for SECONDS. Prints one JSON line.
+import { writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+
+const require = createRequire(new URL("../frontend/package.json", import.meta.url));
+const { chromium } = require("playwright-core");
+
+const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+const TIMEOUT = 60_000;
+
+async function shows(page, text) {
+  const isOnScreen = (wanted) => document.querySelector("[data-testid=events]")?.textContent?.includes(wanted) ?? false;
+  await page.waitForFunction(isOnScreen, text, { polling: "raf", timeout: TIMEOUT });
+}
+
+async function eventCount(page) {
+  return Number(await page.getByRole("tab", { name: /Events/ }).locator(".count").textContent());
+}
+
+async function burst(page, trigger, last) {
+  let firstFrame = null;
+  page.on("websocket", (ws) =>
+    ws.on("framereceived", (frame) => {
+      if (firstFrame === null && String(frame.payload).includes("burst 0")) firstFrame = Date.now();
+    }),
+  );
+  await page.goto(page.litmusUrl);
+  await shows(page, "armed");
+  const before = await eventCount(page);
+  const t0 = Date.now();
+  writeFileSync(trigger, "go");
+  await shows(page, last);
+  const t1 = Date.now();
+  return { trigger_to_last_ms: t1 - t0, first_frame_to_last_ms: t1 - firstFrame, events: (await eventCount(page)) - before };
+}
+
+async function frames(page, trigger, last, seconds) {
+  await page.goto(page.litmusUrl);
+  await shows(page, last);
+  const held = await eventCount(page);
+  writeFileSync(trigger, "go");
+  await page.waitForTimeout(500);
+  const deltas = await page.evaluate(
+    (ms) =>
+      new Promise((resolve) => {
+        const out = [];
+        let prev = performance.now();
+        const end = prev + ms;
+        const tick = (now) => {
+          out.push(now - prev);
+          prev = now;
+          if (now < end) requestAnimationFrame(tick);
+          else resolve(out);
+        };
+        requestAnimationFrame(tick);
+      }),
+    seconds * 1000,
+  );
+  return { held, arrived: (await eventCount(page)) - held, deltas };
+}
+
+async function main() {
+  const [mode, url, run, trigger, last, seconds] = process.argv.slice(2);
+  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", args: FLAGS });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1360, height: 860 } });
+    page.litmusUrl = `${url}/live/${run}`;
+    const result = mode === "burst" ? await burst(page, trigger, last) : await frames(page, trigger, last, Number(seconds));
+    process.stdout.write(JSON.stringify(result) + "\n");
+  } finally {
+    await browser.close();
+  }
+}
+
+await main();

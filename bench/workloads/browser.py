@@ -1,0 +1,129 @@
+"""Browser: the Events tab of /live/<run_id> in headless Chromium, driven by bench/browser.mjs.
+
+The server serves the built SPA (frontend/dist, built first if missing). Burst: the page
+follows a live run that waits for a trigger file, then prints 10,000 lines at once; the
+figure is the time from the trigger to the last line's row on screen. Frames: the page holds
+a live run's 100,000 lines, then the test prints 1,000 lines a second while the page records
+requestAnimationFrame deltas (p50/p99): at 60 Hz a frame that keeps up takes 16.7 ms.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import subprocess
+from pathlib import Path
+
+from server import BENCH, Server, workdir
+from station import Station
+from table import Row, below
+
+from workloads import repeats
+
+FRONTEND = BENCH.parent / "frontend"
+BURST = 10_000
+HELD = 100_000
+RATE = 1000
+# rAF deltas come in whole refreshes (16.7 ms at 60 Hz): under one refresh and a bit means no frame was dropped.
+FRAME = below(17.0)
+
+_BURST = """
+import os
+import sys
+import time
+
+
+def test_burst():
+    print("armed", flush=True)
+    while not os.path.exists(TRIGGER):
+        time.sleep(0.002)
+    sys.stdout.write("".join(f"burst {i:05d} {PAD}\\n" for i in range(BURST)))
+    sys.stdout.flush()
+"""
+_HOLD_THEN_STREAM = """
+import os
+import sys
+import time
+
+
+def test_hold_then_stream():
+    write = sys.stdout.write
+    for start in range(0, HELD, 1000):
+        write("".join(f"line {i:07d} {PAD}\\n" for i in range(start, start + 1000)))
+    sys.stdout.flush()
+    while not os.path.exists(TRIGGER):
+        time.sleep(0.002)
+    period, due = 1.0 / RATE, time.perf_counter()
+    end = due + SECONDS
+    while due < end:
+        while (now := time.perf_counter()) < due:
+            time.sleep(due - now)
+        write(f"t={time.time():.6f} {PAD}\\n")
+        sys.stdout.flush()
+        due += period
+"""
+
+
+def run(quick: bool) -> list[Row]:
+    if shutil.which("node") is None or not Path("/usr/bin/chromium").exists():
+        raise RuntimeError("the browser workload needs node and /usr/bin/chromium (make test-e2e installs them)")
+    dist = _dist()
+    seconds = 3.0 if quick else 5.0
+    with workdir() as tmp:
+        station = Station(Path(tmp) / "tests")
+        with Server(Path(tmp), station.root, static_dir=dist) as server:
+            bursts = [_burst(server, station, Path(tmp), i) for i in range(repeats(quick))]
+            frames = [_frames(server, station, Path(tmp), i, seconds) for i in range(1 if quick else repeats(quick))]
+    return [
+        Row("browser", f"burst of {BURST:,} lines: trigger → last row on screen", "ms",
+            [b["trigger_to_last_ms"] for b in bursts]),
+        Row("browser", "burst: first frame received → last row on screen", "ms",
+            [b["first_frame_to_last_ms"] for b in bursts]),
+        Row("browser", f"frame time p50, {HELD:,} held + {RATE:,} new/s", "ms", [f["p50"] for f in frames], FRAME),
+        Row("browser", f"frame time p99, {HELD:,} held + {RATE:,} new/s", "ms", [f["p99"] for f in frames], FRAME),
+        Row("browser", "events that arrived while frames were timed (per s)", "",
+            [f["arrived"] / f["seconds"] for f in frames]),
+    ]  # fmt: skip
+
+
+def _dist() -> Path:
+    dist = FRONTEND / "dist"
+    if not (dist / "index.html").exists():
+        subprocess.run(["npm", "run", "--silent", "build"], cwd=FRONTEND, check=True, capture_output=True)
+    return dist
+
+
+def _burst(server: Server, station: Station, tmp: Path, i: int) -> dict:
+    trigger = tmp / f"burst-{i}.go"
+    test = station.write(f"test_burst_{i}.py", _BURST, BURST=BURST, TRIGGER=str(trigger))
+    run_id, _ = server.launch(test)
+    result = _node("burst", server.url, run_id, str(trigger), f"burst {BURST - 1:05d}")
+    server.wait_run_complete(run_id, timeout=60)
+    return result
+
+
+def _frames(server: Server, station: Station, tmp: Path, i: int, seconds: float) -> dict:
+    trigger = tmp / f"frames-{i}.go"
+    test = station.write(
+        f"test_frames_{i}.py", _HOLD_THEN_STREAM, HELD=HELD, RATE=RATE, SECONDS=seconds + 3, TRIGGER=str(trigger)
+    )
+    run_id, _ = server.launch(test)
+    result = _node("frames", server.url, run_id, str(trigger), f"line {HELD - 1:07d}", str(seconds))
+    server.wait_run_complete(run_id, timeout=60)
+    deltas = sorted(result["deltas"])
+    return {"p50": _percentile(deltas, 50), "p99": _percentile(deltas, 99), "arrived": result["arrived"],
+            "seconds": seconds}  # fmt: skip
+
+
+def _node(*args: str) -> dict:
+    done = subprocess.run(
+        ["node", str(BENCH / "browser.mjs"), *args], capture_output=True, text=True, timeout=120, check=False
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"browser.mjs {args[0]} exited with {done.returncode}: {done.stderr[-500:]}")
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def _percentile(sorted_values: list[float], q: float) -> float:
+    return sorted_values[max(0, math.ceil(q / 100 * len(sorted_values)) - 1)]
