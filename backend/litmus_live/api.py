@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated
 
 import msgspec
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from litmus_live.runner import InvalidTestPath, LaunchRequest, Runner
@@ -77,6 +78,17 @@ def _error(status: int, code: str, message: str) -> Response:
 
 def _view(summary: RunSummary) -> RunView:
     return RunView(**msgspec.structs.asdict(summary), is_live=summary.is_live)
+
+
+async def _prefix(path: Path, size: int, chunk: int = 256 * 1024) -> AsyncIterator[bytes]:
+    """The first `size` bytes of `path`, in chunks read off the event loop."""
+    with path.open("rb") as f:
+        while size > 0:
+            data = await asyncio.to_thread(f.read, min(chunk, size))
+            if not data:
+                return
+            size -= len(data)
+            yield data
 
 
 def _csv_cell(value: object) -> str:
@@ -155,7 +167,10 @@ class Api:
         path = self._runner.log_path(run_id)
         if not path.exists():
             return Response(b"", media_type="text/plain; charset=utf-8")
-        return FileResponse(path, media_type="text/plain; charset=utf-8", filename=f"{run_id}.log")
+        # A live run's log grows while it is sent: send exactly what it held when asked.
+        size = path.stat().st_size
+        headers = {"Content-Length": str(size), "Content-Disposition": f'attachment; filename="{run_id}.log"'}
+        return StreamingResponse(_prefix(path, size), media_type="text/plain; charset=utf-8", headers=headers)
 
     async def abort(self, request: Request) -> Response:
         run_id = request.path_params["run_id"]

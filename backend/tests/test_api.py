@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
-from conftest import Server, collect_run, connect
+from conftest import Server, collect_run, connect, receive
 
 from litmus_live.api import discover_tests
 
@@ -70,3 +71,17 @@ def test_discovery_lists_suite_folders_then_test_files(tmp_path: Path) -> None:
 
 async def test_healthz(server: Server) -> None:
     assert server.get("/healthz") == {"status": "ok", "live_runs": 0}
+
+
+async def test_the_output_log_of_a_live_run_can_be_read_while_it_grows(server: Server) -> None:
+    run_id = server.launch("test_growing.py")
+    async with await connect(server.ws) as ws:
+        await ws.send(json.dumps({"type": "subscribe", "run_id": run_id}))
+        while not any(m.get("data", {}).get("line") == "paced 10" for m in await receive(ws)):
+            pass
+        sizes = []
+        while server.get(f"/api/runs/{run_id}")["is_live"]:
+            status, text = server.request("GET", f"/api/runs/{run_id}/output")  # a short body would raise
+            assert status == 200 and text.endswith("\n")
+            sizes.append(len(text))
+    assert len(sizes) >= 2 and sizes == sorted(sizes) and sizes[0] > 10_000_000 // 1000
