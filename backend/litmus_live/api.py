@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
+from litmus_live.live_run import TAIL_LINES
 from litmus_live.runner import InvalidTestPath, LaunchRequest, Runner
 from litmus_live.store import EventStore, RunSummary, UnknownRun
 
@@ -125,6 +126,7 @@ class Api:
             Route("/api/runs", self.list_runs, methods=["GET"]),
             Route("/api/runs/{run_id}", self.get_run, methods=["GET"]),
             Route("/api/runs/{run_id}/output", self.get_output, methods=["GET"]),
+            Route("/api/runs/{run_id}/tail", self.get_tail, methods=["GET"]),
             Route("/api/runs/{run_id}/abort", self.abort, methods=["POST"]),
             Route("/api/runs/{run_id}/channels", self.channels, methods=["GET"]),
             Route("/api/runs/{run_id}/channels/{channel}/samples.csv", self.samples_csv, methods=["GET"]),
@@ -172,13 +174,25 @@ class Api:
         headers = {"Content-Length": str(size), "Content-Disposition": f'attachment; filename="{run_id}.log"'}
         return StreamingResponse(_prefix(path, size), media_type="text/plain; charset=utf-8", headers=headers)
 
+    async def get_tail(self, request: Request) -> Response:
+        """The last lines of a live run's output, from the runner's memory (no disk, no log)."""
+        run_id = request.path_params["run_id"]
+        try:
+            lines = min(max(int(request.query_params.get("lines", "100")), 1), TAIL_LINES)
+        except ValueError:
+            return _error(400, "bad_request", "lines must be an integer")
+        tail = self._runner.tail(run_id)
+        if tail is None:
+            return _error(409, "run_not_live", f"run {run_id!r} is not live here; its full log is at /output")
+        return _json({"run_id": run_id, "lines": [{"stream": s, "line": t} for s, t in tail[-lines:]]})
+
     async def abort(self, request: Request) -> Response:
         run_id = request.path_params["run_id"]
         try:
             summary = await self._store.summary(run_id)
         except UnknownRun as exc:
             return _error(404, "run_not_found", str(exc))
-        if not summary.is_live or self._runner.tail(run_id) is None:
+        if not summary.is_live or not self._runner.is_live(run_id):
             return _error(409, "run_not_live", f"run {run_id!r} is {summary.status}; only a live run can be aborted")
         task = asyncio.create_task(self._runner.abort(run_id))
         task.add_done_callback(lambda t: t.cancelled() or t.exception())

@@ -128,6 +128,9 @@ class Runner:
         task.add_done_callback(self._tasks.discard)
         return run_id
 
+    def is_live(self, run_id: str) -> bool:
+        return run_id in self._runs
+
     def tail(self, run_id: str) -> list[tuple[Stream, str]] | None:
         run = self._runs.get(run_id)
         return None if run is None else list(run.tail)

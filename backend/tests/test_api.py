@@ -85,3 +85,18 @@ async def test_the_output_log_of_a_live_run_can_be_read_while_it_grows(server: S
             assert status == 200 and text.endswith("\n")
             sizes.append(len(text))
     assert len(sizes) >= 2 and sizes == sorted(sizes) and sizes[0] > 10_000_000 // 1000
+
+
+async def test_a_live_runs_output_tail_comes_from_memory(server: Server) -> None:
+    run_id = server.launch("test_slow.py")
+    async with await connect(server.ws) as ws:
+        await ws.send(json.dumps({"type": "subscribe", "run_id": run_id}))
+        while not any(m.get("data", {}).get("line") == "tick 1" for m in await receive(ws)):
+            pass
+        tail = server.get(f"/api/runs/{run_id}/tail?lines=3")
+        assert [line["stream"] for line in tail["lines"]] == ["stdout"] * 3
+        assert tail["lines"][-1]["line"] == "tick 1"
+        server.request("POST", f"/api/runs/{run_id}/abort")
+        await collect_run(ws, run_id)
+    status, body = server.request("GET", f"/api/runs/{run_id}/tail")
+    assert (status, body["error"]["code"]) == (409, "run_not_live")
