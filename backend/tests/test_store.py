@@ -166,3 +166,13 @@ async def test_a_failed_commit_loses_nothing_and_is_retried(tmp_path: Path, monk
     rows = [decode(row) for row in await store.since("r", 0)]
     await store.close()
     assert [row["seq"] for row in rows] == [1, 2]
+
+
+async def test_a_live_summary_never_claims_records_that_are_not_committed(store: SqliteStore) -> None:
+    store.append(created("r"))
+    await store.flush()
+    store.append(line("r", "pending"))
+    assert (await store.summary("r")).last_seq == 1
+    assert [s.last_seq for s in await store.runs()] == [1]
+    await store.flush()
+    assert (await store.summary("r")).last_seq == 2

@@ -281,7 +281,7 @@ class EventStore:
         """The run's summary as committed; raises UnknownRun."""
         live = self._live.get(run_id)
         if live is not None:
-            return msgspec.structs.replace(live)
+            return self._as_committed(live)
         found = await self._read(self._io_summary, run_id)
         if found is None:
             raise UnknownRun(f"no run {run_id!r}")
@@ -292,7 +292,12 @@ class EventStore:
         stored = {s.run_id: s for s in await self._read(self._io_runs, limit)}
         merged = {**stored, **self._live}  # live runs as they are now, committed or not yet
         newest = sorted(merged.values(), key=lambda s: s.created_at, reverse=True)[:limit]
-        return [msgspec.structs.replace(s) for s in newest]
+        return [self._as_committed(s) for s in newest]
+
+    def _as_committed(self, summary: RunSummary) -> RunSummary:
+        """A copy whose last_seq a subscriber can resume from (a live run's counters may be ahead)."""
+        head = self.committed_head(summary.run_id)
+        return msgspec.structs.replace(summary, last_seq=summary.last_seq if head is None else head)
 
     def live_runs(self) -> list[RunSummary]:
         return list(self._live.values())
