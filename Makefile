@@ -29,7 +29,7 @@ check: $(STAMPS)/venv $(STAMPS)/node $(STAMPS)/compose
 	$(VENV)/bin/ruff check --config backend/pyproject.toml bench conformance
 	$(VENV)/bin/ruff format --check --config backend/pyproject.toml bench conformance
 	node --check protocol/examples/dashboard.mjs
-	$(PY) -m litmus_live.schema protocol/schema.json --check
+	$(PY) -m litmus_live.schema protocol --check --asyncapi-spec 'frontend/node_modules/@asyncapi/specs/schemas/3.0.0-without-$$id.json'
 	cd frontend && npm run --silent check
 	$(COMPOSE) -f docker-compose.yml config --quiet
 
@@ -39,7 +39,7 @@ fmt: $(STAMPS)/venv
 	$(VENV)/bin/ruff format --config backend/pyproject.toml bench conformance
 
 protocol: $(STAMPS)/venv $(STAMPS)/node
-	$(PY) -m litmus_live.schema protocol/schema.json
+	$(PY) -m litmus_live.schema protocol
 	cd frontend && npm run --silent gen:types
 
 bench: $(STAMPS)/venv
