@@ -1,46 +1,45 @@
 // The Events tab: every record in order, windowed (only visible rows exist in the DOM).
 // It follows the tail until the user scrolls up; then new rows are counted in an "N new" pill.
+import type { RefObject } from "preact";
 import { useLayoutEffect, useRef, useState } from "preact/hooks";
 import type { Event } from "../protocol";
 import { describeResolution, promptName, type PromptEntry } from "../prompts";
 import type { Timeline, TimelineEntry } from "../state";
 import { clock, duration, measurementText, stepName } from "./format";
+import { pure } from "./pure";
 
 const ROW = 24;
 const OVERSCAN = 12;
 
 export function EventsList({ timeline, prompts }: { timeline: Timeline; prompts: PromptEntry[] }) {
   const box = useRef<HTMLDivElement>(null);
-  const [view, setView] = useState({ top: 0, height: 400 });
-  const follow = useRef({ isFollowing: true, seen: 0 });
+  const height = useHeight(box);
+  const [isFollowing, setFollowing] = useState(true);
+  const [scrolledTo, setScrolledTo] = useState(0);
+  const seen = useRef(0);
   const count = timeline.length;
+  // Computed, never read back from the DOM: reading scrollTop/scrollHeight after a render forces a layout.
+  const end = Math.max(0, count * ROW - height);
+  const top = isFollowing ? end : Math.min(scrolledTo, end);
+  if (isFollowing) seen.current = count;
 
   useLayoutEffect(() => {
-    const el = box.current;
-    if (!el) return;
-    if (follow.current.isFollowing) {
-      el.scrollTop = el.scrollHeight;
-      follow.current.seen = count;
-    }
-    setView({ top: el.scrollTop, height: el.clientHeight });
-  }, [count]);
+    if (isFollowing) box.current!.scrollTop = end;
+  }, [isFollowing, end]);
 
   const onScroll = () => {
-    const el = box.current!;
-    const isAtBottom = el.scrollTop + el.clientHeight >= el.scrollHeight - ROW / 2;
-    follow.current = { isFollowing: isAtBottom, seen: isAtBottom ? count : follow.current.seen };
-    setView({ top: el.scrollTop, height: el.clientHeight });
+    const at = box.current!.scrollTop;
+    const isAtBottom = at >= end - ROW / 2;
+    if (isAtBottom !== isFollowing) setFollowing(isAtBottom);
+    if (!isAtBottom) setScrolledTo(at);
   };
-  const jumpToEnd = () => {
-    follow.current = { isFollowing: true, seen: count };
-    box.current!.scrollTop = box.current!.scrollHeight;
-  };
+  const jumpToEnd = () => setFollowing(true);
 
-  const first = Math.max(0, Math.floor(view.top / ROW) - OVERSCAN);
-  const last = Math.min(count, Math.ceil((view.top + view.height) / ROW) + OVERSCAN);
+  const first = Math.max(0, Math.floor(top / ROW) - OVERSCAN);
+  const last = Math.min(count, Math.ceil((top + height) / ROW) + OVERSCAN);
   const rows: preact.JSX.Element[] = [];
   for (let i = first; i < last; i++) rows.push(<Row entry={timeline.items[i]!} prompts={prompts} key={i + timeline.dropped} />);
-  const unseen = follow.current.isFollowing ? 0 : count - follow.current.seen;
+  const unseen = isFollowing ? 0 : count - seen.current;
 
   return (
     <div class="events-wrap">
@@ -57,7 +56,20 @@ export function EventsList({ timeline, prompts }: { timeline: Timeline; prompts:
   );
 }
 
-function Row({ entry, prompts }: { entry: TimelineEntry; prompts: PromptEntry[] }) {
+/** The element's client height, measured on mount and on resize only (not every frame). */
+function useHeight(box: RefObject<HTMLElement | null>): number {
+  const [height, setHeight] = useState(400);
+  useLayoutEffect(() => {
+    const el = box.current!;
+    setHeight(el.clientHeight);
+    const observer = new ResizeObserver(() => setHeight(el.clientHeight));
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, [box]);
+  return height;
+}
+
+const Row = pure(function Row({ entry, prompts }: { entry: TimelineEntry; prompts: PromptEntry[] }) {
   const { kind, text, tone } = describe(entry, prompts);
   return (
     <div class="event" data-kind={kind} data-tone={tone}>
@@ -67,7 +79,7 @@ function Row({ entry, prompts }: { entry: TimelineEntry; prompts: PromptEntry[] 
       <span class="event-text" title={text}>{text}</span>
     </div>
   );
-}
+});
 
 interface Described {
   kind: string;
