@@ -45,9 +45,8 @@ export function EventsList({ timeline, prompts }: { timeline: Timeline; prompts:
     <div class="events-wrap">
       <div class="events" ref={box} onScroll={onScroll} data-testid="events">
         {count === 0 && <p class="empty">Waiting for events…</p>}
-        <div class="events-space" style={{ height: `${count * ROW}px` }}>
-          <div class="events-rows" style={{ transform: `translateY(${first * ROW}px)` }}>{rows}</div>
-        </div>
+        <div class="events-space" style={{ height: `${count * ROW}px` }} />
+        <div class="events-rows" style={{ transform: `translateY(${first * ROW}px)` }}>{rows}</div>
       </div>
       {unseen > 0 && (
         <button class="new-pill" onClick={jumpToEnd} data-testid="new-events">{unseen} new ↓</button>

@@ -8,6 +8,7 @@ import { CopyButton } from "./CopyButton";
 import { EventsList } from "./EventsList";
 import { duration, isActive, statusTone, stepName } from "./format";
 import { Link } from "./Link";
+import { pure } from "./pure";
 import { OutputTail } from "./OutputTail";
 import { PromptModal } from "./PromptModal";
 import { StatusPill } from "./StatusPill";
@@ -21,11 +22,13 @@ export function LivePage({ runId }: { runId: string }) {
     return unwatch;
   }, [runId]);
   const state = run.value;
+  const isDisconnected = connectionFailure.value !== null && !isFinal(state?.status ?? null);
   if (!state || state.runId !== runId) return null;
   if (state.isNotFound) return <NotFound runId={runId} />;
+  const { status, meta, counts, currentStep, complete } = state;
   return (
     <section class="live">
-      <StatusCard state={state} />
+      <StatusCard {...{ runId, status, meta, counts, currentStep, complete, isDisconnected }} />
       <RunTabs state={state} />
       {state.complete && (
         <footer class="live-footer" data-status={statusTone(state.status)}>
@@ -48,8 +51,11 @@ export function NotFound({ runId }: { runId: string }) {
   );
 }
 
-function StatusCard({ state }: { state: RunState }) {
-  const isDisconnected = connectionFailure.value !== null && !isFinal(state.status);
+/** What the status card shows: the parts of the run state that change with progress, not with every line. */
+type Summary = Pick<RunState, "runId" | "status" | "meta" | "counts" | "currentStep" | "complete">;
+
+// Pure: a new run state arrives every frame while a test prints, but these parts rarely change.
+const StatusCard = pure(function StatusCard({ isDisconnected, ...state }: Summary & { isDisconnected: boolean }) {
   const tone = isDisconnected ? "error" : statusTone(state.status);
   return (
     <header class="card status-card" data-status={tone}>
@@ -69,9 +75,9 @@ function StatusCard({ state }: { state: RunState }) {
       <ProgressBlock state={state} tone={tone} />
     </header>
   );
-}
+});
 
-function ProgressBlock({ state, tone }: { state: RunState; tone: string }) {
+function ProgressBlock({ state, tone }: { state: Summary; tone: string }) {
   const { done, total, passed, skipped } = state.counts;
   const failed = state.counts.failed + state.counts.errors;
   const percent = total > 0 ? Math.min(100, (100 * done) / total) : state.complete ? 100 : 0;
@@ -92,13 +98,13 @@ function ProgressBlock({ state, tone }: { state: RunState; tone: string }) {
   );
 }
 
-function progressLabel(state: RunState): string {
+function progressLabel(state: Summary): string {
   if (state.complete) return `${state.complete.reason || `Finished: ${state.complete.status}`} in ${duration(state.complete.duration)}`;
   if (state.currentStep) return `Running ${stepName(state.currentStep)}`;
   return state.status === "RUNNING" ? "Between steps" : "Waiting for the test to start";
 }
 
-function RunFacts({ state }: { state: RunState }) {
+function RunFacts({ state }: { state: Summary }) {
   const m = state.meta;
   return (
     <dl class="facts">
