@@ -35,10 +35,11 @@ export function EventsList({ timeline, prompts }: { timeline: Timeline; prompts:
   };
   const jumpToEnd = () => setFollowing(true);
 
-  const first = Math.max(0, Math.floor(top / ROW) - OVERSCAN);
-  const last = Math.min(count, Math.ceil((top + height) / ROW) + OVERSCAN);
-  const rows: preact.JSX.Element[] = [];
-  for (let i = first; i < last; i++) rows.push(<Row entry={timeline.items[i]!} prompts={prompts} key={i + timeline.dropped} />);
+  // Always the same number of rows (all of them when fewer), so every slot of the pool stays filled.
+  const slots = Math.ceil(height / ROW) + 2 * OVERSCAN + 1;
+  const last = Math.min(count, Math.max(0, Math.floor(top / ROW) - OVERSCAN) + slots);
+  const first = Math.max(0, last - slots);
+  const rows = recycledRows(timeline, prompts, first, last, slots);
   const unseen = isFollowing ? 0 : count - seen.current;
 
   return (
@@ -46,7 +47,7 @@ export function EventsList({ timeline, prompts }: { timeline: Timeline; prompts:
       <div class="events" ref={box} onScroll={onScroll} data-testid="events">
         {count === 0 && <p class="empty">Waiting for events…</p>}
         <div class="events-space" style={{ height: `${count * ROW}px` }} />
-        <div class="events-rows" style={{ transform: `translateY(${first * ROW}px)` }}>{rows}</div>
+        <div class="events-rows">{rows}</div>
       </div>
       {unseen > 0 && (
         <button class="new-pill" onClick={jumpToEnd} data-testid="new-events">{unseen} new ↓</button>
@@ -68,10 +69,25 @@ function useHeight(box: RefObject<HTMLElement | null>): number {
   return height;
 }
 
-const Row = pure(function Row({ entry, prompts }: { entry: TimelineEntry; prompts: PromptEntry[] }) {
+/**
+ * Rows [first, last) in a fixed pool of slots (row i in slot i % slots), emitted in slot order: as
+ * the window moves, a slot's row only changes its text and offset, so following the tail at
+ * 1,000 lines/s creates, moves and removes no elements and restyles none (each row is absolutely
+ * placed and contained, so its new text lays out only itself).
+ */
+function recycledRows(timeline: Timeline, prompts: PromptEntry[], first: number, last: number, slots: number) {
+  const rows: (preact.JSX.Element | null)[] = [];
+  for (let slot = 0; slot < slots; slot++) {
+    const i = first + ((((slot - first - timeline.dropped) % slots) + slots) % slots);
+    rows.push(i < last ? <Row entry={timeline.items[i]!} prompts={prompts} top={i * ROW} key={slot} /> : null);
+  }
+  return rows;
+}
+
+const Row = pure(function Row({ entry, prompts, top }: { entry: TimelineEntry; prompts: PromptEntry[]; top: number }) {
   const { kind, text, tone } = describe(entry, prompts);
   return (
-    <div class="event" data-kind={kind} data-tone={tone}>
+    <div class="event" data-kind={kind} data-tone={tone} style={{ transform: `translateY(${top}px)` }}>
       <span class="event-seq">{entry.seq}</span>
       <span class="event-time">{clock(entry.ts)}</span>
       <span class="event-kind">{kind.replace("_", " ")}</span>
