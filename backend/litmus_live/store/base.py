@@ -9,10 +9,9 @@ Backends (sqlite.py) supply the blocking I/O; everything here runs on the event 
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import msgspec
@@ -20,6 +19,7 @@ import msgspec
 from litmus_live.events import Complete, Event, PromptResolved, Record, Resolution, RunCreated, Status, utcnow
 from litmus_live.store import summary as summaries
 from litmus_live.store.summary import RunSummary
+from litmus_live.store.tail import Tail, take
 
 _encode = msgspec.json.Encoder().encode
 # (run_id, channel, unit, times, values): readings of one channel, kept apart from the log
@@ -41,38 +41,6 @@ class PromptClosed(LookupError):
     """A resolution for a prompt that is not open: someone else's answer won first."""
 
 
-class _Tail:
-    """The most recent committed records of a live run, for subscribers at the tail."""
-
-    def __init__(self, first_seq: int, keep: int) -> None:
-        self.first_seq = first_seq
-        self.items: list[bytes] = []
-        self._keep = keep
-
-    def extend(self, items: Sequence[bytes]) -> None:
-        self.items.extend(items)
-        excess = len(self.items) - 2 * self._keep
-        if excess > 0:
-            cut = len(self.items) - self._keep
-            del self.items[:cut]
-            self.first_seq += cut
-
-    def covers(self, after: int) -> bool:
-        return after + 1 >= self.first_seq
-
-
-def take(items: Iterable[bytes], limit: int, max_bytes: int) -> list[bytes]:
-    """The first records of `items` that fit in `limit` records and about `max_bytes`."""
-    out: list[bytes] = []
-    size = 0
-    for item in itertools.islice(items, limit):
-        if out and size + len(item) > max_bytes:
-            break
-        out.append(item)
-        size += len(item)
-    return out
-
-
 class EventStore:
     """Shared logic of every backend; subclasses implement the `_io_*` methods."""
 
@@ -81,7 +49,7 @@ class EventStore:
         self._tail_size = tail_size
         self._notify: Callable[[str, int], None] = lambda run_id, seq: None
         self._live: dict[str, RunSummary] = {}
-        self._tails: dict[str, _Tail] = {}
+        self._tails: dict[str, Tail] = {}
         self._pending: list[tuple[str, int, bytes]] = []
         self._pending_samples: list[SampleBatch] = []
         self._pending_snapshots: dict[str, bytes] = {}
@@ -121,7 +89,7 @@ class EventStore:
 
     def _close_stale(self, stale: RunSummary) -> None:
         self._live[stale.run_id] = stale
-        self._tails[stale.run_id] = _Tail(stale.last_seq + 1, self._tail_size)
+        self._tails[stale.run_id] = Tail(stale.last_seq + 1, self._tail_size)
         for prompt_id in list(stale.open_prompts):
             data = PromptResolved(prompt_id=prompt_id, resolution=Resolution.WITHDRAWN, reason=STOPPED_REASON)
             self.append(Event(run_id=stale.run_id, ts=utcnow(), data=data))
@@ -154,7 +122,7 @@ class EventStore:
             raise UnknownRun(f"no live run {record.run_id!r}; a run starts with a run_created event")
         live = summaries.start(record)
         self._live[record.run_id] = live
-        self._tails[record.run_id] = _Tail(1, self._tail_size)
+        self._tails[record.run_id] = Tail(1, self._tail_size)
         return live
 
     def append_samples(self, batch: SampleBatch) -> None:

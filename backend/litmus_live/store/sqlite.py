@@ -12,8 +12,9 @@ from pathlib import Path
 
 import msgspec
 
-from litmus_live.store.base import EventStore, SampleBatch, take
+from litmus_live.store.base import EventStore, SampleBatch
 from litmus_live.store.summary import RunSummary
+from litmus_live.store.tail import take
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (

@@ -1,0 +1,39 @@
+"""The most recent committed records of each live run, kept in memory so that subscribers at
+the tail never touch SQLite; and `take`, which cuts a batch to one frame's worth."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Sequence
+
+
+class Tail:
+    """The most recent committed records of a live run, for subscribers at the tail."""
+
+    def __init__(self, first_seq: int, keep: int) -> None:
+        self.first_seq = first_seq
+        self.items: list[bytes] = []
+        self._keep = keep
+
+    def extend(self, items: Sequence[bytes]) -> None:
+        self.items.extend(items)
+        excess = len(self.items) - 2 * self._keep
+        if excess > 0:
+            cut = len(self.items) - self._keep
+            del self.items[:cut]
+            self.first_seq += cut
+
+    def covers(self, after: int) -> bool:
+        return after + 1 >= self.first_seq
+
+
+def take(items: Iterable[bytes], limit: int, max_bytes: int) -> list[bytes]:
+    """The first records of `items` that fit in `limit` records and about `max_bytes`."""
+    out: list[bytes] = []
+    size = 0
+    for item in itertools.islice(items, limit):
+        if out and size + len(item) > max_bytes:
+            break
+        out.append(item)
+        size += len(item)
+    return out
