@@ -134,6 +134,14 @@ class Api:
             Route("/healthz", self.healthz, methods=["GET"]),
         ]
 
+    async def _missing(self, run_id: str) -> Response | None:
+        """The 404 for a run this server never had, or None when it has it."""
+        try:
+            await self._store.summary(run_id)
+        except UnknownRun as exc:
+            return _error(404, "run_not_found", str(exc))
+        return None
+
     async def launch(self, request: Request) -> Response:
         body = await request.body()
         if len(body) > MAX_BODY:
@@ -162,10 +170,8 @@ class Api:
 
     async def get_output(self, request: Request) -> Response:
         run_id = request.path_params["run_id"]
-        try:
-            await self._store.summary(run_id)
-        except UnknownRun as exc:
-            return _error(404, "run_not_found", str(exc))
+        if (missing := await self._missing(run_id)) is not None:
+            return missing
         path = self._runner.log_path(run_id)
         if not path.exists():
             return Response(b"", media_type="text/plain; charset=utf-8")
@@ -200,10 +206,8 @@ class Api:
 
     async def channels(self, request: Request) -> Response:
         run_id = request.path_params["run_id"]
-        try:
-            await self._store.summary(run_id)
-        except UnknownRun as exc:
-            return _error(404, "run_not_found", str(exc))
+        if (missing := await self._missing(run_id)) is not None:
+            return missing
         return _json({"run_id": run_id, "samples": await self._store.sample_counts(run_id)})
 
     async def samples_csv(self, request: Request) -> Response:
