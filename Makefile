@@ -45,9 +45,9 @@ protocol: $(STAMPS)/venv $(STAMPS)/node
 bench: $(STAMPS)/venv
 	$(PY) bench/run.py $(if $(FULL),--full,)
 
-# The conformance suite against any server (URL=ws://host:port/ws), or against ours.
+# The conformance suite against any server (URL=ws://host:port/ws TOKEN=an operator's token), or against ours.
 conformance: $(STAMPS)/venv
-	$(if $(URL),cd conformance && ../$(VENV)/bin/pytest -q --url $(URL),cd backend && ../$(VENV)/bin/pytest -q tests/test_conformance.py)
+	$(if $(URL),cd conformance && ../$(VENV)/bin/pytest -q --url $(URL) $(if $(TOKEN),--token $(TOKEN)),cd backend && ../$(VENV)/bin/pytest -q tests/test_conformance.py)
 
 clean:
 	rm -rf $(VENV) $(STAMPS) frontend/node_modules frontend/dist data

@@ -1,4 +1,5 @@
-"""Conformance to protocol/PROTOCOL.md (v1) of any server: `pytest --url ws://HOST:PORT/ws`.
+"""Conformance to protocol/PROTOCOL.md (v1) of any server: `pytest --url ws://HOST:PORT/ws
+--token TOKEN` (an operator's API token; every HTTP request and WebSocket upgrade sends it).
 
 Speaks raw JSON over `websockets` and HTTP over urllib, so it tests the wire, not a client
 library. Runs it launches are aborted at the end if they are still live.
@@ -29,6 +30,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="the server's WebSocket endpoint, ws://HOST:PORT/ws (or LITMUS_CONFORMANCE_URL)",
     )
     group.addoption(
+        "--token",
+        default=os.environ.get("LITMUS_CONFORMANCE_TOKEN") or os.environ.get("LITMUS_TOKEN"),
+        help="an API token of role operator or admin (or LITMUS_CONFORMANCE_TOKEN, or LITMUS_TOKEN)",
+    )
+    group.addoption(
         "--plain-test",
         default="station/test_comms.py",
         help="a quick test path under the server's test root that asks no prompts",
@@ -45,14 +51,23 @@ def pytest_configure(config: pytest.Config) -> None:
 class Http:
     """The server's HTTP side, derived from the WebSocket URL (ws→http, wss→https, same host)."""
 
-    def __init__(self, ws_url: str) -> None:
+    def __init__(self, ws_url: str, token: str | None) -> None:
         parts = urllib.parse.urlsplit(ws_url)
         scheme = {"ws": "http", "wss": "https"}[parts.scheme]
         self.base = f"{scheme}://{parts.netloc}"
+        self.token = token
 
-    def request(self, method: str, path: str, body: object = None) -> tuple[int, object]:
+    def request(
+        self, method: str, path: str, body: object = None, *, token: str | None = "", headers: dict | None = None
+    ) -> tuple[int, object]:
+        """`token` "" sends the suite's token, None sends none."""
         data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(self.base + path, data, {"Content-Type": "application/json"}, method=method)
+        sent = {
+            "Content-Type": "application/json",
+            **credential(self.token if token == "" else token),
+            **(headers or {}),
+        }
+        req = urllib.request.Request(self.base + path, data, sent, method=method)
         try:
             with urllib.request.urlopen(req, timeout=10) as response:
                 raw, status, kind = response.read(), response.status, response.headers.get("content-type", "")
@@ -118,19 +133,34 @@ def url(pytestconfig: pytest.Config) -> str:
     return pytestconfig.getoption("--url")
 
 
+def credential(token: str | None) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
 @pytest.fixture(scope="session")
-def http(url: str) -> Http:
-    return Http(url)
+def token(pytestconfig: pytest.Config) -> str | None:
+    return pytestconfig.getoption("--token")
+
+
+@pytest.fixture(scope="session")
+def http(url: str, token: str | None) -> Http:
+    return Http(url, token)
 
 
 @pytest.fixture
-async def connect(url: str) -> AsyncIterator[Callable[..., object]]:
-    """Opens peers (the v1 subprotocol unless told otherwise) and closes them all at the end."""
+async def connect(url: str, token: str | None) -> AsyncIterator[Callable[..., object]]:
+    """Opens peers (the v1 subprotocol unless told otherwise, with the suite's token unless
+    told `token=None`) and closes them all at the end."""
     opened: list[websockets.ClientConnection] = []
+    suite_token = token
 
-    async def open_peer(subprotocols: list[str] | None = None, *, welcome: bool = True) -> Peer:
+    async def open_peer(
+        subprotocols: list[str] | None = None, *, welcome: bool = True, token: str | None = "", **options: object
+    ) -> Peer:
         offered = [SUBPROTOCOL] if subprotocols is None else subprotocols
-        ws = await websockets.connect(url, subprotocols=offered or None)  # [] offers none: no header at all
+        headers = credential(suite_token if token == "" else token)
+        # [] offers no subprotocol: no header at all
+        ws = await websockets.connect(url, subprotocols=offered or None, additional_headers=headers, **options)
         opened.append(ws)
         peer = Peer(ws)
         if welcome:

@@ -15,6 +15,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 
 from litmus_live import api, channels
+from litmus_live.auth import SqliteIdentityStore, local
 from litmus_live.channels import ChannelBoard
 from litmus_live.hub import Hub
 from litmus_live.prompts import Prompts
@@ -49,12 +50,16 @@ def create_app(settings: Settings) -> Starlette:
         abort_grace=settings.abort_grace,
     )
 
+    identity = SqliteIdentityStore.in_data_dir(settings.data_dir)
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await store.open()
+        await local.issue(identity, settings.data_dir)
         yield
         await runner.shutdown()
         await store.close()
+        identity.close()
 
     async def websocket(ws: WebSocket) -> None:
         session = Session(

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from litmus_live import client, responder, settings
 from litmus_live import protocol as p
+from litmus_live.auth import commands, local
 from litmus_live.events import (
     Collected,
     Complete,
@@ -63,6 +64,7 @@ def _parser() -> argparse.ArgumentParser:
     launch.add_argument("--operator", default="")
     launch.add_argument("--station", default="")
     launch.add_argument("--server", default=_DEFAULT_SERVER)
+    _credential_options(launch)
     launch.add_argument("--watch", action="store_true", help="print the run as it streams; exit with its verdict")
     launch.set_defaults(func=_launch)
 
@@ -74,6 +76,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     watch.add_argument("run_id")
     watch.add_argument("--server", default=_DEFAULT_SERVER)
+    _credential_options(watch)
     watch.add_argument("--since-seq", type=int, default=0, help="resume after this seq (the last one you hold)")
     watch.add_argument("--show-seq", action="store_true", help="start every record's line with #SEQ")
     watch.set_defaults(func=_watch)
@@ -91,6 +94,7 @@ def _parser() -> argparse.ArgumentParser:
     answer.add_argument("--via", choices=[v.value for v in Via], default=Via.TERMINAL.value)
     answer.add_argument("--wait", action="store_true", help="wait for the prompt to open instead of failing")
     answer.add_argument("--server", default=_DEFAULT_SERVER)
+    _credential_options(answer)
     answer.set_defaults(func=_answer)
 
     respond = sub.add_parser(
@@ -105,8 +109,25 @@ def _parser() -> argparse.ArgumentParser:
     respond.add_argument("--run", help="only this run; exit when it completes")
     respond.add_argument("--who", default=None, help="the name recorded as the answerer (responder@HOST)")
     respond.add_argument("--server", default=_DEFAULT_SERVER)
+    _credential_options(respond)
     respond.set_defaults(func=_respond)
+    commands.add_parsers(sub, lambda: settings.load().data_dir)
     return parser
+
+
+def _credential_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--token", default=None, help="API token (default: $LITMUS_TOKEN, else the local credential)")
+    parser.add_argument("--data-dir", type=Path, default=None,
+                        help="where a server on this machine keeps its local credential (default ./data)")  # fmt: skip
+
+
+def _token(args: argparse.Namespace) -> str | None:
+    return local.token_for_cli(args.token, args.data_dir or settings.load().data_dir)
+
+
+def _headers(args: argparse.Namespace) -> dict[str, str]:
+    token = _token(args)
+    return {"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})}
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -134,7 +155,7 @@ def _serve(args: argparse.Namespace) -> int:
 def _launch(args: argparse.Namespace) -> int:
     body = {"test_path": args.path, "uut_serial": args.serial, "operator": args.operator, "station": args.station}
     request = urllib.request.Request(
-        f"{args.server}/api/runs", json.dumps(body).encode(), {"Content-Type": "application/json"}, method="POST"
+        f"{args.server}/api/runs", json.dumps(body).encode(), _headers(args), method="POST"
     )
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
@@ -148,21 +169,23 @@ def _launch(args: argparse.Namespace) -> int:
     print(f"run {launched['run_id']}: {args.server}{launched['live_url']}")
     if not args.watch:
         return 0
-    return asyncio.run(_print_run(args.server, launched["run_id"]))
+    return asyncio.run(_print_run(args.server, launched["run_id"], token=_token(args)))
 
 
 def _watch(args: argparse.Namespace) -> int:
-    return asyncio.run(_print_run(args.server, args.run_id, args.since_seq, show_seq=args.show_seq))
+    return asyncio.run(_print_run(args.server, args.run_id, args.since_seq, show_seq=args.show_seq, token=_token(args)))
 
 
 def _ws_url(server: str) -> str:
     return server.replace("http", "ws", 1) + "/ws"
 
 
-async def _print_run(server: str, run_id: str, since_seq: int = 0, *, show_seq: bool = False) -> int:
+async def _print_run(
+    server: str, run_id: str, since_seq: int = 0, *, show_seq: bool = False, token: str | None = None
+) -> int:
     url = _ws_url(server)
     try:
-        async for record in client.watch(url, run_id, since_seq):
+        async for record in client.watch(url, run_id, since_seq, token=token):
             line = describe(record)
             if show_seq:
                 line = f"#{record.seq} {line}".rstrip()
@@ -184,7 +207,7 @@ def _answer(args: argparse.Namespace) -> int:
 async def _answer_prompt(args: argparse.Namespace) -> int:
     url = _ws_url(args.server)
     try:
-        async with client.connect(url) as c:
+        async with client.connect(url, token=_token(args)) as c:
             prompt, open_names = await _find_prompt(c, args.run_id, args.prompt, wait=args.wait)
             if prompt is None:
                 print(f"no open prompt {args.prompt!r} in run {args.run_id}; open: {open_names or 'none'}",
@@ -256,7 +279,7 @@ async def _respond_with(args: argparse.Namespace, rules: list[responder.Rule]) -
     url = _ws_url(args.server)
     who = args.who or responder.default_who()
     try:
-        async with client.connect(url) as c:
+        async with client.connect(url, token=_token(args)) as c:
             bot = responder.Responder(c, rules, who=who, say=lambda line: print(line, flush=True))
             print(f"answering as {who} on {url} with {len(rules)} rules", flush=True)
             if args.run is None:

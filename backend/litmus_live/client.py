@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import enum
 import logging
+import os
 import uuid
 from collections.abc import AsyncIterator, Coroutine
 from typing import Any
@@ -156,16 +157,21 @@ class _Latest:
         return self.value
 
 
-def connect(url: str, *, origin: str | None = None, retries: int = 10) -> Client:
-    """A client for `url` (ws://host:port/ws); use it as `async with connect(url) as client:`."""
-    return Client(url, origin=origin, retries=retries)
+def connect(url: str, *, origin: str | None = None, retries: int = 10, token: str | None = None) -> Client:
+    """A client for `url` (ws://host:port/ws); use it as `async with connect(url) as client:`.
+
+    `token` is an API token (default: the LITMUS_TOKEN environment variable), sent as
+    `Authorization: Bearer` on every (re)connect."""
+    return Client(url, origin=origin, retries=retries, token=token)
 
 
 class Client:
     """One connection shared by every watch, feed and answer; reconnects up to `retries` times in a row."""
 
-    def __init__(self, url: str, *, origin: str | None = None, retries: int = 10) -> None:
+    def __init__(self, url: str, *, origin: str | None = None, retries: int = 10, token: str | None = None) -> None:
         self.url, self.origin, self.retries = url, origin, retries
+        token = token or os.environ.get("LITMUS_TOKEN")
+        self._headers = {"Authorization": f"Bearer {token}"} if token else {}
         self.welcome: p.Welcome | None = None
         self._ws: websockets.ClientConnection | None = None
         self._watches: dict[str, list[_Watch]] = {}
@@ -186,7 +192,9 @@ class Client:
 
     async def open(self) -> None:
         """Connect once; a server that cannot be reached here raises at once (no retries)."""
-        ws = await websockets.connect(self.url, subprotocols=[p.SUBPROTOCOL], origin=self.origin)
+        ws = await websockets.connect(
+            self.url, subprotocols=[p.SUBPROTOCOL], origin=self.origin, additional_headers=self._headers
+        )
         self._reader = asyncio.create_task(self._read_forever(ws))
 
     async def close(self) -> None:
@@ -279,7 +287,9 @@ class Client:
 
     async def _reconnect(self) -> websockets.ClientConnection | None:
         try:
-            ws = await websockets.connect(self.url, subprotocols=[p.SUBPROTOCOL], origin=self.origin)
+            ws = await websockets.connect(
+                self.url, subprotocols=[p.SUBPROTOCOL], origin=self.origin, additional_headers=self._headers
+            )
         except (OSError, TimeoutError, websockets.WebSocketException) as exc:
             log.info("reconnecting to %s failed: %s", self.url, exc)
             return None
@@ -397,10 +407,10 @@ class Client:
 
 
 async def watch(
-    url: str, run_id: str, since_seq: int = 0, *, retries: int = 10, origin: str | None = None
+    url: str, run_id: str, since_seq: int = 0, *, retries: int = 10, origin: str | None = None, token: str | None = None
 ) -> AsyncIterator[Record]:
     """Yield the records of `run_id` after `since_seq`, reconnecting as needed; ends after `complete`."""
-    async with connect(url, origin=origin, retries=retries) as client:
+    async with connect(url, origin=origin, retries=retries, token=token) as client:
         async for message in client.watch(run_id, since_seq):
             if isinstance(message, _RECORDS):
                 yield message

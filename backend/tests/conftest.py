@@ -1,8 +1,14 @@
-"""Shared fixtures: a real `litmus-live serve` on 127.0.0.1 and real protocol clients."""
+"""Shared fixtures: a real `litmus-live serve` on 127.0.0.1 and real protocol clients.
+
+Every server gets the same admin token, TOKEN (name "tests"), before it starts; `Server.request`
+and `connect` send it, and so does every CLI or `litmus_live.client` a test starts (through
+LITMUS_TOKEN). A test about credentials passes `token=None`, or its own.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import os
 import signal
@@ -18,8 +24,31 @@ from pathlib import Path
 import pytest
 import websockets
 
+from litmus_live.auth import Role, SqliteIdentityStore, credentials
+
 SUITES = Path(__file__).parent / "suites"
 SUBPROTOCOL = "litmus-live.v1"
+TEST_USER = "tests"
+TOKEN = credentials.new_token()
+os.environ["LITMUS_TOKEN"] = TOKEN
+
+
+def grant_token(data_dir: Path, name: str, role: Role, secret: str | None = None) -> str:
+    """Store a token in `data_dir` (replacing one of that name), as `tokens create` does; its secret."""
+    secret = secret or credentials.new_token()
+
+    async def grant() -> None:
+        store = SqliteIdentityStore.in_data_dir(data_dir)
+        try:
+            await store.revoke_token(name)
+            await store.add_token(name, role, credentials.digest(secret))
+        finally:
+            store.close()
+
+    # its own loop in its own thread: callable from sync and async tests alike
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, grant()).result()
+    return secret
 
 
 def free_port() -> int:
@@ -47,6 +76,7 @@ class Server:
         return f"ws://127.0.0.1:{self.port}/ws"
 
     def start(self) -> None:
+        grant_token(self.data_dir, TEST_USER, Role.ADMIN, TOKEN)
         cmd = [sys.executable, "-m", "litmus_live.cli", "serve", "--port", str(self.port),
                "--data-dir", str(self.data_dir), "--tests", str(self.tests)]  # fmt: skip
         with self.log.open("ab") as log:
@@ -76,9 +106,12 @@ class Server:
         self.process.kill()
         self.process.wait()
 
-    def request(self, method: str, path: str, body: object = None) -> tuple[int, object]:
+    def request(
+        self, method: str, path: str, body: object = None, *, token: str | None = TOKEN, headers: dict | None = None
+    ) -> tuple[int, object]:
         data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(self.http + path, data, {"Content-Type": "application/json"}, method=method)
+        sent = {"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})}
+        req = urllib.request.Request(self.http + path, data, {**sent, **(headers or {})}, method=method)
         try:
             with urllib.request.urlopen(req, timeout=10) as response:
                 raw = response.read()
@@ -121,7 +154,9 @@ def server_factory(tmp_path: Path) -> Iterator[type]:
         srv.stop()
 
 
-async def connect(url: str, **kwargs: object) -> websockets.ClientConnection:
+async def connect(url: str, *, token: str | None = TOKEN, **kwargs: object) -> websockets.ClientConnection:
+    if token:
+        kwargs.setdefault("additional_headers", {"Authorization": f"Bearer {token}"})
     kwargs.setdefault("subprotocols", [SUBPROTOCOL])
     kwargs.setdefault("open_timeout", 30)  # a shared, loaded machine can be slow to start a server
     ws = await websockets.connect(url, **kwargs)

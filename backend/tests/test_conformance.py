@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import Server
+from conftest import TOKEN, Server
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -16,7 +16,7 @@ def test_our_server_passes_the_conformance_suite(tmp_path: Path) -> None:
     server.start()
     try:
         done = subprocess.run(
-            [sys.executable, "-m", "pytest", "-q", "--url", server.ws],
+            [sys.executable, "-m", "pytest", "-q", "--url", server.ws, "--token", TOKEN],
             cwd=REPO / "conformance", capture_output=True, text=True, timeout=300, check=False,
         )  # fmt: skip
     finally:

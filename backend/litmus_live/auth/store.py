@@ -1,0 +1,194 @@
+"""Users, tokens, sessions and the audit log, behind `IdentityStore`; `SqliteIdentityStore` keeps
+them in the data dir (identity.sqlite3, WAL) so the CLI can change them while the server runs.
+
+Only digests of secrets are stored. Every call is a short indexed query, so lookups are not
+cached: a token revoked in another process stops working on the next request.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sqlite3
+from pathlib import Path
+from typing import Protocol
+
+import msgspec
+
+from litmus_live.auth.identity import Identity, Kind, Role
+from litmus_live.events import utcnow
+
+SESSION_LIFETIME = dt.timedelta(days=7)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS users (
+    name TEXT PRIMARY KEY, role TEXT NOT NULL, password_hash TEXT, created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS tokens (
+    name TEXT PRIMARY KEY, role TEXT NOT NULL, secret_hash TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL, last_used_at TEXT);
+CREATE TABLE IF NOT EXISTS sessions (
+    secret_hash TEXT PRIMARY KEY, user TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+    expires_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS audit (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, who TEXT NOT NULL, via TEXT NOT NULL,
+    action TEXT NOT NULL, target TEXT NOT NULL, outcome TEXT NOT NULL);
+"""
+
+
+class User(msgspec.Struct, frozen=True, kw_only=True):
+    name: str
+    role: Role
+    has_password: bool
+    created_at: dt.datetime
+
+
+class TokenInfo(msgspec.Struct, frozen=True, kw_only=True):
+    name: str
+    role: Role
+    created_at: dt.datetime
+    last_used_at: dt.datetime | None
+
+
+class AuditEntry(msgspec.Struct, frozen=True, kw_only=True):
+    """One thing someone did or tried: `outcome` is ok, or why it was refused."""
+
+    at: dt.datetime
+    who: str
+    via: str
+    action: str  # sign_in, sign_out, token_use, launch, abort, answer, users.add, tokens.revoke, ...
+    target: str = ""
+    outcome: str = "ok"
+
+
+class AlreadyExists(Exception):
+    pass
+
+
+class IdentityStore(Protocol):
+    """What the edge needs to know about people and scripts; a Redis one can sit beside SQLite."""
+
+    async def add_user(self, name: str, role: Role, password_hash: str | None) -> None: ...
+    async def set_password(self, name: str, password_hash: str) -> bool: ...
+    async def remove_user(self, name: str) -> bool: ...
+    async def users(self) -> list[User]: ...
+    async def password_hash(self, name: str) -> tuple[Role, str | None] | None: ...
+    async def add_token(self, name: str, role: Role, secret_hash: str) -> None: ...
+    async def revoke_token(self, name: str) -> bool: ...
+    async def tokens(self) -> list[TokenInfo]: ...
+    async def by_token(self, secret_hash: str) -> Identity | None: ...
+    async def add_session(self, secret_hash: str, user: str) -> None: ...
+    async def by_session(self, secret_hash: str) -> Identity | None: ...
+    async def end_session(self, secret_hash: str) -> None: ...
+    async def still_valid(self, secret_hashes: set[str]) -> set[str]: ...
+    async def record(self, entry: AuditEntry) -> None: ...
+    async def audit(self, limit: int) -> list[AuditEntry]: ...
+
+
+class SqliteIdentityStore:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # SQLite gives the -wal and -shm files the mode of the database: 0600 before it opens
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        path.chmod(0o600)
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._db.executescript(_SCHEMA)
+
+    @classmethod
+    def in_data_dir(cls, data_dir: Path) -> SqliteIdentityStore:
+        return cls(data_dir / "identity.sqlite3")
+
+    def close(self) -> None:
+        self._db.close()
+
+    def _one(self, sql: str, *args: object) -> tuple | None:
+        return self._db.execute(sql, args).fetchone()
+
+    def _change(self, sql: str, *args: object) -> int:
+        try:
+            return self._db.execute(sql, args).rowcount
+        except sqlite3.IntegrityError:
+            raise AlreadyExists from None
+
+    # -- people ------------------------------------------------------------------------
+
+    async def add_user(self, name: str, role: Role, password_hash: str | None) -> None:
+        self._change("INSERT INTO users VALUES (?, ?, ?, ?)", name, role.value, password_hash, utcnow().isoformat())
+
+    async def set_password(self, name: str, password_hash: str) -> bool:
+        return self._change("UPDATE users SET password_hash = ? WHERE name = ?", password_hash, name) == 1
+
+    async def remove_user(self, name: str) -> bool:
+        return self._change("DELETE FROM users WHERE name = ?", name) == 1
+
+    async def users(self) -> list[User]:
+        rows = self._db.execute("SELECT name, role, password_hash IS NOT NULL, created_at FROM users ORDER BY name")
+        return [User(name=n, role=Role(r), has_password=bool(p), created_at=dt.datetime.fromisoformat(c))
+                for n, r, p, c in rows]  # fmt: skip
+
+    async def password_hash(self, name: str) -> tuple[Role, str | None] | None:
+        row = self._one("SELECT role, password_hash FROM users WHERE name = ?", name)
+        return None if row is None else (Role(row[0]), row[1])
+
+    # -- scripts -----------------------------------------------------------------------
+
+    async def add_token(self, name: str, role: Role, secret_hash: str) -> None:
+        self._change(
+            "INSERT INTO tokens VALUES (?, ?, ?, ?, NULL)", name, role.value, secret_hash, utcnow().isoformat()
+        )
+
+    async def revoke_token(self, name: str) -> bool:
+        return self._change("DELETE FROM tokens WHERE name = ?", name) == 1
+
+    async def tokens(self) -> list[TokenInfo]:
+        rows = self._db.execute("SELECT name, role, created_at, last_used_at FROM tokens ORDER BY name")
+        return [TokenInfo(name=n, role=Role(r), created_at=dt.datetime.fromisoformat(c),
+                          last_used_at=dt.datetime.fromisoformat(u) if u else None)
+                for n, r, c, u in rows]  # fmt: skip
+
+    async def by_token(self, secret_hash: str) -> Identity | None:
+        row = self._one("SELECT name, role FROM tokens WHERE secret_hash = ?", secret_hash)
+        if row is None:
+            return None
+        return Identity(name=row[0], role=Role(row[1]), kind=Kind.TOKEN, secret_hash=secret_hash)
+
+    # -- browser sessions --------------------------------------------------------------
+
+    async def add_session(self, secret_hash: str, user: str) -> None:
+        expires = (utcnow() + SESSION_LIFETIME).isoformat()
+        self._change("INSERT INTO sessions VALUES (?, ?, ?)", secret_hash, user, expires)
+
+    async def by_session(self, secret_hash: str) -> Identity | None:
+        row = self._one(
+            "SELECT u.name, u.role FROM sessions s JOIN users u ON u.name = s.user"
+            " WHERE s.secret_hash = ? AND s.expires_at > ?", secret_hash, utcnow().isoformat(),
+        )  # fmt: skip
+        if row is None:
+            return None
+        return Identity(name=row[0], role=Role(row[1]), kind=Kind.SESSION, secret_hash=secret_hash)
+
+    async def end_session(self, secret_hash: str) -> None:
+        self._change("DELETE FROM sessions WHERE secret_hash = ?", secret_hash)
+
+    async def still_valid(self, secret_hashes: set[str]) -> set[str]:
+        """Which of these credentials still resolve (the rest were revoked, removed or expired)."""
+        now = utcnow().isoformat()
+        tokens = {h for (h,) in self._db.execute("SELECT secret_hash FROM tokens")}
+        sessions = {h for (h,) in self._db.execute("SELECT secret_hash FROM sessions WHERE expires_at > ?", (now,))}
+        return secret_hashes & (tokens | sessions)
+
+    # -- audit -------------------------------------------------------------------------
+
+    async def record(self, entry: AuditEntry) -> None:
+        self._db.execute(
+            "INSERT INTO audit (at, who, via, action, target, outcome) VALUES (?, ?, ?, ?, ?, ?)",
+            (entry.at.isoformat(), entry.who, entry.via, entry.action, entry.target, entry.outcome),
+        )
+
+    async def audit(self, limit: int) -> list[AuditEntry]:
+        rows = self._db.execute(
+            "SELECT at, who, via, action, target, outcome FROM audit ORDER BY id DESC LIMIT ?", (limit,)
+        )
+        return [AuditEntry(at=dt.datetime.fromisoformat(a), who=w, via=v, action=c, target=t, outcome=o)
+                for a, w, v, c, t, o in rows]  # fmt: skip
