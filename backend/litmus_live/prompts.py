@@ -16,7 +16,7 @@ from collections.abc import Callable
 import msgspec
 
 from litmus_live.events import Event, Prompt, PromptResolved, Record, Resolution, Via, utcnow
-from litmus_live.plugin.definitions import PromptDefinition, check_answer
+from litmus_live.plugin.definitions import PromptDefinition, check_answer, describe
 from litmus_live.store import PromptClosed
 
 Reply = Callable[[PromptResolved], None]
@@ -74,7 +74,7 @@ class Prompts:
             return self._judge_late(key, answer)
         why = check_answer(_definition(pending.record), answer.value)
         if why:
-            return Outcome.INVALID, f"invalid answer to prompt {pending.record.name!r}: {why}"
+            return Outcome.INVALID, f"invalid answer to prompt '{pending.record.name}': {why}"
         data = PromptResolved(
             prompt_id=answer.prompt_id,
             resolution=Resolution.ANSWERED,
@@ -132,15 +132,15 @@ class Prompts:
     def _judge_late(self, key: tuple[str, str], answer: Answer) -> tuple[Outcome, str]:
         resolved = self._resolved.get(key)
         if resolved is None:
-            return Outcome.NOT_FOUND, f"run {key[0]!r} has no prompt {key[1]!r} waiting"
+            return Outcome.NOT_FOUND, f"run {key[0]} has no prompt {key[1]}"
         data, request_id = resolved
         if answer.request_id is not None and answer.request_id == request_id and answer.value == data.value:
             return Outcome.ACCEPTED, ""  # a retry of the winning answer
         if data.resolution is Resolution.ANSWERED:
             return Outcome.ALREADY_ANSWERED, (
-                f"prompt {key[1]!r} was already answered {data.value!r} by {data.who} via {data.via}"
+                f"prompt {key[1]} was already answered {describe(data.value)} by {data.who} via {data.via}"
             )
-        return Outcome.ALREADY_ANSWERED, f"prompt {key[1]!r} is closed: {data.resolution} ({data.reason})"
+        return Outcome.ALREADY_ANSWERED, f"prompt {key[1]} is closed: {data.resolution} ({data.reason})"
 
 
 def _definition(record: Prompt) -> PromptDefinition:

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import enum
 import math
-import re
 from typing import Annotated
 
 import msgspec
+
+from litmus_live.plugin import patterns
 
 MAX_INPUT = 1000
 
@@ -56,44 +57,53 @@ def _problem(d: PromptDefinition) -> str:
         return f"'choices' only applies to prompt_type 'choice', not {d.prompt_type.value!r}"
     if d.prompt_type is not PromptType.INPUT and (d.pattern, d.min, d.max) != (None, None, None):
         return f"'pattern', 'min' and 'max' only apply to prompt_type 'input', not {d.prompt_type.value!r}"
-    if d.pattern is not None:
-        try:
-            re.compile(d.pattern)
-        except re.error as exc:
-            return f"'pattern' is not a valid regular expression: {exc}"
+    if d.pattern is not None and (why := patterns.problem(d.pattern)):
+        return f"'pattern' {why}"
     if d.min is not None and d.max is not None and d.min > d.max:
         return f"'min' ({d.min}) is greater than 'max' ({d.max})"
     if d.default is not None and d.prompt_type is not PromptType.CONFIRM:
         why = check_answer(d, d.default)
         if why:
-            return f"'default' {d.default!r} is not a valid answer: {why}"
+            return f"'default' \"{d.default}\" is not a valid answer: {why}"
     return ""
 
 
 def check_answer(d: PromptDefinition, value: object) -> str:
-    """'' when `value` answers the prompt; otherwise why not, in words."""
+    """'' when `value` answers the prompt; otherwise why not, in words (JSON's, not Python's)."""
     if d.prompt_type is PromptType.CONFIRM:
-        return "" if value is True else f"a confirm prompt takes true, got {value!r}"
+        return "" if value is True else f"a confirm prompt takes true, got {describe(value)}"
     if not isinstance(value, str):
-        return f"expected a string, got {type(value).__name__} {value!r}"
+        return f"expected a string, got {describe(value)}"
     if d.prompt_type is PromptType.CHOICE:
-        return "" if value in (d.choices or []) else f"{value!r} is not one of the choices {d.choices!r}"
+        choices = ", ".join(f'"{c}"' for c in d.choices or [])
+        return "" if value in (d.choices or []) else f'"{value}" is not one of the choices {choices}'
     return _check_input(d, value)
+
+
+def describe(value: object) -> str:
+    """A value as a person reading JSON would name it: true, null, the number 3, "text", an object."""
+    if value is True or value is False or value is None:
+        return {True: "true", False: "false", None: "null"}[value]
+    if isinstance(value, (int, float)):
+        return f"the number {value:g}" if isinstance(value, float) else f"the number {value}"
+    if isinstance(value, str):
+        return f'"{value[:80]}"' + ("…" if len(value) > 80 else "")
+    return "an array" if isinstance(value, (list, tuple)) else "an object"
 
 
 def _check_input(d: PromptDefinition, value: str) -> str:
     if len(value) > MAX_INPUT:
         return f"the answer is {len(value)} characters long; at most {MAX_INPUT} are accepted"
-    if d.pattern is not None and re.fullmatch(d.pattern, value) is None:
-        return f"{value!r} does not match the pattern {d.pattern!r}"
+    if d.pattern is not None and not patterns.is_full_match(d.pattern, value):
+        return f'"{value}" does not match the pattern {d.pattern}'
     if d.min is None and d.max is None:
         return ""
     try:
         number = float(value)
     except ValueError:
-        return f"{value!r} is not a number"
+        return f'"{value}" is not a number'
     if not math.isfinite(number):
-        return f"{value!r} is not a finite number"
+        return f'"{value}" is not a finite number'
     if d.min is not None and number < d.min:
         return f"{value} is below the minimum {d.min:g}"
     if d.max is not None and number > d.max:
