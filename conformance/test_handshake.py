@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
+import pytest
 from conftest import SUBPROTOCOL
 
 
@@ -25,3 +28,21 @@ async def test_no_subprotocol_at_all_gets_4406(connect) -> None:
     messages, code = await peer.closed()
     assert messages[-1]["type"] == "error" and messages[-1]["code"] == "unsupported_protocol"
     assert code == 4406
+
+
+@pytest.mark.parametrize("offered", ["litmus-live.v2", "Litmus-Live.V1"])
+async def test_a_client_offering_other_subprotocols_gets_one_echoed_then_error_and_4406(connect, offered) -> None:
+    # a browser aborts a handshake whose reply names none of its offers, and would never learn why
+    peer = await connect([offered], welcome=False)
+    assert peer.ws.subprotocol == offered
+    messages, code = await peer.closed()
+    assert [m["code"] for m in messages if m["type"] == "error"] == ["unsupported_protocol"]
+    assert SUBPROTOCOL in messages[-1]["message"]
+    assert code == 4406
+
+
+async def test_welcome_carries_the_servers_clock(connect) -> None:
+    peer = await connect(welcome=False)
+    welcome = await peer.next()
+    server_time = dt.datetime.fromisoformat(welcome["server_time"].replace("Z", "+00:00"))
+    assert server_time.utcoffset() == dt.timedelta(0)

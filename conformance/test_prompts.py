@@ -49,11 +49,27 @@ async def test_the_first_valid_answer_wins_and_every_viewer_sees_who_gave_it(con
     assert complete["status"] == "PASSED" and complete["exit_code"] == 0
 
 
-async def test_an_unknown_prompt_is_prompt_not_found_in_band(connect) -> None:
+async def test_an_unknown_run_is_run_not_found_and_an_unknown_prompt_prompt_not_found(connect, launch, plain_test):
     peer = await connect()
     unknown = {"run_id": "nope", "prompt_id": "nope"}
-    assert (await answer(peer, unknown, True, "x", "carol"))["code"] == "prompt_not_found"
-    assert (await answer(peer, unknown, True, "y", "carol"))["code"] == "prompt_not_found"
+    assert (await answer(peer, unknown, True, "x", "carol"))["code"] == "run_not_found"
+    assert (await answer(peer, unknown, True, "y", "carol"))["code"] == "run_not_found"
+    known_run = {"run_id": launch(plain_test), "prompt_id": "nope"}
+    refused = await answer(peer, known_run, True, "z", "carol")
+    assert (refused["code"], refused["id"], refused["run_id"]) == ("prompt_not_found", "z", known_run["run_id"])
+
+
+async def test_a_value_of_any_json_type_that_does_not_fit_is_invalid_answer_in_band(connect, launch, prompt_test):
+    run_id = launch(prompt_test)
+    peer = await connect()
+    await peer.send({"type": "subscribe", "run_id": run_id})
+    confirm = await peer.until(lambda m: m["type"] == "prompt")
+    for i, value in enumerate([False, None, 3, "yes", {"ok": True}, [True]]):
+        refused = await answer(peer, confirm, value, f"v{i}", "carol")
+        assert (refused["type"], refused["code"]) == ("error", "invalid_answer"), (value, refused)
+        why = refused["message"].split(": ", 1)[1]  # JSON's words, not a programming language's
+        assert "got" in why and not any(word in why for word in ("{", "'", "None", "False", "True", "dict", "list"))
+    assert (await answer(peer, confirm, True, "ok", "carol"))["type"] == "prompt_accepted"
 
 
 async def test_the_active_runs_feed_shows_a_waiting_prompt_and_the_run_leaving(connect, launch, http, prompt_test):

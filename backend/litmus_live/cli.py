@@ -134,6 +134,7 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn  # noqa: PLC0415 - the server's imports cost every other command half a second
 
     from litmus_live.app import create_app  # noqa: PLC0415
+    from litmus_live.transport import Transport  # noqa: PLC0415
 
     origins = frozenset(args.allow_origin) if args.allow_origin else None
     config = settings.load(
@@ -144,8 +145,10 @@ def _serve(args: argparse.Namespace) -> int:
         create_app(config),
         host=config.host,
         port=config.port,
-        ws="websockets-sansio",
+        ws=Transport,
         ws_max_size=1024 * 1024,
+        ws_ping_interval=config.ping_interval,
+        ws_ping_timeout=config.ping_interval,
         ws_per_message_deflate=False,
         log_level="info",
     )

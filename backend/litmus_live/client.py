@@ -12,6 +12,7 @@ import contextlib
 import enum
 import logging
 import os
+import random
 import uuid
 from collections.abc import AsyncIterator, Coroutine
 from typing import Any
@@ -27,7 +28,6 @@ _decode_one = msgspec.json.Decoder(p.ServerMessage).decode
 _decode_raw_list = msgspec.json.Decoder(list[msgspec.Raw]).decode
 _RECORDS = (Event, Progress, Prompt, Complete)
 _QUEUE = 20_000  # records held per watch before it drops to catching up from the server's store
-_RETRYABLE_CLOSES = {1000, 1001, 1006, 1011, p.CloseCode.SLOW_CONSUMER}
 
 
 class ServerError(Exception):
@@ -272,7 +272,7 @@ class Client:
         failures = 0
         while True:
             await self._read(ws)
-            if ws.close_code is not None and ws.close_code not in _RETRYABLE_CLOSES:
+            if ws.close_code is not None and ws.close_code not in p.RESUMABLE_CLOSES:
                 self._end(ClientClosedError(f"the server closed the connection: {ws.close_code} {ws.close_reason}"))
                 return
             ws = None  # type: ignore[assignment]
@@ -281,7 +281,7 @@ class Client:
                 if failures > self.retries:
                     self._end(ClientClosedError(f"lost {self.url}; gave up after {self.retries} reconnects"))
                     return
-                await asyncio.sleep(min(0.1 * 2**failures, 5.0))
+                await asyncio.sleep(min(0.1 * 2**failures, 5.0) * random.uniform(0.5, 1.0))  # jittered
                 ws = await self._reconnect()
             failures = 0
 

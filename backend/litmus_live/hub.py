@@ -15,7 +15,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 from litmus_live import protocol as p
-from litmus_live.store import EventStore, RunSummary
+from litmus_live.store import EventStore, RunSummary, UnknownRun
 
 # The active-runs feed is rebuilt at most this often; unchanged snapshots are not sent.
 ACTIVE_INTERVAL = 0.05
@@ -117,6 +117,13 @@ class Hub:
         summary.last_seq = head
         waker.set()
         return sub, summary
+
+    async def has_run(self, run_id: str) -> bool:
+        try:
+            await self._store.summary(run_id)
+        except UnknownRun:
+            return False
+        return True
 
     def unsubscribe(self, sub: Subscription) -> None:
         subs = self._subs.get(sub.run_id)

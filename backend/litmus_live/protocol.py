@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
 
@@ -17,17 +17,38 @@ from litmus_live.events import Complete, Event, Progress, Prompt, Status, Via
 SUBPROTOCOL = "litmus-live.v1"
 MAX_CLIENT_MESSAGE = 64 * 1024
 MAX_SERVER_FRAME = 512 * 1024
+MAX_CLOSE_REASON = 123  # bytes of UTF-8: a close frame's payload is 125 bytes, 2 of them the code
 
 
 class CloseCode(enum.IntEnum):
+    """Every code the server closes with; PROTOCOL.md §7 says which ones a client resumes after."""
+
+    NORMAL = 1000
     GOING_AWAY = 1001
+    MESSAGE_TOO_BIG = 1009
     INTERNAL_ERROR = 1011
     BAD_MESSAGE = 4400
     UNAUTHORIZED = 4401
     ORIGIN_FORBIDDEN = 4403
     UNSUPPORTED_PROTOCOL = 4406
     SLOW_CONSUMER = 4408
+    KEEPALIVE_TIMEOUT = 4409
     MESSAGE_TOO_LARGE = 4413
+
+
+# After these a client reconnects (with backoff) and resumes from the last seq it holds; after
+# any other code it stops and reports the error (PROTOCOL.md §7). 1006 is never sent: a client
+# sees it when the connection died without a close frame (a crash, a network cut).
+RESUMABLE_CLOSES = frozenset(
+    {
+        CloseCode.GOING_AWAY,
+        1006,
+        CloseCode.INTERNAL_ERROR,
+        1012,
+        CloseCode.SLOW_CONSUMER,
+        CloseCode.KEEPALIVE_TIMEOUT,
+    }
+)
 
 
 class ErrorCode(enum.StrEnum):
@@ -71,8 +92,9 @@ class PromptResponse(_Message, kw_only=True, tag="prompt_response"):
     id: RequestId
     run_id: RunId
     prompt_id: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
-    # any scalar: a wrong type is an in-band invalid_answer, not a protocol violation
-    value: bool | int | float | Annotated[str, msgspec.Meta(max_length=4000)] | None
+    # any JSON value: whether it fits is the prompt's business (an in-band invalid_answer),
+    # never a protocol violation
+    value: Any
     who: Annotated[str, msgspec.Meta(max_length=64)] | None = None
     via: Via = Via.SCRIPT
 
@@ -94,6 +116,8 @@ ClientMessage = Subscribe | Unsubscribe | PromptResponse | SubscribeActive | Uns
 class Welcome(_Message, kw_only=True, tag="welcome"):
     protocol: str = SUBPROTOCOL
     server: str
+    # the server's clock when it said welcome: deadlines and `ts` are on this clock
+    server_time: dt.datetime
 
 
 class Subscribed(_Message, kw_only=True, tag="subscribed"):
@@ -181,9 +205,50 @@ _client_decoder = msgspec.json.Decoder(ClientMessage)
 _encoder = msgspec.json.Encoder()
 
 
+class BadMessage(ValueError):
+    """A client frame that is not a v1 message: why, and the request's `id` and `run_id`
+    whenever they could be read (so the `error` can echo them)."""
+
+    def __init__(self, message: str, *, id: str | None = None, run_id: str | None = None) -> None:
+        super().__init__(message)
+        self.message, self.id, self.run_id = message, id, run_id
+
+
+class _Echo(msgspec.Struct):
+    id: object = None
+    run_id: object = None
+
+
+_echo_decoder = msgspec.json.Decoder(_Echo)
+
+
 def decode_client(data: str | bytes) -> ClientMessage:
-    """Decode one client message; raises msgspec.ValidationError / DecodeError with the reason."""
-    return _client_decoder.decode(data)
+    """Decode one client message; raises BadMessage saying what was wrong and where."""
+    try:
+        return _client_decoder.decode(data)
+    except msgspec.ValidationError as exc:
+        raise BadMessage(f"invalid message: {exc}", **_echo(data)) from None
+    except msgspec.DecodeError as exc:
+        raise BadMessage(f"malformed JSON: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise BadMessage(f"malformed JSON: not valid UTF-8 at byte {exc.start}") from None
+    except RecursionError:
+        raise BadMessage("malformed JSON: nested too deeply") from None
+
+
+def _echo(data: str | bytes) -> dict[str, str]:
+    """The request's `id` and `run_id`, where they are strings of at most 64 characters."""
+    try:
+        echo = _echo_decoder.decode(data)
+    except (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError, RecursionError):
+        return {}
+    fields = {"id": echo.id, "run_id": echo.run_id}
+    return {k: v for k, v in fields.items() if isinstance(v, str) and len(v) <= 64}
+
+
+def close_reason(text: str) -> str:
+    """`text` cut to fit a close frame: at most 123 bytes of UTF-8, never inside a character."""
+    return text.encode()[:MAX_CLOSE_REASON].decode(errors="ignore")
 
 
 def encode(message: ServerMessage) -> bytes:

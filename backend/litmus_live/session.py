@@ -13,11 +13,11 @@ import logging
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-import msgspec
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from litmus_live import __version__
 from litmus_live import protocol as p
+from litmus_live.events import utcnow
 from litmus_live.hub import Hub, SeqOutOfRange, Subscription
 from litmus_live.prompts import Answer, Outcome
 from litmus_live.store import UnknownRun
@@ -30,9 +30,12 @@ class SlowConsumer(Exception):
 
 
 class ProtocolViolation(Exception):
-    def __init__(self, code: p.ErrorCode, close: p.CloseCode, message: str) -> None:
+    def __init__(
+        self, code: p.ErrorCode, close: p.CloseCode, message: str, *, id: str | None = None, run_id: str | None = None
+    ) -> None:
         super().__init__(message)
         self.code, self.close, self.message = code, close, message
+        self.id, self.run_id = id, run_id
 
 
 def is_origin_allowed(origin: str | None, host: str | None, allowed: frozenset[str]) -> bool:
@@ -69,13 +72,15 @@ class Session:
     async def run(self) -> None:
         offered = self._ws.scope.get("subprotocols") or []
         chosen = p.SUBPROTOCOL if p.SUBPROTOCOL in offered else None
-        await self._ws.accept(subprotocol=chosen)
+        # A client that offered only other subprotocols gets its first one echoed: a browser
+        # aborts a handshake whose reply names none, and would never see why it was refused.
+        await self._ws.accept(subprotocol=chosen or (offered[0] if offered else None))
         try:
             self._check_handshake(chosen)
         except ProtocolViolation as violation:
             await self._refuse(violation)
             return
-        self.send(p.Welcome(server=f"litmus-live/{__version__}"))
+        self.send(p.Welcome(server=f"litmus-live/{__version__}", server_time=utcnow()))
         writer = asyncio.create_task(self._write_loop(), name="session-writer")
         try:
             await self._read_loop(writer)
@@ -100,10 +105,11 @@ class Session:
             )
 
     async def _refuse(self, violation: ProtocolViolation) -> None:
-        error = p.Error(code=violation.code, message=violation.message)
+        log.info("closing a connection with %d: %s", violation.close, violation.message)
+        error = p.Error(code=violation.code, message=violation.message, id=violation.id, run_id=violation.run_id)
         try:
             await asyncio.wait_for(self._ws.send_text(p.encode(error).decode()), 1.0)
-            await asyncio.wait_for(self._ws.close(violation.close, violation.message[:120]), 1.0)
+            await asyncio.wait_for(self._ws.close(violation.close, p.close_reason(violation.message)), 1.0)
         except (TimeoutError, WebSocketDisconnect, RuntimeError):
             log.info("could not tell the client why it was refused: %s", violation.message)
 
@@ -135,24 +141,22 @@ class Session:
             log.info("connection ended by its writer: %r", exc)
 
     def _decode(self, message: dict) -> p.ClientMessage:
+        """Text and binary frames alike hold UTF-8 JSON; the cap counts bytes, not characters."""
         data = message.get("text")
         if data is None:
             data = message.get("bytes") or b""
-        if len(data) > p.MAX_CLIENT_MESSAGE:
+        size = len(data) if isinstance(data, bytes) else len(data.encode())
+        if size > p.MAX_CLIENT_MESSAGE:
             raise ProtocolViolation(
                 p.ErrorCode.MESSAGE_TOO_LARGE,
                 p.CloseCode.MESSAGE_TOO_LARGE,
-                f"message of {len(data)} bytes exceeds the limit of {p.MAX_CLIENT_MESSAGE} bytes",
+                f"message of {size} bytes exceeds the limit of {p.MAX_CLIENT_MESSAGE} bytes",
             )
         try:
             return p.decode_client(data)
-        except msgspec.ValidationError as exc:
+        except p.BadMessage as bad:
             raise ProtocolViolation(
-                p.ErrorCode.BAD_MESSAGE, p.CloseCode.BAD_MESSAGE, f"invalid message: {exc}"
-            ) from None
-        except msgspec.DecodeError as exc:
-            raise ProtocolViolation(
-                p.ErrorCode.BAD_MESSAGE, p.CloseCode.BAD_MESSAGE, f"malformed JSON: {exc}"
+                p.ErrorCode.BAD_MESSAGE, p.CloseCode.BAD_MESSAGE, bad.message, id=bad.id, run_id=bad.run_id
             ) from None
 
     async def _handle(self, message: p.ClientMessage) -> None:
@@ -162,7 +166,7 @@ class Session:
             case p.Unsubscribe():
                 self._unsubscribe(message)
             case p.PromptResponse():
-                self._respond(message)
+                await self._respond(message)
             case p.SubscribeActive():
                 self._active_sent = 0
                 self._hub.watch_active(self._waker)
@@ -208,7 +212,7 @@ class Session:
         self._hub.unsubscribe(sub)
         self.send(p.Unsubscribed(run_id=message.run_id, id=message.id))
 
-    def _respond(self, message: p.PromptResponse) -> None:
+    async def _respond(self, message: p.PromptResponse) -> None:
         who = message.who or f"anonymous@{self._ws.client.host if self._ws.client else 'unknown'}"
         outcome, why = self._answer(
             Answer(
@@ -222,8 +226,11 @@ class Session:
         )
         if outcome is Outcome.ACCEPTED:
             self.send(p.PromptAccepted(id=message.id, run_id=message.run_id, prompt_id=message.prompt_id))
-        else:
-            self.send(p.Error(code=p.ErrorCode(outcome.value), message=why, id=message.id, run_id=message.run_id))
+            return
+        code = p.ErrorCode(outcome.value)
+        if outcome is Outcome.NOT_FOUND and not await self._hub.has_run(message.run_id):
+            code, why = p.ErrorCode.RUN_NOT_FOUND, f"no run {message.run_id}"
+        self.send(p.Error(code=code, message=why, id=message.id, run_id=message.run_id))
 
     # -- writing -------------------------------------------------------------------------
 

@@ -23,6 +23,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     durable: bool = True
     # A connection that accepts nothing for this long is dropped (close 4408).
     send_timeout: float = 15.0
+    # Keep-alive: a ping this often; a peer that does not answer within as long is dropped (4409).
+    ping_interval: float = 20.0
     # After SIGINT, how long an aborted test process gets before it is killed.
     abort_grace: float = 5.0
 
@@ -40,6 +42,7 @@ _ENV = {
     "static_dir": "LITMUS_STATIC_DIR",
     "abort_grace": "LITMUS_ABORT_GRACE",
     "send_timeout": "LITMUS_SEND_TIMEOUT",
+    "ping_interval": "LITMUS_PING_INTERVAL",
 }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import json
 
 import pytest
@@ -170,11 +171,11 @@ def test_unknown_message_types_are_dropped_and_unknown_records_only_advance_the_
             {"type": "bulletin", "text": "from a newer server"},
             {"type": "event", "run_id": "r", "seq": 7, "ts": "2026-01-01T00:00:00Z", "data": {"kind": "sample"}},
             {"type": "telemetry", "run_id": "r", "seq": 8, "ts": "2026-01-01T00:00:00Z"},
-            {"type": "welcome", "protocol": "litmus-live.v1", "server": "x", "extra": True},
+            {"type": "welcome", "server": "x", "server_time": "2026-01-01T00:00:00Z", "extra": True},
         ]
     )
     assert client.decode_frame(frame) == [
         Skipped(run_id="r", seq=7),
         Skipped(run_id="r", seq=8),
-        p.Welcome(server="x"),
+        p.Welcome(server="x", server_time=dt.datetime(2026, 1, 1, tzinfo=dt.UTC)),
     ]

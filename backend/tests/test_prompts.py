@@ -196,7 +196,11 @@ async def test_unknown_prompts_and_runs_are_in_band_errors(server: Server, viewe
     viewer = await viewer_of()
     await viewer.send({"type": "prompt_response", "id": "x", "run_id": "nope", "prompt_id": "p", "value": True})
     error = await viewer.reply_to("x")
-    assert error["code"] == "prompt_not_found" and "no prompt 'p' waiting" in error["message"]
+    assert error["code"] == "run_not_found" and "no run nope" in error["message"]
+    run_id = server.launch("test_pass.py")
+    await viewer.send({"type": "prompt_response", "id": "z", "run_id": run_id, "prompt_id": "p", "value": True})
+    error = await viewer.reply_to("z")
+    assert error["code"] == "prompt_not_found" and f"run {run_id} has no prompt p" in error["message"]
     await viewer.send({"type": "subscribe", "run_id": "still-open", "id": "y"})
     assert (await viewer.until(lambda m: m.get("id") == "y"))["code"] == "run_not_found"
 

@@ -20,7 +20,7 @@ export interface PromptResponse {
   id: string;
   run_id: string;
   prompt_id: string;
-  value: boolean | number | string | null;
+  value: unknown;
   who?: string | null;
   via?: Via;
 }
@@ -41,6 +41,7 @@ export interface Welcome {
   type: "welcome";
   protocol?: string;
   server: string;
+  server_time: string;
 }
 
 export interface Subscribed {
