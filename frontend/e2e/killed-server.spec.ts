@@ -57,3 +57,36 @@ test("a killed server turns the live page's pill into ERROR with a ConnectionLos
     server.kill("SIGKILL");
   }
 });
+
+test("a server gone while a prompt waits: the dialog says no answer can be sent, one toast, no new socket", async ({ page, request }) => {
+  const port = await freePort();
+  const server = await serve(dirname(test.info().config.configFile!), port);
+  try {
+    const base = `http://127.0.0.1:${port}`;
+    const launched = await request.post(`${base}/api/runs`, { data: { test_path: "station/test_setup.py", uut_serial: "KILL-0002", operator: "ops" } });
+    expect(launched.status()).toBe(201);
+    const { run_id } = (await launched.json()) as { run_id: string };
+    let sockets = 0;
+    page.on("websocket", () => sockets++);
+
+    await page.goto(`${base}/live/${run_id}`);
+    const modal = page.getByTestId("prompt-modal");
+    await expect(modal).toHaveAttribute("data-armed", "true");
+    server.kill("SIGKILL");
+
+    await expect(page.getByTestId("prompt-offline")).toContainText("Refresh to reconnect");
+    await expect(page.getByTestId("prompt-submit")).toBeDisabled();
+    await expect(modal.getByRole("button", { name: "Abort run…" })).toHaveCount(0);
+    for (let i = 0; i < 3; i++) await modal.press("Enter");
+    await page.getByTestId("prompt-submit").click({ force: true });
+    const toast = page.locator(".toast");
+    await expect(toast).toHaveCount(1);
+    await expect(toast).toContainText("ConnectionLost");
+    await expect(toast).toContainText("Refresh to reconnect");
+    await expect(modal).not.toContainText("send it again");
+    expect(sockets).toBe(1);
+    await page.screenshot({ path: `${SHOTS}/prompt-server-gone.png` });
+  } finally {
+    server.kill("SIGKILL");
+  }
+});

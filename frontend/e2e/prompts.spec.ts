@@ -107,6 +107,7 @@ test("two viewers of one run: when one answers, the other's dialog moves on and 
   await chooseBench(bob, "bench_03");
   await expect(toast(kim, "Answered by bob via ui: bench_03")).toBeVisible();
   await expect(modal(kim)).toHaveAttribute("data-prompt-type", "input");
+  await expect(modal(kim)).toHaveAttribute("data-armed", "true");
   await kim.screenshot({ path: `${SHOTS}/prompt-answered-elsewhere.png` });
 
   await kim.getByLabel(/Answer/).press("Enter");
@@ -130,7 +131,9 @@ test("several open prompts show one at a time as '1 of N'; the dialog keeps focu
     ask(3, "p2", { name: "serial_label", prompt_type: "input", message: "Scan the label", default: "", timeout_seconds: 90, deadline }),
   ];
   const sent: Record<string, unknown>[] = [];
+  let expireSecond = () => {};
   await page.routeWebSocket("/ws", (ws) => {
+    expireSecond = () => ws.send(JSON.stringify({ type: "event", run_id, seq: 5, ts, data: { kind: "prompt_resolved", prompt_id: "p2", resolution: "expired", reason: "no answer within 90 s", waited: 90 } }));
     ws.onMessage((text) => {
       const msg = JSON.parse(String(text)) as Record<string, unknown>;
       sent.push(msg);
@@ -140,27 +143,30 @@ test("several open prompts show one at a time as '1 of N'; the dialog keeps focu
           { type: "prompt_accepted", id: msg.id, run_id, prompt_id: msg.prompt_id },
           { type: "event", run_id, seq: 4, ts, data: { kind: "prompt_resolved", prompt_id: msg.prompt_id, resolution: "answered", value: msg.value, who: msg.who, via: "ui", waited: 2, reason: "" } },
         ]));
-        setTimeout(() => ws.send(JSON.stringify({ type: "event", run_id, seq: 5, ts, data: { kind: "prompt_resolved", prompt_id: "p2", resolution: "expired", reason: "no answer within 90 s", waited: 90 } })), 300);
       }
     });
   });
   await page.goto(`/live/${run_id}`);
   await expect(page.getByTestId("prompt-position")).toHaveText("1 of 2");
   await expect(modal(page)).toContainText("Which bench?");
+  await expect(modal(page)).toHaveAttribute("data-armed", "true");
   await expect(page.getByRole("button", { name: "Submit" })).toBeDisabled();
   for (let i = 0; i < 5; i++) await page.keyboard.press("Tab");
   expect(await page.evaluate(() => document.activeElement?.closest("[role=dialog]") !== null)).toBe(true);
   await page.keyboard.press("Escape");
+  await expect(page.getByTestId("prompt-escape-hint")).toBeVisible();
   await page.screenshot({ path: `${SHOTS}/prompt-one-of-two.png` });
 
   await page.getByRole("radio", { name: "bench_02" }).check();
   await page.keyboard.press("Enter");
   await expect(modal(page)).toContainText("Scan the label");
+  await expect(modal(page)).toHaveAttribute("data-armed", "true");
   await expect(page.getByTestId("prompt-position")).toHaveCount(0);
   await expect(page.getByTestId("prompt-countdown")).toHaveText(/^1:[23]\d left$/);
   const response = sent.find((m) => m.type === "prompt_response");
   expect(response).toMatchObject({ run_id, prompt_id: "p1", value: "bench_02", who: "ops", via: "ui", id: expect.stringMatching(/^ui-/) });
 
+  expireSecond(); // only now: the countdown above was asserted on a prompt still open
   await expect(modal(page)).toHaveCount(0);
   await expect(toast(page, "Prompt expired")).toContainText("Prompt 'serial_label' expired: no answer within 90 s");
 });

@@ -94,8 +94,17 @@ function deliver(frame: MessageEvent, handlers: SocketHandlers): ConnectionFailu
   return null;
 }
 
+/** What a close code without a reason means, in words (RFC 6455 §7.4.1). */
+const CLOSE_MEANINGS: Record<number, string> = {
+  1001: "the server is going away",
+  1006: "no close frame: the server or the network went away",
+  1011: "the server hit an error",
+  1012: "the server is restarting",
+};
+
 function closeFailure(wasOpened: boolean, ev: CloseEvent): ConnectionFailure {
-  const detail = `code ${ev.code}${ev.reason ? `: ${ev.reason}` : ""}`;
+  const why = ev.reason || CLOSE_MEANINGS[ev.code];
+  const detail = `code ${ev.code}${why ? `: ${why}` : ""}`;
   return wasOpened
     ? { type: "ConnectionLost", message: `the live connection to the server closed (${detail})` }
     : { type: "ConnectionFailed", message: `could not open the live connection to ${ev.target instanceof WebSocket ? ev.target.url : "the server"} (${detail})` };

@@ -88,7 +88,7 @@ describe.each(transcripts())("transcript %s", (path) => {
     const complete = records.find((r): r is Complete => r.type === "complete");
     if (complete) expect(state.status).toBe(complete.status);
     if (lastProgress) expect(state.counts.passed).toBe(lastProgress.passed ?? 0);
-    if (complete) expect(state.counts.done).toBe(state.counts.total);
+    if (lastProgress) expect(state.counts.done).toBe(lastProgress.done);
   });
 
   it("keeps the last output lines with their stream", () => {
@@ -207,6 +207,22 @@ describe("apply", () => {
     expect(entries(two.timeline).map((e) => e.seq)).toEqual([1, 2]);
     expect(entries(branch.timeline).map((e) => (e.type === "event" && e.data.kind === "output" ? e.data.line : "")))
       .toEqual(["a", "c"]);
+  });
+
+  it("keeps the finished count of a run cut short, and marks its running step interrupted and the rest not run", () => {
+    const at = (s: number) => `2026-01-01T00:00:${String(s).padStart(2, "0")}Z`;
+    const records: ServerMessage[] = [
+      { type: "event", run_id: "r1", seq: 1, ts: at(0), data: { kind: "collected", count: 3, nodeids: ["t::a", "t::b", "t::c"] } },
+      { type: "event", run_id: "r1", seq: 2, ts: at(1), data: { kind: "step_started", nodeid: "t::a" } },
+      { type: "event", run_id: "r1", seq: 3, ts: at(2), data: { kind: "step_finished", nodeid: "t::a", outcome: "passed", duration: 0.9 } },
+      { type: "progress", run_id: "r1", seq: 4, ts: at(2), status: "RUNNING", total: 3, done: 1, passed: 1 },
+      { type: "event", run_id: "r1", seq: 5, ts: at(3), data: { kind: "step_started", nodeid: "t::b" } },
+      { type: "complete", run_id: "r1", seq: 6, ts: at(10), status: "ABORTED", exit_code: 2, reason: "aborted by the operator", duration: 10 },
+    ];
+    const state = records.reduce(apply, subscribed("r1"));
+    expect(state.counts).toMatchObject({ done: 1, total: 3, passed: 1 });
+    expect(state.steps.map((s) => s.outcome)).toEqual(["passed", "interrupted", "not_run"]);
+    expect(state.steps[1]).toMatchObject({ duration: 7, reason: "aborted by the operator" });
   });
 
   it("caps the timeline, counting what it dropped", () => {

@@ -37,14 +37,20 @@ export interface OutputLine {
   line: string;
 }
 
-/** "unfinished": the run ended (e.g. aborted) while the step was running or before it ran. */
-export type StepOutcome = Outcome | "pending" | "running" | "unfinished";
+/**
+ * "interrupted": the run ended (aborted, crashed) while the step was running; "not_run": it
+ * ended before the step started. Neither counts as done.
+ */
+export type StepOutcome = Outcome | "pending" | "running" | "interrupted" | "not_run";
 
 export interface Step {
   nodeid: string;
   outcome: StepOutcome;
+  /** Seconds, as step_finished reports it; for an interrupted step, from its start to the run's end. */
   duration: number | null;
   reason: string;
+  /** ts of its step_started record. */
+  startedAt: string | null;
 }
 
 export interface Counts {
@@ -194,7 +200,7 @@ function onEvent(state: RunState, event: Event): RunState {
     case "collected":
       return onCollected(state, data);
     case "step_started":
-      return { ...state, currentStep: data.nodeid, steps: upsert(state.steps, data.nodeid, startedStep) };
+      return { ...state, currentStep: data.nodeid, steps: upsert(state.steps, data.nodeid, (s) => startedStep(s, event.ts)) };
     case "step_finished":
       return onStepFinished(state, data);
     case "output":
@@ -217,7 +223,8 @@ function onCollected(state: RunState, data: Collected): RunState {
 }
 
 function onStepFinished(state: RunState, data: StepFinished): RunState {
-  const finish = (): Step => ({ nodeid: data.nodeid, outcome: data.outcome, duration: data.duration, reason: data.reason ?? "" });
+  const finish = (s: Step | undefined): Step =>
+    ({ nodeid: data.nodeid, outcome: data.outcome, duration: data.duration, reason: data.reason ?? "", startedAt: s?.startedAt ?? null });
   const currentStep = state.currentStep === data.nodeid ? null : state.currentStep;
   return { ...state, currentStep, steps: upsert(state.steps, data.nodeid, finish) };
 }
@@ -235,10 +242,16 @@ function onProgress(state: RunState, p: Progress): RunState {
   return { ...state, status, counts, currentStep: p.current_step ?? null };
 }
 
+/** The counts stay as the last progress record gave them: a run cut short shows what it finished. */
 function onComplete(state: RunState, c: Complete): RunState {
-  const counts = { ...state.counts, done: Math.max(state.counts.done, state.counts.total) };
-  const steps = state.steps.map((s): Step => (isOpen(s) ? { ...s, outcome: "unfinished" } : s));
-  return { ...state, status: c.status, complete: c, counts, steps, currentStep: null };
+  const steps = state.steps.map((s) => (isOpen(s) ? closedStep(s, c) : s));
+  return { ...state, status: c.status, complete: c, steps, currentStep: null };
+}
+
+function closedStep(step: Step, c: Complete): Step {
+  if (step.outcome === "pending") return { ...step, outcome: "not_run" };
+  const ran = step.startedAt ? (Date.parse(c.ts) - Date.parse(step.startedAt)) / 1000 : null;
+  return { ...step, outcome: "interrupted", duration: ran, reason: c.reason || `the run ended ${c.status}` };
 }
 
 function isOpen(step: Step): boolean {
@@ -246,11 +259,11 @@ function isOpen(step: Step): boolean {
 }
 
 function pendingStep(nodeid: string): Step {
-  return { nodeid, outcome: "pending", duration: null, reason: "" };
+  return { nodeid, outcome: "pending", duration: null, reason: "", startedAt: null };
 }
 
-function startedStep(previous: Step | undefined): Step {
-  return { ...(previous ?? pendingStep("")), outcome: "running" };
+function startedStep(previous: Step | undefined, ts: string): Step {
+  return { ...(previous ?? pendingStep("")), outcome: "running", startedAt: ts };
 }
 
 function upsert(steps: Step[], nodeid: string, make: (previous: Step | undefined) => Step): Step[] {

@@ -8,13 +8,10 @@ import { describeResolution, waitingTotal, type PromptEntry } from "./prompts";
 import { route } from "./route";
 import { connect, socketUrl, type Connection, type ConnectionFailure } from "./socket";
 import { apply, initial, isCaughtUp, type RunState } from "./state";
+import { dropDraft } from "./drafts";
+import { notify } from "./toasts";
 
-export interface Toast {
-  id: number;
-  tone: "error" | "info";
-  title: string;
-  message: string;
-}
+export { dismiss, dismissAll, notify, toasts, type Toast } from "./toasts";
 
 /** Where this client's answer to a prompt stands: on its way, or refused with the server's reason. */
 export interface AnswerFeedback {
@@ -25,7 +22,6 @@ export interface AnswerFeedback {
 /** The run the current page watches (live view or results detail), as of the last frame. */
 export const run = signal<RunState | null>(null);
 export const connectionFailure = signal<ConnectionFailure | null>(null);
-export const toasts = signal<Toast[]>([]);
 /** Every live run, as the server's active-runs feed last described them. */
 export const activeRuns = signal<ActiveRun[]>([]);
 export const promptsWaiting = computed(() => waitingTotal(activeRuns.value));
@@ -35,13 +31,11 @@ export const history = signal<api.RunSummary[] | null>(null);
 export const tests = signal<string[] | null>(null);
 
 const OPERATOR_KEY = "litmus-live.operator";
-const INFO_TOAST_MS = 8000;
 
 let current: RunState | null = null;
 let socket: Connection | null = null;
 let isFollowingActive = false;
 let frame = 0;
-let nextToastId = 1;
 let nextRequest = 1;
 /** Answers on their way, by request id. */
 const answers = new Map<string, { runId: string; promptId: string }>();
@@ -62,6 +56,7 @@ function foldIntoRun(msg: ServerMessage): void {
   const before = current;
   current = apply(current, msg);
   if (current.prompts !== before.prompts) announceResolutions(before, current);
+  if (current.complete !== before.complete) announceFailure(before, current);
   if (current.isNotFound && !before.isNotFound) publishNow();
   else schedulePublish();
 }
@@ -79,12 +74,17 @@ function publishNow(): void {
 
 /** A prompt the live page was showing closed without this client's answer: say who or what closed it. */
 function announceResolutions(before: RunState, after: RunState): void {
-  if (!isCaughtUp(before) || route.value.page !== "live") return;
   const wasOpen = new Set(before.prompts.filter((p) => p.resolution === null).map((p) => p.prompt.prompt_id));
-  for (const entry of after.prompts) {
-    const id = entry.prompt.prompt_id;
-    if (entry.resolution && wasOpen.has(id) && !won.has(id)) notifyResolution(entry);
-  }
+  const closed = after.prompts.filter((p) => p.resolution !== null && wasOpen.has(p.prompt.prompt_id));
+  closed.forEach((p) => dropDraft(p.prompt.prompt_id));
+  if (!isCaughtUp(before) || route.value.page !== "live") return;
+  for (const entry of closed) if (!won.has(entry.prompt.prompt_id)) notifyResolution(entry);
+}
+
+/** A live run that ends in ERROR says why, in the server's words (the runner's reason). */
+function announceFailure(before: RunState, after: RunState): void {
+  if (!isCaughtUp(before) || after.complete?.status !== "ERROR") return;
+  notify("error", "Run ended in ERROR", after.complete.reason || `the test process exited with code ${after.complete.exit_code ?? "unknown"}`);
 }
 
 function notifyResolution({ prompt, resolution }: PromptEntry): void {
@@ -99,6 +99,7 @@ function notifyResolution({ prompt, resolution }: PromptEntry): void {
 
 function onAccepted(msg: PromptAccepted): void {
   answers.delete(msg.id);
+  dropDraft(msg.prompt_id);
   won.add(msg.prompt_id);
 }
 
@@ -115,12 +116,14 @@ function setFeedback(promptId: string, feedback: AnswerFeedback): void {
 function onFailure(failure: ConnectionFailure): void {
   socket = null;
   connectionFailure.value = failure;
-  notify("error", failure.type, failure.message);
+  notify("error", failure.type, `${failure.message}. Refresh to reconnect.`);
   for (const { promptId } of answers.values()) {
-    setFeedback(promptId, { isSending: false, error: "The connection closed before the server took the answer; send it again." });
+    setFeedback(promptId, { isSending: false, error: NOT_SENT });
   }
   answers.clear();
 }
+
+const NOT_SENT = "Not sent: the connection to the server is lost, so it cannot take the answer. Refresh to reconnect.";
 
 /** The one WebSocket of the app; a new one resumes the active-runs feed and the watched run. */
 function ensureSocket(): Connection {
@@ -206,11 +209,12 @@ export function followActiveRuns(): void {
  * form, else the run's operator, else none: the server then records the client's address).
  */
 export function answer(runId: string, promptId: string, value: boolean | string): void {
+  if (!socket?.isOpen) return setFeedback(promptId, { isSending: false, error: NOT_SENT }); // never a silent reconnect
   const id = `ui-${Date.now().toString(36)}-${nextRequest++}`;
   answers.set(id, { runId, promptId });
   setFeedback(promptId, { isSending: true, error: "" });
   const who = operatorFor(runId);
-  ensureSocket().send({ type: "prompt_response", id, run_id: runId, prompt_id: promptId, value, via: "ui", ...(who ? { who } : {}) });
+  socket.send({ type: "prompt_response", id, run_id: runId, prompt_id: promptId, value, via: "ui", ...(who ? { who } : {}) });
 }
 
 export function operatorFor(runId: string): string {
@@ -232,17 +236,6 @@ function rememberOperator(name: string): void {
   } catch {
     // storage disabled: nothing to remember
   }
-}
-
-/** Errors stay until dismissed; information goes away by itself after a few seconds. */
-export function notify(tone: Toast["tone"], title: string, message: string): void {
-  const id = nextToastId++;
-  toasts.value = [...toasts.value, { id, tone, title, message }];
-  if (tone === "info") setTimeout(() => dismiss(id), INFO_TOAST_MS);
-}
-
-export function dismiss(id: number): void {
-  toasts.value = toasts.value.filter((t) => t.id !== id);
 }
 
 function notifyFailure(title: string, err: unknown): void {

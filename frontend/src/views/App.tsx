@@ -1,5 +1,7 @@
-// The page frame: sidebar, the routed page, and toasts.
-import { useEffect } from "preact/hooks";
+// The page frame: sidebar (a top bar on narrow screens), the routed page, and toasts. It keeps
+// the tab title current and calls the operator (alerts.ts) when the waiting count goes up.
+import { useEffect, useRef } from "preact/hooks";
+import { promptOpened, promptsCleared, setTitle } from "../alerts";
 import { route, type Route } from "../route";
 import { promptsWaiting } from "../store";
 import { LaunchPage } from "./LaunchPage";
@@ -14,15 +16,20 @@ const TITLES: Record<Route["page"], string> = {
   live: "Live",
   results: "Results",
   result: "Result",
+  bad_address: "Not a run address",
   missing: "Not found",
 };
 
 export function App() {
   const page = route.value.page;
   const waiting = promptsWaiting.value;
+  const before = useRef(waiting);
+  useEffect(() => setTitle(`${waiting > 0 ? `(${waiting}) ` : ""}Litmus Live — ${TITLES[page]}`), [page, waiting]);
   useEffect(() => {
-    document.title = `${waiting > 0 ? `(${waiting}) ` : ""}Litmus Live — ${TITLES[page]}`;
-  }, [page, waiting]);
+    if (waiting > before.current) promptOpened(`${waiting} dialog(s) waiting`);
+    else if (waiting === 0) promptsCleared();
+    before.current = waiting;
+  }, [waiting]);
   return (
     <div class="shell">
       <Sidebar />
@@ -45,11 +52,19 @@ function Page() {
       return <ResultsPage />;
     case "result":
       return <ResultDetailPage key={r.runId} runId={r.runId} />;
+    case "bad_address":
+      return (
+        <section class="notice" data-tone="error" data-testid="bad-address">
+          <h1>This address does not name a run</h1>
+          <p>{r.reason}.</p>
+          <p>Nothing was asked of the server. <a href="/results">Browse results</a> · <a href="/launch">Launch a test</a></p>
+        </section>
+      );
     case "missing":
       return (
         <section class="notice" data-tone="error">
           <h1>Page not found</h1>
-          <p>Nothing lives at <code>{r.path}</code>.</p>
+          <p>Nothing lives at <code class="wrap">{r.path}</code>.</p>
         </section>
       );
   }

@@ -1,5 +1,6 @@
 // The answer part of a prompt dialog: nothing to fill for a confirm, a list of options for a
-// choice, a text field for an input; the server's reason for refusing an answer shows beneath.
+// choice, a text field for an input (its range in words beneath the label); the server's reason
+// for refusing an answer shows beneath.
 import type { Prompt } from "../protocol";
 
 interface Props {
@@ -31,9 +32,10 @@ export function PromptAnswer({ prompt, value, onChange, error }: Props) {
     case "input":
       return (
         <label class="field" data-invalid={error !== ""}>
-          <span class="label">Answer{bounds(prompt)}</span>
+          <span class="label">Answer</span>
+          {rangeHint(prompt) && <span class="field-hint" data-testid="prompt-range">{rangeHint(prompt)}</span>}
           <input name="answer" value={value} data-autofocus autoComplete="off" spellcheck={false}
-            inputMode={prompt.min != null || prompt.max != null ? "numeric" : undefined}
+            inputMode={prompt.min != null || prompt.max != null ? "decimal" : undefined}
             aria-invalid={error !== ""} aria-describedby={error ? "prompt-error" : undefined}
             onInput={(ev) => onChange(ev.currentTarget.value)} />
           {alert}
@@ -42,9 +44,10 @@ export function PromptAnswer({ prompt, value, onChange, error }: Props) {
   }
 }
 
-function bounds(prompt: Prompt): string {
+/** "A number from -40 to 125", in words: the operator never reads a pattern or a bracket range. */
+function rangeHint(prompt: Prompt): string {
   const { min, max } = prompt;
-  if (min != null && max != null) return ` (${min} to ${max})`;
-  if (min != null) return ` (at least ${min})`;
-  return max != null ? ` (at most ${max})` : "";
+  if (min != null && max != null) return `A number from ${min} to ${max}`;
+  if (min != null) return `A number, at least ${min}`;
+  return max != null ? `A number, at most ${max}` : "";
 }

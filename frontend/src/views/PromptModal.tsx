@@ -1,11 +1,20 @@
 // The operator prompt dialog of the live page: the oldest open prompt of the run, one at a time
-// ("1 of N"). Escape does not dismiss it and focus stays inside it until the prompt closes.
+// ("1 of N"). A new prompt arms for a moment first (it ignores keys and clicks, and says so), so
+// an Enter or a click meant for the last prompt never answers this one. Escape does not dismiss
+// it (the test waits); Abort, with its confirmation, is inside. What the operator typed is kept
+// as a draft (drafts.ts) across re-renders and reloads; a lost connection disables sending.
 import { useEffect, useRef, useState } from "preact/hooks";
+import { draftOf, keepDraft } from "../drafts";
 import type { Prompt } from "../protocol";
 import type { PromptEntry } from "../prompts";
-import { answer, answerFeedback, operatorFor } from "../store";
+import { answer, answerFeedback, connectionFailure, operatorFor } from "../store";
+import { AbortControl } from "./AbortControl";
 import { stepName } from "./format";
 import { PromptAnswer } from "./PromptAnswer";
+import { useFocusTrap } from "./focusTrap";
+
+/** How long a new prompt ignores input: longer than a double press or a click meant for the last one. */
+export const ARMING_MS = 800;
 
 export function PromptModal({ runId, open }: { runId: string; open: PromptEntry[] }) {
   const first = open[0];
@@ -21,24 +30,29 @@ interface DialogProps {
 
 function PromptDialog({ runId, prompt, count }: DialogProps) {
   const box = useRef<HTMLDivElement>(null);
-  const [value, setValue] = useState(prompt.default ?? "");
-  const feedback = answerFeedback.value[prompt.prompt_id];
-  const isSending = feedback?.isSending ?? false;
-  const isReady = prompt.prompt_type !== "choice" || value !== "";
+  const [value, setValue] = useState(() => draftOf(prompt.prompt_id) ?? prompt.default ?? "");
+  const [isEscapeHintShown, setEscapeHint] = useState(false);
+  const isArmed = useArming(box);
+  const { isSending, error } = answerFeedback.value[prompt.prompt_id] ?? { isSending: false, error: "" };
+  const lost = connectionFailure.value;
+  const isReady = isArmed && lost === null && hasAnswer(prompt, value);
   useFocusTrap(box);
 
+  const change = (next: string) => {
+    setValue(next);
+    keepDraft(prompt.prompt_id, next);
+  };
   const submit = () => {
     if (isSending || !isReady) return;
     answer(runId, prompt.prompt_id, prompt.prompt_type === "confirm" ? true : value);
   };
-  const onKeyDown = (ev: KeyboardEvent) => onDialogKey(ev, submit);
-  const who = operatorFor(runId);
+  const onKeyDown = (ev: KeyboardEvent) => onDialogKey(ev, isArmed ? submit : () => undefined, () => setEscapeHint(true));
 
   return (
     <div class="modal-backdrop">
-      <span tabIndex={0} data-focus-guard onFocus={() => focusEdge(box.current!, "last")} />
+      <span tabIndex={0} data-focus-guard />
       <div class="modal" tabIndex={-1} role="dialog" aria-modal="true" aria-labelledby="prompt-message" ref={box} onKeyDown={onKeyDown}
-        data-testid="prompt-modal" data-prompt-type={prompt.prompt_type}>
+        data-testid="prompt-modal" data-prompt-type={prompt.prompt_type} data-armed={isArmed}>
         <header class="modal-head">
           <span class="modal-kicker">Operator prompt</span>
           <code class="modal-name">{prompt.name}</code>
@@ -46,72 +60,84 @@ function PromptDialog({ runId, prompt, count }: DialogProps) {
           {prompt.deadline && <Countdown deadline={prompt.deadline} />}
         </header>
         <p class="modal-message" id="prompt-message">{prompt.message}</p>
-        <PromptAnswer prompt={prompt} value={value} onChange={setValue} error={feedback?.error ?? ""} />
+        <fieldset class="modal-answer" disabled={!isArmed}>
+          <PromptAnswer prompt={prompt} value={value} onChange={change} error={error} />
+        </fieldset>
+        <DialogNotes lost={lost?.type ?? ""} isEscapeHintShown={isEscapeHintShown} />
         <footer class="modal-foot">
-          <span class="subtle">Answering as <b>{who || "anonymous"}</b>{prompt.step && <> · asked by {stepName(prompt.step)}</>}</span>
-          <SubmitButton prompt={prompt} isSending={isSending} isReady={isReady} onClick={submit} />
+          <span class="subtle">Answering as <b>{who(runId)}</b>{prompt.step && <> · asked by {stepName(prompt.step)}</>}</span>
+          <div class="modal-actions">
+            {lost === null && <AbortControl runId={runId} label="Abort run…" />}
+            <SubmitButton prompt={prompt} isSending={isSending} isArmed={isArmed} isReady={isReady} onClick={submit} />
+          </div>
         </footer>
       </div>
-      <span tabIndex={0} data-focus-guard onFocus={() => focusEdge(box.current!, "first")} />
+      <span tabIndex={0} data-focus-guard />
     </div>
   );
+}
+
+function hasAnswer(prompt: Prompt, value: string): boolean {
+  return prompt.prompt_type !== "choice" || value !== "";
+}
+
+function DialogNotes({ lost, isEscapeHintShown }: { lost: string; isEscapeHintShown: boolean }) {
+  return (
+    <>
+      {lost && <p class="field-error" role="alert" data-testid="prompt-offline">The connection to the server is lost ({lost}), so no answer can be sent. Refresh to reconnect.</p>}
+      {isEscapeHintShown && <p class="modal-hint" data-testid="prompt-escape-hint">This prompt stays until it is answered: the test is waiting for it. To stop the test, abort the run.</p>}
+    </>
+  );
+}
+
+function who(runId: string): string {
+  return operatorFor(runId) || "anonymous";
+}
+
+/** False for ARMING_MS after the prompt appears; then the first field (or Confirm) takes focus. */
+function useArming(box: { current: HTMLElement | null }): boolean {
+  const [isArmed, setArmed] = useState(false);
+  useEffect(() => {
+    const timer = setTimeout(() => setArmed(true), ARMING_MS);
+    return () => clearTimeout(timer);
+  }, []);
+  useEffect(() => {
+    if (isArmed) box.current?.querySelector<HTMLElement>("[data-autofocus]:not([disabled])")?.focus();
+  }, [isArmed]);
+  return isArmed;
 }
 
 interface SubmitProps {
   prompt: Prompt;
   isSending: boolean;
+  isArmed: boolean;
   isReady: boolean;
   onClick: () => void;
 }
 
-function SubmitButton({ prompt, isSending, isReady, onClick }: SubmitProps) {
+function SubmitButton({ prompt, isSending, isArmed, isReady, onClick }: SubmitProps) {
   const isConfirm = prompt.prompt_type === "confirm";
+  const label = !isArmed ? "Arming…" : isSending ? "Sending…" : isConfirm ? "Confirm" : "Submit";
   return (
-    <button type="button" class="primary" data-autofocus={isConfirm || undefined} onClick={onClick} disabled={isSending || !isReady}>
-      {isSending ? "Sending…" : isConfirm ? "Confirm" : "Submit"}
+    <button type="button" class="primary submit" data-autofocus={isConfirm || undefined} onClick={onClick}
+      disabled={isSending || !isReady} data-testid="prompt-submit" data-arming={!isArmed}>
+      {label}
     </button>
   );
 }
 
-/** Escape does not dismiss (the test waits for an answer); Enter submits. */
-function onDialogKey(ev: KeyboardEvent, submit: () => void): void {
-  if (ev.key === "Escape") ev.preventDefault();
-  else if (ev.key === "Enter" && !(ev.target instanceof HTMLButtonElement)) {
+/** Escape does not dismiss (the test waits for an answer) but says so; Enter submits. */
+function onDialogKey(ev: KeyboardEvent, submit: () => void, explainEscape: () => void): void {
+  if (ev.key === "Escape") {
+    ev.preventDefault();
+    explainEscape();
+  } else if (ev.key === "Enter" && !(ev.target instanceof HTMLButtonElement)) {
     ev.preventDefault();
     submit();
   }
 }
 
-const FOCUSABLE = "button:not([disabled]), input:not([disabled]), select, textarea, [tabindex]:not([tabindex='-1'])";
-
-/** Focuses the dialog's first field on open, and brings focus back whenever it wanders outside. */
-function useFocusTrap(box: { current: HTMLElement | null }): void {
-  useEffect(() => {
-    const el = box.current!;
-    const focusInside = () => (el.querySelector<HTMLElement>("[data-autofocus]") ?? el.querySelector<HTMLElement>(FOCUSABLE) ?? el).focus();
-    focusInside();
-    const onFocusIn = (ev: FocusEvent) => {
-      const target = ev.target as HTMLElement;
-      if (!el.contains(target) && !target.hasAttribute?.("data-focus-guard")) focusInside();
-    };
-    document.addEventListener("focusin", onFocusIn);
-    return () => document.removeEventListener("focusin", onFocusIn);
-  }, []);
-}
-
-/**
- * The guards on either side of the dialog catch Tab past its last control and Shift+Tab past
- * its first, and send focus round to the other end (a radio group counts as its checked radio).
- */
-function focusEdge(box: HTMLElement, edge: "first" | "last"): void {
-  const items = [...box.querySelectorAll<HTMLElement>(FOCUSABLE)];
-  const item = edge === "first" ? items[0] : items.at(-1);
-  if (item instanceof HTMLInputElement && item.type === "radio") {
-    (box.querySelector<HTMLElement>("input[type=radio]:checked") ?? item).focus();
-  } else (item ?? box).focus();
-}
-
-function Countdown({ deadline }: { deadline: string }) {
+export function Countdown({ deadline }: { deadline: string }) {
   const [now, setNow] = useState(Date.now());
   useEffect(() => {
     const timer = setInterval(() => setNow(Date.now()), 1000); // a clock on screen, not a poll

@@ -5,7 +5,8 @@ import { run, unwatch, watch } from "../store";
 import type { RunState, Step } from "../state";
 import { ChannelsTable } from "./ChannelsTable";
 import { CopyButton } from "./CopyButton";
-import { dateTime, duration, statusTone, stepName } from "./format";
+import { dateTime, duration, outcomeLabel, statusTone, stepName } from "./format";
+import { runDuration } from "./RunClock";
 import { Link } from "./Link";
 import { NotFound } from "./LivePage";
 import { MeasurementsTable } from "./MeasurementsTable";
@@ -38,7 +39,7 @@ function Summary({ state }: { state: RunState }) {
         <StatusPill status={state.status} />
         <h1>{state.meta?.test_path ?? "Run"}</h1>
         <div class="summary-links">
-          {!state.complete && <Link href={`/live/${state.runId}`} class="button">Watch live</Link>}
+          {!state.complete && <Link href={`/live/${encodeURIComponent(state.runId)}`} class="button">Watch live</Link>}
           <a class="button" href={outputUrl(state.runId)} target="_blank" rel="noopener">Full output log</a>
           <a class="button" href={outputUrl(state.runId)} download={`${state.runId}.log`}>Download</a>
         </div>
@@ -62,7 +63,7 @@ function Facts({ state }: { state: RunState }) {
       <div><dt>Operator</dt><dd>{or(m.operator)}</dd></div>
       <div><dt>Station</dt><dd>{or(m.station)}</dd></div>
       <div><dt>Started</dt><dd>{dateTime(m.created_at)}</dd></div>
-      <div><dt>Duration</dt><dd>{state.complete ? duration(state.complete.duration) : "running"}</dd></div>
+      <div><dt>Duration</dt><dd>{state.complete ? duration(runDuration(m.created_at, state.complete)) : "running"}</dd></div>
       <div><dt>Steps</dt><dd>{c.done}/{c.total}</dd></div>
       <div><dt>Passed</dt><dd data-outcome={c.passed ? "passed" : undefined}>{c.passed}</dd></div>
       <div><dt>Failed</dt><dd data-outcome={c.failed ? "failed" : undefined}>{c.failed}</dd></div>
@@ -91,7 +92,7 @@ function StepsTable({ steps }: { steps: Step[] }) {
             <tr key={s.nodeid} data-outcome={s.outcome}>
               <td class="num subtle">{i + 1}</td>
               <td class="mono" title={s.nodeid}>{stepName(s.nodeid)}</td>
-              <td><span class="outcome" data-outcome={s.outcome}>{s.outcome}</span></td>
+              <td><span class="outcome" data-outcome={s.outcome}>{outcomeLabel(s.outcome)}</span></td>
               <td class="num">{duration(s.duration)}</td>
               <td class="reason">{s.reason}</td>
             </tr>

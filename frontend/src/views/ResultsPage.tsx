@@ -17,7 +17,7 @@ export function ResultsPage() {
         <p class="subtle">{runs === null ? "Loading…" : `${runs.length} run${runs.length === 1 ? "" : "s"}, newest first`}</p>
       </header>
       <div class="card table-card">
-        <table class="table" data-testid="history">
+        <table class="table history" data-testid="history">
           <thead>
             <tr>
               <th>Verdict</th><th>UUT Serial</th><th>Test</th><th>Station</th><th>Operator</th>
@@ -30,18 +30,18 @@ export function ResultsPage() {
             )}
             {runs?.map((r) => (
               <tr key={r.run_id}>
-                <td><StatusPill status={r.status} /></td>
-                <td><Link href={`/results/${r.run_id}`} class="strong">{r.uut_serial}</Link></td>
-                <td class="mono">{r.test_path}</td>
-                <td>{r.station || "—"}</td>
-                <td>{r.operator || "—"}</td>
-                <td class="nowrap">{dateTime(r.created_at)}</td>
-                <td class="num">{r.is_live ? "running" : duration(between(r.created_at, r.finished_at))}</td>
-                <td class="num">
+                <td data-label="Verdict"><StatusPill status={r.status} /></td>
+                <td data-label="UUT Serial" class="nowrap"><Link href={`/results/${encodeURIComponent(r.run_id)}`} class="strong">{r.uut_serial}</Link></td>
+                <td data-label="Test" class="mono wrap">{r.test_path}</td>
+                <td data-label="Station">{r.station || "—"}</td>
+                <td data-label="Operator">{r.operator || "—"}</td>
+                <td data-label="Started" class="nowrap">{dateTime(r.created_at)}</td>
+                <td data-label="Duration" class="num">{r.is_live ? "running" : duration(between(r.created_at, r.finished_at))}</td>
+                <td data-label="Steps" class="num">
                   <span data-outcome="passed">{r.passed}</span>/{r.total}
                   {r.failed + r.errors > 0 && <span data-outcome="failed"> · {r.failed + r.errors} failed</span>}
                 </td>
-                <td><Link href={r.is_live ? `/live/${r.run_id}` : `/results/${r.run_id}`} class="mono subtle">{r.run_id.slice(0, 8)}</Link></td>
+                <td data-label="Run"><Link href={`/${r.is_live ? "live" : "results"}/${encodeURIComponent(r.run_id)}`} class="mono subtle">{r.run_id.slice(0, 8)}</Link></td>
               </tr>
             ))}
           </tbody>

@@ -1,23 +1,38 @@
-// Navigation and the ACTIVE TESTS block (fed by store.activeRuns).
+// Navigation and the ACTIVE TESTS block (fed by store.activeRuns). Under 900 px it is a top bar
+// whose menu button opens the same navigation as a drawer; the waiting count stays in the bar.
+import { useEffect, useState } from "preact/hooks";
 import type { ActiveRun } from "../protocol";
 import { route } from "../route";
-import { activeRuns, connectionFailure } from "../store";
+import { activeRuns, connectionFailure, promptsWaiting } from "../store";
+import { Alerts } from "./Alerts";
 import { stepName } from "./format";
 import { Link } from "./Link";
 
 export function Sidebar() {
   const page = route.value.page;
+  const [isOpen, setOpen] = useState(false);
+  useEffect(() => setOpen(false), [route.value]);
+  const waiting = promptsWaiting.value;
   return (
-    <aside class="sidebar">
-      <div class="brand">
-        <span class="brand-mark" aria-hidden="true" />
-        <span>Litmus Live</span>
+    <aside class="sidebar" data-open={isOpen}>
+      <div class="topbar">
+        <Link href="/launch" class="brand">
+          <span class="brand-mark" aria-hidden="true" />
+          <span>Litmus Live</span>
+        </Link>
+        {waiting > 0 && <span class="topbar-waiting" data-testid="topbar-waiting">{waiting} dialog(s) waiting</span>}
+        <button type="button" class="menu-button" aria-expanded={isOpen} aria-controls="drawer" onClick={() => setOpen(!isOpen)}>
+          {isOpen ? "Close" : "Menu"}
+        </button>
       </div>
-      <nav class="nav">
-        <Link href="/launch" data-current={page === "launch"}>Launch Test</Link>
-        <Link href="/results" data-current={page === "results" || page === "result"}>Results</Link>
-      </nav>
-      <ActiveTests />
+      <div class="drawer" id="drawer">
+        <nav class="nav">
+          <Link href="/launch" data-current={page === "launch"}>Launch Test</Link>
+          <Link href="/results" data-current={page === "results" || page === "result"}>Results</Link>
+        </nav>
+        <ActiveTests />
+        <Alerts />
+      </div>
     </aside>
   );
 }
@@ -29,7 +44,7 @@ function ActiveTests() {
   return (
     <section class="active" aria-label="Active tests">
       <h2 class="side-heading">Active tests <span class="count">{runs.length}</span></h2>
-      {connectionFailure.value && <p class="side-empty" data-tone="error">Disconnected: this list may be out of date</p>}
+      {connectionFailure.value && <p class="side-empty" data-tone="error">Disconnected: this list may be out of date. Refresh to reconnect.</p>}
       {runs.length === 0 && <p class="side-empty">No tests running</p>}
       {runs.map((r) => <ActiveRow run={r} isCurrent={r.run_id === openId} key={r.run_id} />)}
     </section>
@@ -40,7 +55,7 @@ function ActiveTests() {
 function ActiveRow({ run, isCurrent }: { run: ActiveRun; isCurrent: boolean }) {
   const waiting = run.prompts_waiting;
   return (
-    <Link href={`/live/${run.run_id}`} class="active-run" data-current={isCurrent} data-waiting={waiting > 0} data-testid="active-run">
+    <Link href={`/live/${encodeURIComponent(run.run_id)}`} class="active-run" data-current={isCurrent} data-waiting={waiting > 0} data-testid="active-run">
       <span class="active-head">
         <span class="active-serial">{run.uut_serial || run.run_id.slice(0, 8)}</span>
         <span class="active-status" data-status={run.status.toLowerCase()}>{run.status}</span>

@@ -1,6 +1,6 @@
 // How numbers, times and statuses read on screen.
 import type { Measurement, Status } from "../protocol";
-import { isFinal } from "../state";
+import { isFinal, type StepOutcome } from "../state";
 
 export function statusLabel(status: Status | null): string {
   return status === null || status === "STARTING" ? "Starting..." : status;
@@ -67,4 +67,9 @@ export function limits(low: number | null | undefined, high: number | null | und
 export function measurementText(m: Measurement): string {
   const value = [reading(m.value), m.unit].filter(Boolean).join(" ");
   return [`${m.name} = ${value}`, limits(m.low, m.high), m.verdict].filter(Boolean).join(" ");
+}
+
+/** A step's outcome as the tables read it: "not run" rather than the fold's "not_run". */
+export function outcomeLabel(outcome: StepOutcome): string {
+  return outcome.replace("_", " ");
 }

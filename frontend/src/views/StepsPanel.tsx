@@ -1,0 +1,45 @@
+// The Steps tab of the live page: each step with its outcome and duration as the record tells
+// them (interrupted and not-run steps named so), and the measurements it checked against limits.
+import type { Measurement } from "../protocol";
+import type { Step } from "../state";
+import { duration, limits, outcomeLabel, reading, stepName } from "./format";
+
+export function StepsPanel({ steps, measurements }: { steps: Step[]; measurements: Measurement[] }) {
+  if (steps.length === 0) return <p class="empty">No steps collected yet</p>;
+  const byStep = new Map<string, Measurement[]>();
+  for (const m of measurements) byStep.set(m.step ?? "", [...(byStep.get(m.step ?? "") ?? []), m]);
+  return (
+    <div class="scroll-x steps-panel">
+      <table class="table steps" data-testid="live-steps">
+        <thead>
+          <tr><th class="num">#</th><th>Step</th><th>Outcome</th><th class="num">Duration</th><th>Measurements</th></tr>
+        </thead>
+        <tbody>
+          {steps.map((s, i) => (
+            <tr key={s.nodeid} data-outcome={s.outcome}>
+              <td class="num subtle">{i + 1}</td>
+              <td class="mono" title={s.nodeid}>{stepName(s.nodeid)}{s.reason && <div class="reason">{s.reason}</div>}</td>
+              <td><span class="outcome" data-outcome={s.outcome}>{outcomeLabel(s.outcome)}</span></td>
+              <td class="num">{s.outcome === "running" ? "…" : duration(s.duration)}</td>
+              <td><StepMeasurements measurements={byStep.get(s.nodeid) ?? []} /></td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function StepMeasurements({ measurements }: { measurements: Measurement[] }) {
+  if (measurements.length === 0) return <span class="subtle">—</span>;
+  return (
+    <ul class="step-readings">
+      {measurements.map((m, i) => (
+        <li key={i} data-verdict={m.verdict.toLowerCase()}>
+          <span class="mono">{m.name}</span> <b class="mono">{[reading(m.value), m.unit].filter(Boolean).join(" ")}</b>{" "}
+          <span class="subtle mono">{limits(m.low, m.high)}</span> <span class="verdict" data-verdict={m.verdict.toLowerCase()}>{m.verdict}</span>
+        </li>
+      ))}
+    </ul>
+  );
+}
