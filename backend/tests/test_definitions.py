@@ -48,7 +48,7 @@ def test_invalid_definitions_say_what_is_wrong(raw: object, why: str) -> None:
         ({"prompt_type": "input"}, "anything", ""),
         ({"prompt_type": "input"}, 42, "expected a string, got the number 42"),
         ({"prompt_type": "input", "pattern": r"SN-\d{4}"}, "SN-0042", ""),
-        ({"prompt_type": "input", "pattern": r"SN-\d{4}"}, "SN-0042x", "does not match the pattern"),
+        ({"prompt_type": "input", "pattern": r"SN-\d{4}"}, "SN-0042x", "not in the form this prompt expects"),
         ({"prompt_type": "input", "min": -40, "max": 125}, "-40", ""),
         ({"prompt_type": "input", "min": -40, "max": 125}, "125.5", "above the maximum 125"),
         ({"prompt_type": "input", "min": -40}, "-41", "below the minimum -40"),
@@ -58,7 +58,7 @@ def test_invalid_definitions_say_what_is_wrong(raw: object, why: str) -> None:
         ({"prompt_type": "confirm"}, None, "a confirm prompt takes true, got null"),
         ({"prompt_type": "confirm"}, {"a": 1}, "a confirm prompt takes true, got an object"),
         ({"prompt_type": "input"}, [1], "expected a string, got an array"),
-        ({"prompt_type": "input", "pattern": r"-?\d+"}, "\u0663", '"\u0663" does not match the pattern -?\\d+'),
+        ({"prompt_type": "input", "pattern": r"-?\d+"}, "\u0663", '"\u0663" is not in the form this prompt expects'),
     ],
 )
 def test_answers_are_checked_against_the_definition(definition: dict, value: object, why: str) -> None:
@@ -75,3 +75,8 @@ def test_auto_answers() -> None:
     assert auto_answer(parse("p", {"message": "m", "prompt_type": "choice", "choices": ["x", "y"]})) == "x"
     assert auto_answer(parse("p", {"message": "m", "prompt_type": "input", "default": "7"})) == "7"
     assert auto_answer(parse("p", {"message": "m", "prompt_type": "input"})) == ""
+
+
+def test_a_refused_answer_never_shows_the_operator_the_pattern() -> None:
+    d = parse("p", {"message": "m", "prompt_type": "input", "pattern": r"SN-\d{4}"})
+    assert check_answer(d, "SN-42") == '"SN-42" is not in the form this prompt expects'

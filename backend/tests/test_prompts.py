@@ -109,7 +109,7 @@ async def test_first_answer_wins_and_every_viewer_sees_who_answered(server: Serv
     assert (await bob.answer(bench, "bench_02", "b3"))["type"] == "prompt_accepted"
 
     temp = await alice.prompt("chamber_temp")
-    for value, why in [("warm", "does not match the pattern"), ("999", "above the maximum 125"), (25, "a string")]:
+    for value, why in [("warm", "not in the form"), ("999", "above the maximum 125"), (25, "a string")]:
         invalid = await alice.answer(temp, value, f"t-{value}")
         assert invalid["code"] == "invalid_answer" and why in invalid["message"], invalid
     assert (await alice.answer(temp, "-12", "t-ok"))["type"] == "prompt_accepted"

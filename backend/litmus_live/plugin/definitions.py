@@ -95,7 +95,7 @@ def _check_input(d: PromptDefinition, value: str) -> str:
     if len(value) > MAX_INPUT:
         return f"the answer is {len(value)} characters long; at most {MAX_INPUT} are accepted"
     if d.pattern is not None and not patterns.is_full_match(d.pattern, value):
-        return f'"{value}" does not match the pattern {d.pattern}'
+        return f'"{value}" is not in the form this prompt expects'  # an operator reads this: no regex
     if d.min is None and d.max is None:
         return ""
     try:
