@@ -143,6 +143,8 @@ class Api:
         return None
 
     async def launch(self, request: Request) -> Response:
+        if (fault := self._store.fault) is not None:
+            return _error(503, "store_unavailable", f"nothing can be launched now: {fault}")
         body = await request.body()
         if len(body) > MAX_BODY:
             return _error(413, "body_too_large", f"request body of {len(body)} bytes exceeds {MAX_BODY}")
@@ -222,4 +224,8 @@ class Api:
         return _json(TestList(root=str(self._tests_root), tests=discover_tests(self._tests_root)))
 
     async def healthz(self, request: Request) -> Response:
-        return _json({"status": "ok", "live_runs": len(self._store.live_runs())})
+        """200 while the store commits; 503 with the reason in words while it cannot."""
+        live = len(self._store.live_runs())
+        if (fault := self._store.fault) is not None:
+            return _json({"status": "store_unavailable", "reason": fault, "live_runs": live}, 503)
+        return _json({"status": "ok", "live_runs": live})

@@ -26,7 +26,13 @@ from litmus_live.store import SqliteStore
 
 
 def create_app(settings: Settings) -> Starlette:
-    store = SqliteStore(settings.db_path, durable=settings.durable, commit_interval=settings.commit_interval)
+    store = SqliteStore(
+        settings.db_path,
+        durable=settings.durable,
+        commit_interval=settings.commit_interval,
+        max_pending_bytes=settings.max_pending_mib * 2**20,
+        max_outage=settings.max_outage,
+    )
 
     async def channel_snapshot(run_id: str) -> bytes | None:
         found = board.snapshot(run_id) or await store.channel_snapshot(run_id)
@@ -39,7 +45,7 @@ def create_app(settings: Settings) -> Starlette:
     hub = Hub(store, channel_snapshot)
     store.on_commit(hub.notify)
     board = ChannelBoard(hub.publish_state, store.append_samples, store.save_channels)
-    prompts = Prompts(store.append)
+    prompts = Prompts(store.append, store.flush)
     runner = Runner(
         tests_root=settings.tests,
         data_dir=settings.data_dir,
@@ -49,6 +55,8 @@ def create_app(settings: Settings) -> Starlette:
         readings=board,
         abort_grace=settings.abort_grace,
     )
+    store.on_fault(hub.store_fault)
+    store.on_overflow(runner.stop_all)
 
     identity = SqliteIdentityStore.in_data_dir(settings.data_dir)
 

@@ -55,6 +55,9 @@ class Hub:
         self._active_timer: asyncio.TimerHandle | None = None
         self._last_wake: dict[str, float] = {}
         self._wake_timers: dict[str, asyncio.TimerHandle] = {}
+        self._connections: set[asyncio.Event] = set()
+        self._fault_frame = b""  # the store_unavailable error while the store cannot commit
+        self._fault_version = 0
 
     def notify(self, run_id: str, seq: int) -> None:
         """Called by the store after a commit: wake every connection watching `run_id`."""
@@ -76,6 +79,26 @@ class Hub:
         self._last_wake[run_id] = time.monotonic()
         for sub in self._subs.get(run_id, ()):
             sub.waker.set()
+
+    # -- store faults: every connection is told at once ------------------------------------
+
+    def attach(self, waker: asyncio.Event) -> None:
+        self._connections.add(waker)
+
+    def detach(self, waker: asyncio.Event) -> None:
+        self._connections.discard(waker)
+
+    def store_fault(self, reason: str | None) -> None:
+        """Called by the store when commits start failing (`reason`) or succeed again (None)."""
+        error = p.Error(code=p.ErrorCode.STORE_UNAVAILABLE, message=reason or "")
+        self._fault_frame = b"" if reason is None else p.encode(error)
+        self._fault_version += 1
+        for waker in self._connections:
+            waker.set()
+
+    def fault(self) -> tuple[int, bytes]:
+        """The current store_unavailable error (encoded once; empty when none) and its version."""
+        return self._fault_version, self._fault_frame
 
     # -- the active-runs feed ------------------------------------------------------------
 

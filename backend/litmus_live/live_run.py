@@ -68,6 +68,7 @@ class LiveRun:
         self.process: asyncio.subprocess.Process | None = None
         self.replies: asyncio.StreamWriter | None = None
         self.is_aborted = False
+        self.stop_reason = ""  # set when the server ends the run itself (ERROR, this reason)
         self.done = asyncio.get_running_loop().create_future()
         self.counts = {o: 0 for o in Outcome}
         self.total = 0

@@ -2,7 +2,9 @@
 
 The runner opens a prompt when a test asks (and gives a `reply` callable that resumes the
 test); sessions bring answers. Every opening and resolution goes into the run's log via
-`emit`; the store refuses a second resolution of the same prompt (compare-and-set).
+`emit`; the store refuses a second resolution of the same prompt (compare-and-set). A
+resolution is durable (`durable` returned) before the test hears it and before the answerer
+is told it won, so the log never contradicts what the test did.
 """
 
 from __future__ import annotations
@@ -11,13 +13,13 @@ import asyncio
 import datetime as dt
 import enum
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import msgspec
 
 from litmus_live.events import Event, Prompt, PromptResolved, Record, Resolution, Via, utcnow
 from litmus_live.plugin.definitions import PromptDefinition, check_answer, describe
-from litmus_live.store import PromptClosed
+from litmus_live.store import PromptClosed, StoreUnavailable
 
 Reply = Callable[[PromptResolved], None]
 _KEEP_RESOLVED = 10_000
@@ -28,6 +30,7 @@ class Outcome(enum.StrEnum):
     ALREADY_ANSWERED = "prompt_already_answered"
     INVALID = "invalid_answer"
     NOT_FOUND = "prompt_not_found"
+    STORE_UNAVAILABLE = "store_unavailable"
 
 
 class Answer(msgspec.Struct, frozen=True, kw_only=True):
@@ -48,8 +51,10 @@ class _Pending:
 
 
 class Prompts:
-    def __init__(self, emit: Callable[[Record], Record]) -> None:
+    def __init__(self, emit: Callable[[Record], Record], durable: Callable[[], Awaitable[None]]) -> None:
         self._emit = emit
+        self._durable = durable  # returns once everything emitted so far is committed
+        self._replies: set[asyncio.Task[None]] = set()
         self._pending: dict[tuple[str, str], _Pending] = {}
         # (run_id, prompt_id) -> the winning answer, so retries and latecomers get the truth
         self._resolved: dict[tuple[str, str], tuple[PromptResolved, str | None]] = {}
@@ -66,8 +71,18 @@ class Prompts:
         self._pending[(record.run_id, record.prompt_id)] = _Pending(record, reply, timer)
         return record
 
-    def answer(self, answer: Answer) -> tuple[Outcome, str]:
-        """Try `answer`; the outcome and, unless accepted, why in words."""
+    async def answer(self, answer: Answer) -> tuple[Outcome, str]:
+        """Try `answer`; the outcome and, unless accepted, why in words. Accepted only once
+        the resolution is durable (while the store cannot commit, that waits)."""
+        outcome, why = self._judge(answer)
+        if outcome is Outcome.ACCEPTED:
+            try:
+                await self._durable()
+            except StoreUnavailable as exc:
+                return Outcome.STORE_UNAVAILABLE, f"the answer was not recorded: {exc}"
+        return outcome, why
+
+    def _judge(self, answer: Answer) -> tuple[Outcome, str]:
         key = (answer.run_id, answer.prompt_id)
         pending = self._pending.get(key)
         if pending is None:
@@ -127,7 +142,16 @@ class Prompts:
         self._resolved[key] = (data, request_id)
         if len(self._resolved) > _KEEP_RESOLVED:
             del self._resolved[next(iter(self._resolved))]
-        pending.reply(data)
+        task = asyncio.create_task(self._reply_when_durable(pending.reply, data))
+        self._replies.add(task)
+        task.add_done_callback(self._replies.discard)
+
+    async def _reply_when_durable(self, reply: Reply, data: PromptResolved) -> None:
+        try:
+            await self._durable()
+        except StoreUnavailable:
+            return  # never recorded: the test must not act on it (its run ends as stopped)
+        reply(data)
 
     def _judge_late(self, key: tuple[str, str], answer: Answer) -> tuple[Outcome, str]:
         resolved = self._resolved.get(key)

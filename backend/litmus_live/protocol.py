@@ -63,6 +63,7 @@ class ErrorCode(enum.StrEnum):
     PROMPT_NOT_FOUND = "prompt_not_found"
     PROMPT_ALREADY_ANSWERED = "prompt_already_answered"
     INVALID_ANSWER = "invalid_answer"
+    STORE_UNAVAILABLE = "store_unavailable"
 
 
 RunId = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]

@@ -17,12 +17,12 @@ import sys
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO
 
 import msgspec
 
 from litmus_live.events import Outcome, Record, RunCreated, Status, Stream
 from litmus_live.live_run import LiveRun, OpenPrompt, Readings
+from litmus_live.output_log import OutputLog
 from litmus_live.plugin import report as r
 
 log = logging.getLogger(__name__)
@@ -146,7 +146,19 @@ class Runner:
         if run.is_aborted:
             return
         run.is_aborted = True
-        self._withdraw_prompts(run_id, "the run was aborted")
+        await self._interrupt(run, "the run was aborted")
+
+    def stop_all(self, reason: str) -> None:
+        """End every live run as ERROR with `reason` (the store cannot keep what they report)."""
+        for run in self._runs.values():
+            if not run.stop_reason:
+                run.stop_reason = reason
+                task = asyncio.create_task(self._interrupt(run, reason), name=f"stop-{run.run_id}")
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+
+    async def _interrupt(self, run: LiveRun, why: str) -> None:
+        self._withdraw_prompts(run.run_id, why)
         self._signal(run, signal.SIGINT)
         try:
             await asyncio.wait_for(asyncio.shield(run.done), self._abort_grace)
@@ -171,6 +183,7 @@ class Runner:
     async def _supervise(self, run: LiveRun, target: str) -> None:
         try:
             exit_code, failure = await self._execute(run, target)
+            failure = failure or run.stop_reason
             self._withdraw_prompts(run.run_id, "the test process ended")
             c = run.counts
             status, words = verdict(
@@ -200,7 +213,8 @@ class Runner:
             theirs.close()
         if run.is_aborted:
             self._signal(run, signal.SIGINT)
-        with run.log_path.open("ab") as output_log:
+        output_log = OutputLog(run.log_path)
+        try:
             readers = [
                 asyncio.create_task(self._read_lines(run, run.process.stdout, Stream.STDOUT, output_log)),
                 asyncio.create_task(self._read_lines(run, run.process.stderr, Stream.STDERR, output_log)),
@@ -211,10 +225,14 @@ class Runner:
             _, late = await asyncio.wait(readers, timeout=_DRAIN_AFTER_EXIT)
             for task in late:
                 task.cancel()
+        finally:
+            output_log.close()
         return exit_code, ""
 
     @staticmethod
-    async def _read_lines(run: LiveRun, stream: asyncio.StreamReader, tag: Stream, output_log: BinaryIO) -> None:
+    async def _read_lines(run: LiveRun, stream: asyncio.StreamReader, tag: Stream, output_log: OutputLog) -> None:
+        # Neither the log file nor the store can stop this loop: both keep what they cannot
+        # write yet, so the test never blocks on a full pipe.
         partial = b""
         while chunk := await stream.read(_READ_CHUNK):
             lines = (partial + chunk).split(b"\n")
@@ -222,10 +240,9 @@ class Runner:
             while len(partial) > MAX_LINE:
                 lines.append(partial[:MAX_LINE])
                 partial = partial[MAX_LINE:]
+            output_log.write(b"".join(line + b"\n" for line in lines))
             for line in lines:
-                output_log.write(line + b"\n")
                 run.on_line(tag, line.rstrip(b"\r").decode(errors="replace"))
-            output_log.flush()
         if partial:
             output_log.write(partial + b"\n")
             run.on_line(tag, partial.decode(errors="replace"))

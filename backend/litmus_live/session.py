@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from urllib.parse import urlsplit
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -52,7 +52,7 @@ class Session:
         self,
         websocket: WebSocket,
         hub: Hub,
-        answer: Callable[[Answer], tuple[Outcome, str]],
+        answer: Callable[[Answer], Awaitable[tuple[Outcome, str]]],
         *,
         allowed_origins: frozenset[str] = frozenset(),
         send_timeout: float = 15.0,
@@ -65,7 +65,13 @@ class Session:
         self._send_timeout = send_timeout
         self._subs: dict[str, Subscription] = {}
         self._outbox: list[bytes] = []
+        # replies that follow the records collected with them (prompt_accepted after the
+        # prompt_resolved it acknowledges, both durable by then)
+        self._replies: list[bytes] = []
         self._waker = asyncio.Event()
+        self._answers: set[asyncio.Task[None]] = set()  # answers waiting to be durable
+        self._fault_seen = 0  # the version of the hub's store-fault notice last sent
+        self._is_welcomed = False
 
     # -- lifetime ------------------------------------------------------------------------
 
@@ -81,14 +87,18 @@ class Session:
             await self._refuse(violation)
             return
         self.send(p.Welcome(server=f"litmus-live/{__version__}", server_time=utcnow()))
+        self._hub.attach(self._waker)
         writer = asyncio.create_task(self._write_loop(), name="session-writer")
         try:
             await self._read_loop(writer)
         finally:
             writer.cancel()
+            for task in self._answers:
+                task.cancel()
             for sub in self._subs.values():
                 self._hub.unsubscribe(sub)
             self._hub.unwatch_active(self._waker)
+            self._hub.detach(self._waker)
 
     def _check_handshake(self, chosen: str | None) -> None:
         origin = self._ws.headers.get("origin")
@@ -166,7 +176,7 @@ class Session:
             case p.Unsubscribe():
                 self._unsubscribe(message)
             case p.PromptResponse():
-                await self._respond(message)
+                self._spawn(self._respond(message))
             case p.SubscribeActive():
                 self._active_sent = 0
                 self._hub.watch_active(self._waker)
@@ -212,9 +222,15 @@ class Session:
         self._hub.unsubscribe(sub)
         self.send(p.Unsubscribed(run_id=message.run_id, id=message.id))
 
+    def _spawn(self, work: Coroutine[None, None, None]) -> None:
+        """Run `work` beside the reader, which goes on reading meanwhile."""
+        task = asyncio.create_task(work)
+        self._answers.add(task)
+        task.add_done_callback(self._answers.discard)
+
     async def _respond(self, message: p.PromptResponse) -> None:
         who = message.who or f"anonymous@{self._ws.client.host if self._ws.client else 'unknown'}"
-        outcome, why = self._answer(
+        outcome, why = await self._answer(
             Answer(
                 run_id=message.run_id,
                 prompt_id=message.prompt_id,
@@ -225,7 +241,10 @@ class Session:
             )
         )
         if outcome is Outcome.ACCEPTED:
-            self.send(p.PromptAccepted(id=message.id, run_id=message.run_id, prompt_id=message.prompt_id))
+            self._replies.append(
+                p.encode(p.PromptAccepted(id=message.id, run_id=message.run_id, prompt_id=message.prompt_id))
+            )
+            self._waker.set()
             return
         code = p.ErrorCode(outcome.value)
         if outcome is Outcome.NOT_FOUND and not await self._hub.has_run(message.run_id):
@@ -256,6 +275,10 @@ class Session:
 
     async def _collect(self) -> list[bytes]:
         parts, self._outbox = self._outbox, []
+        replies, self._replies = self._replies, []  # taken first: their records are committed
+        if self._is_welcomed:  # the welcome goes out in a frame of its own
+            parts += self._fault_notice()
+        self._is_welcomed = True
         if self._active_sent is not None:
             version, frame = self._hub.active()
             if version > self._active_sent:
@@ -270,7 +293,15 @@ class Session:
             parts.extend(records)
             if sub.is_drained:
                 del self._subs[run_id]
-        return parts
+        return parts + replies
+
+    def _fault_notice(self) -> list[bytes]:
+        """The store_unavailable error, once per fault, if the store cannot commit now."""
+        version, fault = self._hub.fault()
+        if version == self._fault_seen:
+            return []
+        self._fault_seen = version
+        return [fault] if fault else []
 
     async def _send_frames(self, parts: list[bytes]) -> None:
         try:

@@ -27,6 +27,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     ping_interval: float = 20.0
     # After SIGINT, how long an aborted test process gets before it is killed.
     abort_grace: float = 5.0
+    # While the store cannot commit, records wait in memory up to this many MiB or seconds;
+    # past either, the live runs are stopped (ERROR, with the reason).
+    max_pending_mib: int = 64
+    max_outage: float = 60.0
 
     @property
     def db_path(self) -> Path:
@@ -43,6 +47,8 @@ _ENV = {
     "abort_grace": "LITMUS_ABORT_GRACE",
     "send_timeout": "LITMUS_SEND_TIMEOUT",
     "ping_interval": "LITMUS_PING_INTERVAL",
+    "max_pending_mib": "LITMUS_MAX_PENDING_MIB",
+    "max_outage": "LITMUS_MAX_OUTAGE",
 }
 
 

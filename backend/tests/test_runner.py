@@ -66,7 +66,7 @@ def test_the_verdict_follows_the_exit_code(exit_code: int | None, aborted: bool,
 async def test_a_process_that_cannot_start_is_an_error_with_the_exception(tmp_path: Path) -> None:
     store = SqliteStore(tmp_path / "db.sqlite3")
     await store.open()
-    prompts = Prompts(store.append)
+    prompts = Prompts(store.append, store.flush)
     runner = Runner(
         tests_root=SUITES,
         data_dir=tmp_path,

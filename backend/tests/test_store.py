@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from pathlib import Path
 
@@ -142,30 +143,87 @@ async def test_reopening_closes_runs_left_live_as_error(tmp_path: Path) -> None:
     assert dt.datetime.fromisoformat(rows[-1]["ts"]) >= dt.datetime.fromisoformat(rows[0]["ts"])
 
 
-class FailingOnceStore(SqliteStore):
-    """A disk that refuses the first commit (e.g. it was full for a moment)."""
+class FullDiskStore(SqliteStore):
+    """A disk that refuses commits while `is_full` (the same OSError a full disk raises)."""
 
-    failures = 1
+    is_full = True
 
     def _io_write(self, *args) -> None:
-        if self.failures:
-            self.failures -= 1
+        if self.is_full:
             raise OSError(28, "No space left on device")
         super()._io_write(*args)
 
 
-async def test_a_failed_commit_loses_nothing_and_is_retried(tmp_path: Path, monkeypatch) -> None:
+@pytest.fixture
+def quick_retries(monkeypatch) -> None:
     monkeypatch.setattr("litmus_live.store.base.RETRY_AFTER", 0.01)
-    store = FailingOnceStore(tmp_path / "db.sqlite3")
+
+
+async def test_while_commits_fail_records_wait_in_order_and_commit_once_they_can(tmp_path: Path, quick_retries) -> None:
+    store = FullDiskStore(tmp_path / "db.sqlite3")
+    faults: list[str | None] = []
+    store.on_fault(faults.append)
     await store.open()
     store.append(created("r"))
-    store.append(line("r", "kept"))
-    with pytest.raises(StoreUnavailable, match="No space left on device"):
-        await store.flush()
-    await store.flush()
-    rows = [decode(row) for row in await store.since("r", 0)]
+    for i in range(100):
+        store.append(line("r", f"kept {i}"))
+    flushed = asyncio.ensure_future(store.flush())
+    while not faults:
+        await asyncio.sleep(0.01)
+    assert not flushed.done()
+    assert store.fault is not None and "No space left on device; 101 records waiting" in store.fault
+    assert await store.since("r", 0) == []
+    store.is_full = False
+    await asyncio.wait_for(flushed, 20)
+    rows = [decode(row) for row in await store.since("r", 0, limit=1000)]
     await store.close()
-    assert [row["seq"] for row in rows] == [1, 2]
+    assert [row["seq"] for row in rows] == list(range(1, 102))
+    assert [row["data"]["line"] for row in rows[1:]] == [f"kept {i}" for i in range(100)]
+    assert faults == ["the store cannot commit: No space left on device; records wait in memory until it can", None]
+    assert store.fault is None
+
+
+async def test_past_the_pending_bound_the_store_asks_once_to_stop(tmp_path: Path, quick_retries) -> None:
+    store = FullDiskStore(tmp_path / "db.sqlite3", max_pending_bytes=50_000)
+    stops: list[str] = []
+    store.on_overflow(stops.append)
+    await store.open()
+    store.append(created("r"))
+    for i in range(1000):
+        store.append(line("r", f"line {i:04} " + "x" * 100))
+    assert len(stops) == 1
+    assert stops[0] == "stopped: more than 0.0476837 MiB of records waited for the store"
+    store.is_full = False
+    await store.close()
+
+
+async def test_past_the_outage_bound_the_store_asks_once_to_stop_with_the_cause(tmp_path: Path, quick_retries) -> None:
+    store = FullDiskStore(tmp_path / "db.sqlite3", max_outage=0.05)
+    stops: list[str] = []
+    store.on_overflow(stops.append)
+    await store.open()
+    store.append(created("r"))
+    while not stops:
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(0.1)
+    store.is_full = False
+    await store.flush()
+    await store.close()
+    assert len(stops) == 1
+    assert stops[0].startswith("stopped: the store could not commit for 0 s (No space left on device)")
+
+
+async def test_closing_a_store_that_cannot_commit_gives_up_and_says_so(
+    tmp_path: Path, monkeypatch, quick_retries
+) -> None:
+    monkeypatch.setattr("litmus_live.store.base.OPEN_CLOSE_WAIT", 0.1)
+    store = FullDiskStore(tmp_path / "db.sqlite3")
+    await store.open()
+    store.append(created("r"))
+    waiting = asyncio.ensure_future(store.flush())
+    await store.close()
+    with pytest.raises(StoreUnavailable, match="closed before it could commit: No space left on device"):
+        await waiting
 
 
 async def test_a_live_summary_never_claims_records_that_are_not_committed(store: SqliteStore) -> None:

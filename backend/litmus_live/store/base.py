@@ -4,11 +4,17 @@ The runner appends records; the store numbers them (seq 1, 2, 3, ... per run, no
 encodes each once, commits whatever is pending in one transaction, and only then tells the
 hub (`on_commit`), so a subscriber never sees a record that a crash could take back.
 Backends (sqlite.py) supply the blocking I/O; everything here runs on the event loop.
+
+When a commit fails (disk full), appends still succeed: records wait in memory, in order,
+and every commit is retried until one succeeds. `on_fault` hears when that starts and ends;
+past the bound (MAX_PENDING_BYTES waiting, or MAX_OUTAGE seconds failing) `on_overflow`
+is told once, so the runner stops the live runs instead of letting memory grow.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -25,7 +31,13 @@ _encode = msgspec.json.Encoder().encode
 # (run_id, channel, unit, times, values): readings of one channel, kept apart from the log
 SampleBatch = tuple[str, str, str, list[float], list[float | bool | str]]
 STOPPED_REASON = "server stopped during the run"
-RETRY_AFTER = 1.0
+RETRY_AFTER = 0.5
+# The bound on what may wait for a failing store (see the module docstring and PROTOCOL.md).
+MAX_PENDING_BYTES = 64 * 1024 * 1024
+MAX_OUTAGE = 60.0
+_SAMPLE_BYTES = 16  # what one channel reading costs in memory, about
+# How long opening and closing wait for a failing store before going on without it.
+OPEN_CLOSE_WAIT = 5.0
 log = logging.getLogger(__name__)
 
 
@@ -34,7 +46,7 @@ class UnknownRun(LookupError):
 
 
 class StoreUnavailable(RuntimeError):
-    """A commit failed (disk full, database locked); everything stays pending and is retried."""
+    """The store was closed while records still waited for a commit that kept failing."""
 
 
 class PromptClosed(LookupError):
@@ -44,10 +56,25 @@ class PromptClosed(LookupError):
 class EventStore:
     """Shared logic of every backend; subclasses implement the `_io_*` methods."""
 
-    def __init__(self, *, commit_interval: float = 0.002, tail_size: int = 8192) -> None:
+    def __init__(
+        self,
+        *,
+        commit_interval: float = 0.002,
+        tail_size: int = 8192,
+        max_pending_bytes: int = MAX_PENDING_BYTES,
+        max_outage: float = MAX_OUTAGE,
+    ) -> None:
         self._commit_interval = commit_interval
         self._tail_size = tail_size
         self._notify: Callable[[str, int], None] = lambda run_id, seq: None
+        self._on_fault: Callable[[str | None], None] = lambda reason: None
+        self._on_overflow: Callable[[str], None] = lambda reason: None
+        self._max_pending_bytes = max_pending_bytes
+        self._max_outage = max_outage
+        self._pending_bytes = 0
+        self._fault: str | None = None  # why commits fail, in words; None while they succeed
+        self._fault_since = 0.0
+        self._is_over_bound = False
         self._live: dict[str, RunSummary] = {}
         self._tails: dict[str, Tail] = {}
         self._pending: list[tuple[str, int, bytes]] = []
@@ -70,15 +97,40 @@ class EventStore:
         """Call `notify(run_id, last_seq)` after each commit that touched `run_id`."""
         self._notify = notify
 
+    def on_fault(self, notify: Callable[[str | None], None]) -> None:
+        """Call `notify(reason)` when commits start failing, `notify(None)` once one succeeds."""
+        self._on_fault = notify
+
+    def on_overflow(self, stop: Callable[[str], None]) -> None:
+        """Call `stop(reason)` once per outage when what waits passes the bound."""
+        self._on_overflow = stop
+
+    @property
+    def fault(self) -> str | None:
+        """Why the store cannot commit now, in words (with what waits and since when), or None."""
+        if self._fault is None:
+            return None
+        waiting = len(self._pending) + len(self._pending_samples) + len(self._pending_snapshots)
+        failing = time.monotonic() - self._fault_since
+        return f"the store cannot commit: {self._fault}; {waiting} records waiting in memory for {failing:.0f} s"
+
     async def open(self) -> None:
         await self._write(self._io_open)
         self._task = asyncio.create_task(self._commit_loop(), name="store-commit")
         for stale in await self._read(self._io_live_runs):
             self._close_stale(stale)
-        await self.flush()
+        with contextlib.suppress(TimeoutError):  # a full disk must not keep the server from starting
+            await asyncio.wait_for(self.flush(), OPEN_CLOSE_WAIT)
 
     async def close(self) -> None:
-        await self.flush()
+        try:
+            await asyncio.wait_for(self.flush(), OPEN_CLOSE_WAIT)
+        except TimeoutError:
+            log.error("closing with %d records never committed: %s", len(self._pending), self._fault)
+            for _, done in self._flushes:
+                if not done.done():
+                    done.set_exception(StoreUnavailable(f"the store was closed before it could commit: {self._fault}"))
+            self._flushes = []
         if self._task is not None:
             self._task.cancel()
             self._task = None
@@ -111,10 +163,15 @@ class EventStore:
             raise PromptClosed(f"prompt {resolved.prompt_id!r} of run {record.run_id!r} is not open")
         record = msgspec.structs.replace(record, seq=live.last_seq + 1)
         summaries.fold(live, record)
-        self._pending.append((record.run_id, record.seq, _encode(record)))
+        body = _encode(record)
+        self._pending.append((record.run_id, record.seq, body))
+        self._pending_bytes += len(body)
         self._dirty.add(record.run_id)
         self._appended += 1
         self._wake.set()
+        if self._pending_bytes > self._max_pending_bytes:
+            mib = self._max_pending_bytes / 2**20
+            self._overflow(f"more than {mib:g} MiB of records waited for the store")
         return record
 
     def _begin(self, record: Record) -> RunSummary:
@@ -128,6 +185,7 @@ class EventStore:
     def append_samples(self, batch: SampleBatch) -> None:
         """Keep a batch of channel readings; committed with the next transaction."""
         self._pending_samples.append(batch)
+        self._pending_bytes += _SAMPLE_BYTES * len(batch[3])
         self._appended += 1
         self._wake.set()
 
@@ -138,7 +196,7 @@ class EventStore:
         self._wake.set()
 
     async def flush(self) -> None:
-        """Return once everything appended so far is committed."""
+        """Return once everything appended so far is committed (however long a fault lasts)."""
         if self._committed >= self._appended:
             return
         done = asyncio.get_running_loop().create_future()
@@ -150,12 +208,16 @@ class EventStore:
             await self._wake.wait()
             self._wake.clear()
             started = time.monotonic()
-            await self._commit_pending()
+            if not await self._commit_pending():
+                await asyncio.sleep(RETRY_AFTER)
+                self._wake.set()
+                continue
             rest = self._commit_interval - (time.monotonic() - started)
             if rest > 0:
                 await asyncio.sleep(rest)
 
-    async def _commit_pending(self) -> None:
+    async def _commit_pending(self) -> bool:
+        """Commit what is pending; False (and all of it still pending, in order) if that failed."""
         batch, self._pending = self._pending, []
         samples, self._pending_samples = self._pending_samples, []
         snapshots, self._pending_snapshots = self._pending_snapshots, {}
@@ -163,26 +225,51 @@ class EventStore:
         self._dirty = set()
         work = len(batch) + len(samples) + len(snapshots)
         if not work:
-            return
+            return True
         try:
             await self._write(self._io_write, batch, rows, samples, list(snapshots.items()))
         except Exception as exc:  # the store must never stop silently: keep it all, say so, retry
-            log.exception("commit of %d records failed; retrying in %.0f s", len(batch), RETRY_AFTER)
             self._pending[:0], self._pending_samples[:0] = batch, samples
             self._pending_snapshots = {**snapshots, **self._pending_snapshots}
             self._dirty |= {run_id for run_id, _ in rows}
-            for _, done in self._flushes:
-                done.set_exception(StoreUnavailable(f"the store could not commit: {type(exc).__name__}: {exc}"))
-            self._flushes = []
-            await asyncio.sleep(RETRY_AFTER)
-            self._wake.set()
-            return
+            self._failed(exc)
+            return False
         self._committed += work
+        self._pending_bytes -= sum(len(body) for _, _, body in batch)
+        self._pending_bytes -= _SAMPLE_BYTES * sum(len(b[3]) for b in samples)
+        if self._fault is not None:
+            self._recovered()
+        self._is_over_bound &= self._pending_bytes > self._max_pending_bytes
         self._publish(batch)
+        self._release_flushes()
+        return True
+
+    def _failed(self, exc: Exception) -> None:
+        if self._fault is None:
+            log.error("commit failed, records wait in memory and the commit is retried: %s", exc, exc_info=exc)
+            self._fault, self._fault_since = _describe(exc), time.monotonic()
+            self._on_fault(f"the store cannot commit: {self._fault}; records wait in memory until it can")
+        failing = time.monotonic() - self._fault_since
+        if failing > self._max_outage:
+            self._overflow(f"the store could not commit for {failing:.0f} s")
+
+    def _recovered(self) -> None:
+        log.warning("the store commits again after %.1f s", time.monotonic() - self._fault_since)
+        self._fault = None
+        self._on_fault(None)
+
+    def _overflow(self, what: str) -> None:
+        if not self._is_over_bound:
+            self._is_over_bound = True
+            cause = f" ({self._fault})" if self._fault else ""
+            self._on_overflow(f"stopped: {what}{cause}")
+
+    def _release_flushes(self) -> None:
         still = []
         for target, done in self._flushes:
             if self._committed >= target:
-                done.set_result(None)
+                if not done.done():
+                    done.set_result(None)
             else:
                 still.append((target, done))
         self._flushes = still
@@ -319,3 +406,10 @@ class EventStore:
 
     def _io_live_runs(self) -> list[RunSummary]:
         raise NotImplementedError
+
+
+def _describe(exc: Exception) -> str:
+    """What went wrong, in words: the OS's or SQLite's own message, not a Python repr."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror if exc.filename is None else f"{exc.strerror} ({exc.filename})"
+    return str(exc) or type(exc).__name__

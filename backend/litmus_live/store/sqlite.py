@@ -96,10 +96,11 @@ class SqliteStore(EventStore):
                 " ON CONFLICT (run_id) DO UPDATE SET status = excluded.status, body = excluded.body",
                 runs,
             )
+            conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:  # SQLite may have rolled back by itself (a full disk)
+                conn.execute("ROLLBACK")
             raise
-        conn.execute("COMMIT")
 
     def _io_since(self, run_id: str, after: int, limit: int, max_bytes: int) -> list[bytes]:
         rows = self._conn().execute(
