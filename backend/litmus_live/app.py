@@ -54,6 +54,7 @@ def create_app(settings: Settings) -> Starlette:
         withdraw_prompts=prompts.withdraw,
         readings=board,
         abort_grace=settings.abort_grace,
+        python=settings.python,
     )
     store.on_fault(hub.store_fault)
     store.on_overflow(runner.stop_all)

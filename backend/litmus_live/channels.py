@@ -12,7 +12,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 
 from litmus_live import protocol as p
-from litmus_live.plugin.report import Samples
+from litmus_live.reports import Samples
 from litmus_live.store import SampleBatch
 
 HISTORY = 300

@@ -55,6 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--data-dir", type=Path, help="where runs are stored (default ./data)")
     serve.add_argument("--tests", type=Path, help="test root; nothing outside it runs (default examples/)")
     serve.add_argument("--static-dir", type=Path, help="built frontend to serve (frontend/dist)")
+    serve.add_argument("--python", help="the Python that runs the tests (the station's venv); default: this one")
     serve.add_argument("--allow-origin", action="append", help="extra browser origin allowed on /ws")
     serve.set_defaults(func=_serve)
 
@@ -139,7 +140,7 @@ def _serve(args: argparse.Namespace) -> int:
     origins = frozenset(args.allow_origin) if args.allow_origin else None
     config = settings.load(
         host=args.host, port=args.port, data_dir=args.data_dir, tests=args.tests,
-        static_dir=args.static_dir, allowed_origins=origins,
+        static_dir=args.static_dir, allowed_origins=origins, python=args.python,
     )  # fmt: skip
     uvicorn.run(
         create_app(config),

@@ -28,10 +28,16 @@ class Status(enum.StrEnum):
 
 
 class Outcome(enum.StrEnum):
+    """A step's outcome; the first six are pytest's summary categories, `interrupted` is a step
+    that was running when its run ended (aborted, crashed, stopped)."""
+
     PASSED = "passed"
     FAILED = "failed"
     SKIPPED = "skipped"
     ERROR = "error"
+    XFAILED = "xfailed"
+    XPASSED = "xpassed"
+    INTERRUPTED = "interrupted"
 
 
 class Stream(enum.StrEnum):
@@ -49,6 +55,7 @@ class Via(enum.StrEnum):
     UI = "ui"
     SCRIPT = "script"
     TERMINAL = "terminal"
+    AUTO = "auto"
 
 
 def utcnow() -> dt.datetime:
@@ -117,7 +124,14 @@ class Measurement(_Kind, kw_only=True, tag="measurement"):
     step: str | None = None
 
 
-EventData = RunCreated | Collected | StepStarted | StepFinished | Output | PromptResolved | Measurement
+class ReportError(_Kind, kw_only=True, tag="report_error"):
+    """A report of the test process the server could not accept; the run went on without it."""
+
+    step: str | None = None
+    reason: str
+
+
+EventData = RunCreated | Collected | StepStarted | StepFinished | Output | PromptResolved | Measurement | ReportError
 
 
 class _Record(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
@@ -133,6 +147,9 @@ class Event(_Record, kw_only=True, tag="event"):
 
 
 class Progress(_Record, kw_only=True, tag="progress"):
+    """The run's state: pytest's summary counts so far (collection errors count as errors),
+    `done` the steps finished of the `total` collected."""
+
     status: Status
     total: int
     done: int
@@ -140,14 +157,26 @@ class Progress(_Record, kw_only=True, tag="progress"):
     failed: int = 0
     skipped: int = 0
     errors: int = 0
+    xfailed: int = 0
+    xpassed: int = 0
     current_step: str | None = None
 
 
 class Complete(_Record, kw_only=True, tag="complete"):
+    """The last record: the verdict, and the final counts (equal to pytest's terminal summary)."""
+
     status: Status
     exit_code: int | None
     reason: str = ""
     duration: float = 0.0
+    total: int = 0
+    done: int = 0
+    passed: int = 0
+    failed: int = 0
+    skipped: int = 0
+    errors: int = 0
+    xfailed: int = 0
+    xpassed: int = 0
 
 
 class Prompt(_Record, kw_only=True, tag="prompt"):

@@ -1,16 +1,17 @@
 """Starts, watches and aborts pytest subprocesses, and turns what they report into records.
 
-Fed by POST /api/runs; feeds the store through `emit`. The plugin inside the test process
-reports over a private socket pair; stdout and stderr are read line by line. The exit code
-decides the verdict.
+Fed by POST /api/runs; feeds the store through `emit`. pytest runs in the station's Python
+(`python`, by default the server's own) with our plugin and no option of ours that could
+change an outcome; the plugin reports over a private socket pair, stdout and stderr are read
+line by line. The exit code decides the verdict; the process group ends with the run.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
+import shutil
 import signal
 import socket
 import sys
@@ -20,16 +21,31 @@ from pathlib import Path
 
 import msgspec
 
-from litmus_live.events import Outcome, Record, RunCreated, Status, Stream
-from litmus_live.live_run import LiveRun, OpenPrompt, Readings
+from litmus_live import reports as r
+from litmus_live.events import Record, RunCreated, Status, Stream
+from litmus_live.live_run import MAX_LINE, LiveRun, OpenPrompt, Readings
 from litmus_live.output_log import OutputLog
-from litmus_live.plugin import report as r
+from litmus_live.plugin.definitions import FD_ENV, MAX_FRAME
 
 log = logging.getLogger(__name__)
-MAX_LINE = 16 * 1024
 _READ_CHUNK = 64 * 1024
 _DRAIN_AFTER_EXIT = 2.0
-_PYTEST_ARGS = ("-p", "litmus_live.plugin", "-p", "no:cacheprovider", "-v", "--capture=tee-sys", "--color=no")
+STOPPED_REASON = "server stopped during the run"
+PLUGIN_DIR = Path(__file__).resolve().parent / "plugin"
+# The test process loads the plugin from its folder, under a name of its own: nothing else of
+# ours becomes importable there, and pytest gets the module as an object (no rewrite warning).
+_BOOTSTRAP = (
+    "import importlib.util, sys\n"
+    "d = sys.argv.pop(1)\n"
+    "spec = importlib.util.spec_from_file_location('litmus_live_plugin', d + '/__init__.py',"
+    " submodule_search_locations=[d])\n"
+    "plugin = importlib.util.module_from_spec(spec)\n"
+    "sys.modules[spec.name] = plugin\n"
+    "spec.loader.exec_module(plugin)\n"
+    "import pytest\n"
+    "raise SystemExit(pytest.main(plugins=[plugin]))\n"
+)
+_PYTEST_ARGS = ("--color=no",)
 _EXIT_REASONS = {2: "interrupted", 3: "internal error", 4: "usage error", 5: "no tests collected"}
 
 
@@ -62,7 +78,9 @@ def resolve_test_path(root: Path, test_path: str) -> str:
     return f"{target}{sep}{rest}"
 
 
-def verdict(exit_code: int | None, *, is_aborted: bool, failed: int, errors: int, total: int) -> tuple[Status, str]:
+def verdict(
+    exit_code: int | None, *, is_aborted: bool, failed: int, errors: int, total: int, collect_errors: list[str] = ()
+) -> tuple[Status, str]:
     """The run's status and the reason in words, from how the test process ended."""
     if is_aborted:
         return Status.ABORTED, "aborted by operator"
@@ -74,7 +92,16 @@ def verdict(exit_code: int | None, *, is_aborted: bool, failed: int, errors: int
     if exit_code is not None and exit_code < 0:
         name = signal.Signals(-exit_code).name if -exit_code in signal.valid_signals() else "unknown"
         return Status.ERROR, f"killed by signal {-exit_code} ({name})"
+    if collect_errors and exit_code == 2:
+        n = len(collect_errors)
+        return Status.ERROR, f"{n} error{'s' * (n != 1)} during collection: {'; '.join(collect_errors)}"[:1000]
     return Status.ERROR, _EXIT_REASONS.get(exit_code, f"exit code {exit_code}")
+
+
+def is_own_python(python: str) -> bool:
+    """Whether `python` is the server's interpreter in the server's environment (same bin folder)."""
+    found = shutil.which(python) or python
+    return Path(found).absolute().parent == Path(sys.executable).absolute().parent
 
 
 class Runner:
@@ -170,41 +197,77 @@ class Runner:
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
     async def shutdown(self) -> None:
-        """Stop every live run (the server is going away)."""
-        await asyncio.gather(*(self.abort(run_id) for run_id in list(self._runs)), return_exceptions=True)
+        """The server is stopping: each live run ends ERROR (recorded at once), then its processes."""
+        for run in list(self._runs.values()):
+            if not run.is_closed:
+                self._withdraw_prompts(run.run_id, STOPPED_REASON)
+                run.complete(Status.ERROR, None, STOPPED_REASON)
+            self._signal(run, signal.SIGTERM)
+        await asyncio.gather(*(self._end_group(run) for run in list(self._runs.values())), return_exceptions=True)
         await self.join()
 
+    async def _end_group(self, run: LiveRun) -> None:
+        try:
+            await asyncio.wait_for(asyncio.shield(run.done), self._abort_grace)
+        except TimeoutError:
+            self._signal(run, signal.SIGKILL)
+
     @staticmethod
-    def _signal(run: LiveRun, sig: signal.Signals) -> None:
-        if run.process is not None and run.process.returncode is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(run.process.pid, sig)
+    def _signal(run: LiveRun, sig: signal.Signals) -> bool:
+        """Send `sig` to the run's process group; False when nothing of it is left."""
+        if run.process is None:
+            return False
+        try:
+            os.killpg(run.process.pid, sig)
+        except (ProcessLookupError, PermissionError):
+            return False
+        return True
 
     async def _supervise(self, run: LiveRun, target: str) -> None:
         try:
             exit_code, failure = await self._execute(run, target)
             failure = failure or run.stop_reason
             self._withdraw_prompts(run.run_id, "the test process ended")
-            c = run.counts
-            status, words = verdict(
-                exit_code, is_aborted=run.is_aborted, failed=c[Outcome.FAILED], errors=c[Outcome.ERROR], total=run.total
-            )
-            run.complete(Status.ERROR if failure else status, exit_code, failure or words)
+            if not run.is_closed:
+                run.complete(*self._verdict(run, exit_code, failure))
         except Exception as exc:  # a run must never stay live because the runner failed
             log.exception("runner failed while supervising run %s", run.run_id)
-            run.complete(Status.ERROR, None, f"runner failure: {type(exc).__name__}: {exc}")
+            if not run.is_closed:
+                run.complete(Status.ERROR, None, f"runner failure: {type(exc).__name__}: {exc}")
         finally:
             del self._runs[run.run_id]
             run.done.set_result(None)
 
+    @staticmethod
+    def _verdict(run: LiveRun, exit_code: int | None, failure: str) -> tuple[Status, int | None, str]:
+        if failure:
+            return Status.ERROR, exit_code, failure
+        c = {**run.counts, **(run.final_counts or {})}
+        status, words = verdict(
+            exit_code, is_aborted=run.is_aborted, failed=c["failed"], errors=c["error"], total=run.total,
+            collect_errors=run.collect_errors,
+        )  # fmt: skip
+        return status, exit_code, words
+
+    def _environment(self, run: LiveRun, fd: int) -> dict[str, str]:
+        env = {**os.environ, **run.environment, "PYTHONUNBUFFERED": "1", FD_ENV: str(fd)}
+        if is_own_python(self._python):
+            # the server's environment holds plugins of ours (pytest-asyncio ...): none may load into the tests
+            env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+        else:
+            # as if the station's environment were activated: its scripts first, not the server's venv
+            env.pop("VIRTUAL_ENV", None)
+            env["PATH"] = os.pathsep.join([str(Path(self._python).absolute().parent), env.get("PATH", "")])
+        return env
+
     async def _execute(self, run: LiveRun, target: str) -> tuple[int | None, str]:
         ours, theirs = socket.socketpair()
-        env = {**os.environ, **run.environment, "PYTHONUNBUFFERED": "1", r.FD_ENV: str(theirs.fileno())}
         try:
             run.process = await asyncio.create_subprocess_exec(
-                self._python, "-m", "pytest", *_PYTEST_ARGS, target,
-                cwd=self._root, env=env, pass_fds=(theirs.fileno(),), start_new_session=True,
-                stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+                self._python, "-c", _BOOTSTRAP, str(PLUGIN_DIR), *_PYTEST_ARGS, target,
+                cwd=self._root, env=self._environment(run, theirs.fileno()), pass_fds=(theirs.fileno(),),
+                start_new_session=True, stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
             )  # fmt: skip
         except OSError as exc:
             ours.close()
@@ -214,6 +277,7 @@ class Runner:
         if run.is_aborted:
             self._signal(run, signal.SIGINT)
         output_log = OutputLog(run.log_path)
+        run.log = output_log
         try:
             readers = [
                 asyncio.create_task(self._read_lines(run, run.process.stdout, Stream.STDOUT, output_log)),
@@ -221,44 +285,76 @@ class Runner:
                 asyncio.create_task(self._read_reports(run, ours)),
             ]
             exit_code = await run.process.wait()
-            # Output a grandchild still holds open must not keep the run from ending.
-            _, late = await asyncio.wait(readers, timeout=_DRAIN_AFTER_EXIT)
-            for task in late:
-                task.cancel()
+            await self._end_leftovers(run, readers)
         finally:
+            run.log = None
             output_log.close()
         return exit_code, ""
 
+    async def _end_leftovers(self, run: LiveRun, readers: list[asyncio.Task[None]]) -> None:
+        """pytest has exited: whatever it left running in its group gets SIGTERM, then SIGKILL after the grace."""
+        if self._signal(run, signal.SIGTERM):
+            _, late = await asyncio.wait(readers, timeout=self._abort_grace)
+            self._signal(run, signal.SIGKILL)
+        # Output a process outside the group still holds open must not keep the run from ending.
+        _, late = await asyncio.wait(readers, timeout=_DRAIN_AFTER_EXIT)
+        for task in late:
+            task.cancel()
+
     @staticmethod
     async def _read_lines(run: LiveRun, stream: asyncio.StreamReader, tag: Stream, output_log: OutputLog) -> None:
+        """Every line into the log exactly as written, and into records (over-long lines in pieces)."""
         # Neither the log file nor the store can stop this loop: both keep what they cannot
         # write yet, so the test never blocks on a full pipe.
         partial = b""
         while chunk := await stream.read(_READ_CHUNK):
             lines = (partial + chunk).split(b"\n")
             partial = lines.pop()
-            while len(partial) > MAX_LINE:
-                lines.append(partial[:MAX_LINE])
-                partial = partial[MAX_LINE:]
             output_log.write(b"".join(line + b"\n" for line in lines))
             for line in lines:
-                run.on_line(tag, line.rstrip(b"\r").decode(errors="replace"))
+                run.on_line(tag, line.removesuffix(b"\r").decode(errors="replace"))
+            while len(partial) > MAX_LINE:
+                piece, partial = _cut(partial)
+                output_log.write(piece)
+                run.on_line(tag, piece.decode(errors="replace"))
         if partial:
-            output_log.write(partial + b"\n")
+            output_log.write(partial)
             run.on_line(tag, partial.decode(errors="replace"))
 
     @staticmethod
     async def _read_reports(run: LiveRun, sock: socket.socket) -> None:
+        """Lines of JSON from the plugin; a line over MAX_FRAME bytes is skipped as it is read, never held."""
         reader, writer = await asyncio.open_connection(sock=sock)
         run.replies = writer
+        held, is_skipping = b"", False
         try:
-            while header := await reader.read(r.HEADER.size):
-                if len(header) < r.HEADER.size:
-                    header += await reader.readexactly(r.HEADER.size - len(header))
-                (size,) = r.HEADER.unpack(header)
-                for item in r.decoder.decode(await reader.readexactly(size)):
-                    run.on_report(item)
-        except asyncio.IncompleteReadError:
-            pass
+            while chunk := await reader.read(_READ_CHUNK):
+                lines = (held + chunk).split(b"\n")
+                held = lines.pop()
+                for line in lines:
+                    if not is_skipping and line.strip():
+                        _take_report(run, line)
+                    is_skipping = False
+                if len(held) > MAX_FRAME:
+                    if not is_skipping:
+                        run.on_refused(r.Refused(f"a report line over {MAX_FRAME} bytes was skipped"))
+                    held, is_skipping = b"", True
         finally:
             writer.close()
+
+
+def _take_report(run: LiveRun, line: bytes) -> None:
+    try:
+        item = r.decode(line)
+    except r.Refused as refused:
+        run.on_refused(refused)
+    else:
+        run.on_report(item)
+
+
+def _cut(data: bytes) -> tuple[bytes, bytes]:
+    """The first MAX_LINE bytes of `data` at most, ending on a character boundary, and the rest."""
+    end = MAX_LINE
+    while end > MAX_LINE - 4 and data[end] & 0xC0 == 0x80:
+        end -= 1
+    return data[:end], data[end:]

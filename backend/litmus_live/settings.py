@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import msgspec
@@ -31,6 +32,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # past either, the live runs are stopped (ERROR, with the reason).
     max_pending_mib: int = 64
     max_outage: float = 60.0
+    # The station's Python, which runs the tests (its environment, its packages); default: the server's.
+    python: str = sys.executable
 
     @property
     def db_path(self) -> Path:
@@ -49,6 +52,7 @@ _ENV = {
     "ping_interval": "LITMUS_PING_INTERVAL",
     "max_pending_mib": "LITMUS_MAX_PENDING_MIB",
     "max_outage": "LITMUS_MAX_OUTAGE",
+    "python": "LITMUS_PYTHON",
 }
 
 

@@ -7,6 +7,15 @@ import pytest
 from litmus_live.plugin.definitions import DefinitionError, PromptType, auto_answer, check_answer, parse
 
 
+def test_prompt_type_defaults_to_confirm_as_in_litmus() -> None:
+    assert parse("go", {"message": "Ready?"}).prompt_type is PromptType.CONFIRM
+
+
+def test_a_name_over_the_limit_is_refused() -> None:
+    with pytest.raises(DefinitionError, match="a prompt name is a string of 1 to 100 characters"):
+        parse("n" * 101, {"message": "m"})
+
+
 def test_a_valid_definition_parses() -> None:
     d = parse("temp", {"message": "Temp?", "prompt_type": "input", "pattern": r"\d+", "min": 0, "max": 90})
     assert (d.prompt_type, d.pattern, d.min, d.max, d.timeout_seconds) == (PromptType.INPUT, r"\d+", 0, 90, None)
@@ -17,7 +26,7 @@ def test_a_valid_definition_parses() -> None:
     [
         ({"message": "Pick", "prompt_type": "choice"}, "needs a non-empty 'choices' list"),
         ({"message": "Pick", "prompt_type": "choice", "choices": []}, "needs a non-empty 'choices' list"),
-        ({"message": "Go", "prompt_type": "essay"}, "Invalid enum value 'essay'"),
+        ({"message": "Go", "prompt_type": "essay"}, "'prompt_type' is one of confirm, choice, input; got 'essay'"),
         ({"message": "Go", "prompt_type": "confirm", "choices": ["a"]}, "'choices' only applies"),
         ({"message": "Go", "prompt_type": "choice", "choices": ["a"], "pattern": "x"}, "only apply to prompt_type"),
         ({"message": "T", "prompt_type": "input", "pattern": "("}, "not a valid regular expression"),
@@ -25,10 +34,16 @@ def test_a_valid_definition_parses() -> None:
         ({"message": "T", "prompt_type": "input", "min": 5, "max": 1}, "'min' (5.0) is greater than 'max' (1.0)"),
         ({"message": "T", "prompt_type": "input", "max": 10, "default": "50"}, "'default' \"50\" is not a valid"),
         ({"message": "P", "prompt_type": "choice", "choices": ["a"], "default": "b"}, "not one of the choices"),
-        ({"message": "T", "prompt_type": "input", "timeout_seconds": 0}, "Expected `float` > 0"),
-        ({"message": "T", "prompt_type": "input", "colour": "red"}, "unknown field `colour`"),
-        ({"prompt_type": "confirm"}, "missing required field `message`"),
-        ("just a string", "Expected `object`"),
+        ({"message": "T", "prompt_type": "input", "timeout_seconds": 0}, "'timeout_seconds' must be a number > 0"),
+        ({"message": "T", "prompt_type": "input", "colour": "red"}, "unknown field 'colour'"),
+        ({"prompt_type": "confirm"}, "missing required field 'message'"),
+        ("just a string", "expected a dict of message, prompt_type"),
+        ({"message": "x" * 2001}, "'message' must be 1 to 2000 characters long, got 2001"),
+        ({"message": ""}, "'message' must be 1 to 2000 characters long, got 0"),
+        ({"message": 7}, "'message' has the wrong type: got int 7"),
+        ({"message": "T", "prompt_type": "input", "min": True}, "'min' must be a number, got a bool"),
+        ({"message": "P", "prompt_type": "choice", "choices": ["a", 3]}, "'choices' must be a list of strings"),
+        ({"message": "P", "prompt_type": "choice", "choices": ["x" * 201]}, "1 to 200 characters long"),
     ],
 )
 def test_invalid_definitions_say_what_is_wrong(raw: object, why: str) -> None:

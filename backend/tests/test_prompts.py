@@ -219,19 +219,23 @@ async def test_prompts_pending_when_the_server_dies_are_withdrawn_on_restart(ser
     assert summary["open_prompts"] == []
 
 
-async def test_invalid_definitions_fail_collection_with_a_clear_error(server: Server, viewer_of) -> None:
+async def test_an_invalid_definition_fails_only_its_test_at_setup(server: Server, viewer_of) -> None:
     run_id = server.launch("test_prompt_bad_definition.py")
     viewer = await viewer_of(run_id)
     complete = await viewer.complete()
-    assert (complete["status"], complete["reason"]) == ("ERROR", "usage error")
-    lines = [m["data"]["line"] for m in viewer.seen if kind(m) == "output"]
-    assert any("prompt_type 'choice' needs a non-empty 'choices' list" in line for line in lines)
-    assert any("Invalid enum value 'essay'" in line for line in lines)
+    assert (complete["status"], complete["passed"], complete["errors"]) == ("FAILED", 1, 2)
+    steps = {m["data"]["nodeid"].split("::")[1]: m["data"] for m in viewer.seen if kind(m) == "step_finished"}
+    assert steps["test_unrelated_still_runs"]["outcome"] == "passed"
+    choice, unknown = steps["test_choice_without_choices"], steps["test_unknown_type"]
+    assert (choice["outcome"], unknown["outcome"]) == ("error", "error")
+    assert choice["reason"].startswith("setup: ")
+    assert "prompt_type 'choice' needs a non-empty 'choices' list" in choice["reason"]
+    assert "'prompt_type' is one of confirm, choice, input; got 'essay'" in unknown["reason"]
 
 
 def run_pytest(*args: str, env: dict[str, str] | None = None, **kwargs: object) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", *args],
+        [sys.executable, "-m", "pytest", "-p", "litmus_live.plugin", "-p", "no:cacheprovider", "-q", *args],
         cwd=SUITES, env={**os.environ, **(env or {})}, capture_output=True, text=True, timeout=60, check=False,
         **kwargs,
     )  # fmt: skip
@@ -244,10 +248,10 @@ def test_auto_confirm_answers_at_once() -> None:
     assert "serial: SN-DEFAULT" in done.stdout
 
 
-def test_a_bad_auto_confirm_value_names_the_accepted_values() -> None:
-    done = run_pytest("test_prompts.py::test_setup", env={"LITMUS_AUTO_CONFIRM": "yes"}, stdin=subprocess.DEVNULL)
-    assert done.returncode == 1
-    assert "LITMUS_AUTO_CONFIRM='yes' is not understood: set it to 1" in done.stdout
+@pytest.mark.parametrize("value", ["true", "yes", "0"])
+def test_any_non_empty_auto_confirm_is_on_as_litmus_reads_it(value: str) -> None:
+    done = run_pytest("test_prompts.py::test_setup", env={"LITMUS_AUTO_CONFIRM": value}, stdin=subprocess.DEVNULL)
+    assert done.returncode == 0, done.stdout
 
 
 def test_without_a_route_prompt_raises_prompt_unavailable() -> None:
@@ -268,8 +272,8 @@ def test_a_terminal_operator_is_asked_and_invalid_answers_are_asked_again(answer
     if pid == 0:  # the child: pytest with the pty as its terminal
         os.chdir(SUITES)
         env = {k: v for k, v in os.environ.items() if k != "LITMUS_AUTO_CONFIRM"}
-        os.execve(sys.executable, [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-s",
-                                   "test_prompts.py::test_setup"], env)  # fmt: skip
+        os.execve(sys.executable, [sys.executable, "-m", "pytest", "-p", "litmus_live.plugin", "-p", "no:cacheprovider",
+                                   "-q", "-s", "test_prompts.py::test_setup"], env)  # fmt: skip
     output = b""
     for chunk in answers.split(b"\n")[:-1]:
         while b"> (" not in output.rsplit(b"\n", 1)[-1]:
@@ -292,8 +296,8 @@ async def test_terminal_prompts_honour_the_timeout() -> None:
     pid, fd = pty.fork()
     if pid == 0:
         os.chdir(SUITES)
-        os.execv(sys.executable, [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q",
-                                  "test_prompts.py::test_times_out"])  # fmt: skip
+        os.execv(sys.executable, [sys.executable, "-m", "pytest", "-p", "litmus_live.plugin", "-p", "no:cacheprovider",
+                                  "-q", "test_prompts.py::test_times_out"])  # fmt: skip
     output = b""
     try:
         while data := os.read(fd, 4096):

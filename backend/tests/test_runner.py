@@ -7,10 +7,11 @@ from pathlib import Path
 
 import msgspec
 import pytest
-from conftest import SUITES
+from conftest import SUITES, Server, collect_run, connect
 
 from litmus_live.channels import ChannelBoard
 from litmus_live.events import Status
+from litmus_live.live_run import MAX_LINE
 from litmus_live.prompts import Prompts
 from litmus_live.runner import InvalidTestPath, LaunchRequest, Runner, resolve_test_path, verdict
 from litmus_live.store import SqliteStore
@@ -84,3 +85,46 @@ async def test_a_process_that_cannot_start_is_an_error_with_the_exception(tmp_pa
     complete = records[-1]
     assert (complete["type"], complete["status"], complete["exit_code"]) == ("complete", "ERROR", None)
     assert complete["reason"].startswith("could not start the test process: FileNotFoundError")
+
+
+def _lines(records: list[dict]) -> list[str]:
+    return [m["data"]["line"] for m in records if m["type"] == "event" and m["data"]["kind"] == "output"]
+
+
+async def test_long_lines_are_cut_between_characters_and_bytes_kept_exactly(server: Server) -> None:
+    run_id = server.launch("compat/output/test_output.py")
+    async with await connect(server.ws) as ws:
+        records = await collect_run(ws, run_id)
+    lines = _lines(records)
+    assert max(len(line.encode()) for line in lines) <= MAX_LINE
+    assert sum(len(line) for line in lines if set(line) == {"x"}) == 40_000
+    assert sum(len(line) for line in lines if set(line) == {"\u00e9"}) == 20_000  # no character was cut
+    assert sum(len(line) for line in lines if set(line) == {"\u20ac"}) == 9_000
+    assert sum(line.count("\u00fc") for line in lines) == 12_000
+    assert "raw \ufffd\ufffd bytes" in lines
+    assert [line for line in lines if line.startswith("line ")] == [f"line {i}" for i in range(2_000)]
+    log = (server.data_dir / "runs" / run_id / "output.log").read_bytes()
+    assert b"raw \xff\xfe bytes\n" in log
+    assert b"pipe raw \xff\xfe " + b"y" * 20_000 + b"\n" in log
+    assert b"x" * 40_000 + b"\n" in log
+
+
+async def test_the_process_group_ends_with_the_run(server_factory, tmp_path: Path) -> None:
+    pid_file = tmp_path / "child.pid"
+    server = server_factory(env={"LITMUS_ABORT_GRACE": "1", "LITMUS_CHILD_PID_FILE": str(pid_file)})
+    server.start()
+    run_id = server.launch("test_forks.py")
+    async with await connect(server.ws) as ws:
+        records = await collect_run(ws, run_id)
+    assert records[-1]["status"] == "PASSED"
+    assert "child tick 1" in _lines(records)  # its output up to the end is kept
+    pid = int(pid_file.read_text())
+    assert not _is_running(pid), f"child {pid} outlived its run"
+
+
+def _is_running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    return "State:\tZ" not in state

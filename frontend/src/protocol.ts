@@ -25,7 +25,7 @@ export interface PromptResponse {
   via?: Via;
 }
 
-export type Via = "script" | "terminal" | "ui";
+export type Via = "auto" | "script" | "terminal" | "ui";
 
 export interface SubscribeActive {
   type: "subscribe_active";
@@ -121,7 +121,7 @@ export interface Event {
   run_id: string;
   seq?: number;
   ts: string;
-  data: RunCreated | Collected | StepStarted | StepFinished | Output | PromptResolved | Measurement;
+  data: RunCreated | Collected | StepStarted | StepFinished | Output | PromptResolved | Measurement | ReportError;
 }
 
 export interface RunCreated {
@@ -151,7 +151,9 @@ export interface StepFinished {
   reason?: string;
 }
 
-export type Outcome = "error" | "failed" | "passed" | "skipped";
+/** A step's outcome; the first six are pytest's summary categories, `interrupted` is a step
+    that was running when its run ended (aborted, crashed, stopped). */
+export type Outcome = "error" | "failed" | "interrupted" | "passed" | "skipped" | "xfailed" | "xpassed";
 
 export interface Output {
   kind: "output";
@@ -190,6 +192,15 @@ export interface Measurement {
 
 export type Verdict = "FAIL" | "PASS";
 
+/** A report of the test process the server could not accept; the run went on without it. */
+export interface ReportError {
+  kind: "report_error";
+  step?: string | null;
+  reason: string;
+}
+
+/** The run's state: pytest's summary counts so far (collection errors count as errors),
+    `done` the steps finished of the `total` collected. */
 export interface Progress {
   type: "progress";
   run_id: string;
@@ -202,6 +213,8 @@ export interface Progress {
   failed?: number;
   skipped?: number;
   errors?: number;
+  xfailed?: number;
+  xpassed?: number;
   current_step?: string | null;
 }
 
@@ -227,6 +240,7 @@ export interface Prompt {
 
 export type PromptType = "choice" | "confirm" | "input";
 
+/** The last record: the verdict, and the final counts (equal to pytest's terminal summary). */
 export interface Complete {
   type: "complete";
   run_id: string;
@@ -236,6 +250,14 @@ export interface Complete {
   exit_code: number | null;
   reason?: string;
   duration?: number;
+  total?: number;
+  done?: number;
+  passed?: number;
+  failed?: number;
+  skipped?: number;
+  errors?: number;
+  xfailed?: number;
+  xpassed?: number;
 }
 
 export interface LaunchBody {
@@ -267,6 +289,8 @@ export interface RunView {
   failed?: number;
   skipped?: number;
   errors?: number;
+  xfailed?: number;
+  xpassed?: number;
   current_step?: string | null;
   last_seq?: number;
   open_prompts?: string[];

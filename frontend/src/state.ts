@@ -209,6 +209,11 @@ function onEvent(state: RunState, event: Event): RunState {
       return { ...state, prompts: resolve(state.prompts, data, event.ts) };
     case "measurement":
       return { ...state, measurements: capped(state.measurements, data) };
+    case "report_error": {
+      // a report the server refused: shown where a viewer looks for trouble
+      const line = `[litmus-live] ${data.reason}`;
+      return { ...state, output: tail(state.output, { seq: event.seq ?? 0, stream: "stderr", line }) };
+    }
     default:
       assertNever(data);
       return state;

@@ -1,9 +1,11 @@
-"""The pytest plugin: loaded into the test process, it reports steps to the runner.
+"""The pytest plugin: a guest in the station's test process, it reports steps to the runner.
 
-It reports facts as pytest knows them (never by parsing output): what was collected,
-each step starting and finishing with its outcome, and the session's end. It also provides
-the `litmus_prompts` marker and the `prompt` fixture (prompting.py), and the `channels` and
-`verify` fixtures (readings.py).
+It imports pytest and the standard library only, registers its markers and fixtures, and
+changes no option. It reports facts as pytest knows them (never by parsing output): what
+was collected or failed to collect, each step starting and finishing with its outcome as
+the terminal summary counts it, each phase's captured output, and the session's end. It
+provides the `litmus_prompts` marker and `prompt` fixture (prompting.py), the `channels` and
+`verify` fixtures and the `litmus_limits` marker (readings.py).
 """
 
 from __future__ import annotations
@@ -15,56 +17,53 @@ from collections.abc import Iterator
 
 import pytest
 
-from litmus_live.plugin import report as r
-from litmus_live.plugin.channel import Channel
-from litmus_live.plugin.definitions import DefinitionError, PromptDefinition
-from litmus_live.plugin.prompting import MARKER, Asker, PromptUnavailableError, UndeclaredPromptError, definitions_for
-from litmus_live.plugin.readings import Channels, OutOfLimits, Verify
+from . import report as r
+from . import step as s
+from .capture import LiveOutput, sends_sections
+from .channel import Channel
+from .prompting import MARKER, Asker, PromptUnavailableError, UndeclaredPromptError, definitions_for
+from .readings import LIMITS_MARKER, Channels, LimitFailure, MissingLimitError, OutOfLimits, Verify, limits_for
 
-__all__ = ["OutOfLimits", "PromptUnavailableError", "UndeclaredPromptError"]
-_definitions_key = pytest.StashKey[dict[str, PromptDefinition]]()
-
-
-class _Step:
-    def __init__(self) -> None:
-        self.outcome = "passed"
-        self.reason = ""
-        self.duration = 0.0
-
-    def add(self, report: pytest.TestReport) -> None:
-        self.duration += report.duration
-        if report.passed or self.outcome in ("failed", "error"):
-            return
-        if report.skipped:
-            if self.outcome == "passed":
-                self.outcome, self.reason = "skipped", _skip_reason(report)
-            return
-        self.outcome = "failed" if report.when == "call" else "error"
-        self.reason = _failure_reason(report)
-
-
-def _skip_reason(report: pytest.TestReport) -> str:
-    if hasattr(report, "wasxfail"):
-        return f"xfail: {report.wasxfail}".strip()
-    if isinstance(report.longrepr, tuple):
-        return str(report.longrepr[2]).removeprefix("Skipped: ")
-    return ""
-
-
-def _failure_reason(report: pytest.TestReport) -> str:
-    crash = getattr(report.longrepr, "reprcrash", None)
-    text = crash.message if crash is not None else str(report.longrepr)
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    first = lines[0] if lines else "failed"
-    return f"{report.when}: {first}"[:300] if report.when != "call" else first[:300]
+__all__ = ["LimitFailure", "MissingLimitError", "OutOfLimits", "PromptUnavailableError", "UndeclaredPromptError"]
+# Litmus markers this plugin does not implement: a test carrying one fails, rather than pass unjudged.
+_UNIMPLEMENTED = ("litmus_sweeps", "litmus_retry")
+_SECTIONS = {"stdout": "stdout", "stderr": "stderr", "log": "stderr"}
 
 
 class _Live:
     """The plugin's state in a process launched by the runner (one session per process)."""
 
-    def __init__(self, channel: Channel) -> None:
+    def __init__(self, channel: Channel, config: pytest.Config) -> None:
         self.channel = channel
-        self.steps: dict[str, _Step] = {}
+        self.config = config
+        self.steps: dict[str, s.Step] = {}
+        self.sends_sections = sends_sections(config)
+        self.output = LiveOutput.start(config, channel) if self.sends_sections else None
+        if self.output is not None:
+            config.pluginmanager.register(_PhaseEnds(self.output), "litmus-live-phase-ends")
+
+
+class _PhaseEnds:
+    """Its trylast wrappers run inside pytest's capture of each phase: the rest of the phase's
+    output is read just before pytest reads and empties its capture files."""
+
+    def __init__(self, output: LiveOutput) -> None:
+        self._output = output
+
+    @pytest.hookimpl(hookwrapper=True, trylast=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> Iterator[None]:
+        yield
+        self._output.finish_phase()
+
+    @pytest.hookimpl(hookwrapper=True, trylast=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> Iterator[None]:
+        yield
+        self._output.finish_phase()
+
+    @pytest.hookimpl(hookwrapper=True, trylast=True)
+    def pytest_runtest_teardown(self, item: pytest.Item) -> Iterator[None]:
+        yield
+        self._output.finish_phase()
 
 
 _live: _Live | None = None
@@ -75,32 +74,31 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         f"{MARKER}(**prompts): operator prompts this test may ask with the `prompt` fixture;"
-        " each keyword names a prompt: {message, prompt_type: confirm|choice|input, choices, default,"
+        " each keyword names a prompt: {message, prompt_type: confirm (default)|choice|input, choices, default,"
         " pattern, min, max, timeout_seconds}",
     )
-    channel = Channel.from_env()
-    if channel is not None and _live is None:
-        _live = _Live(channel)
+    config.addinivalue_line(
+        "markers", f"{LIMITS_MARKER}(**limits): limits for verify(name, value): name={{low, high, unit}}"
+    )
+    for name in _UNIMPLEMENTED:
+        config.addinivalue_line("markers", f"{name}: a Litmus marker Litmus Live does not implement (the test fails)")
+    channel = Channel.from_env() if _live is None else None
+    if channel is not None:
+        _live = _Live(channel, config)
 
 
-def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
-    problems = []
-    for item in items:
-        try:
-            item.stash[_definitions_key] = definitions_for(item)
-        except DefinitionError as exc:
-            problems.append(f"{item.nodeid}: @{MARKER}: {exc}")
-    if problems:
-        raise pytest.UsageError("invalid prompt definitions:\n  " + "\n  ".join(problems))
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    for name in _UNIMPLEMENTED:
+        if item.get_closest_marker(name) is not None:
+            pytest.fail(f"@pytest.mark.{name} is not implemented by Litmus Live: this test cannot be judged without it")
 
 
 @pytest.fixture
 def prompt(request: pytest.FixtureRequest) -> Asker:
     """Ask the operator: prompt(name) returns True (confirm), the choice, or the typed text."""
     item = request.node
-    definitions = item.stash.get(_definitions_key, None)
-    if definitions is None:
-        definitions = definitions_for(item)
+    definitions = definitions_for(item)  # a bad definition fails this test, at setup
     capture = request.config.pluginmanager.getplugin("capturemanager")
     terminal = functools.partial(_uncaptured, capture) if capture is not None else contextlib.nullcontext
     return Asker(definitions, item.nodeid, _live.channel if _live else None, terminal)
@@ -115,7 +113,7 @@ def channels() -> Channels:
 @pytest.fixture
 def verify(request: pytest.FixtureRequest) -> Verify:
     """Record a measurement against limits; the test fails when it is out of them."""
-    return Verify(_live.channel if _live else None, request.node.nodeid)
+    return Verify(_live.channel if _live else None, request.node.nodeid, limits_for(request.node))
 
 
 @contextlib.contextmanager
@@ -133,40 +131,72 @@ def _uncaptured(capture: pytest.CaptureManager) -> Iterator[None]:
         capture.resume_fixture()
 
 
+def pytest_collectreport(report: pytest.CollectReport) -> None:
+    if _live is not None and _live.output is not None:
+        _live.output.phase_done()  # pytest emptied its capture files for this collector
+    if _live is not None and report.failed:
+        message = s.error_message(report)
+        _live.channel.report({"report": "collect_error", "nodeid": report.nodeid, "reason": r.reason(message)})
+
+
 def pytest_collection_finish(session: pytest.Session) -> None:
     if _live is not None:
-        _live.channel.report(r.Collected(nodeids=[item.nodeid for item in session.items]))
+        _live.channel.report(r.collected([item.nodeid for item in session.items]))
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_logstart(nodeid: str, location: tuple) -> None:
     if _live is not None:
-        _live.steps[nodeid] = _Step()
-        _live.channel.report(r.StepStarted(nodeid=nodeid, ts=time.time()))
+        _live.steps[nodeid] = s.Step()
+        if _live.output is not None:
+            _live.output.begin(nodeid)
+        _live.channel.report({"report": "step_started", "nodeid": nodeid, "ts": time.time()})
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    if _live is not None:
-        _live.steps.setdefault(report.nodeid, _Step()).add(report)
+    if _live is None:
+        return
+    step = _live.steps.setdefault(report.nodeid, s.Step())
+    step.add(report, s.category(_live.config, report))
+    # a phase's own report (not a subtest's, captured apart): pytest has just emptied its files
+    is_phase = type(report) is pytest.TestReport
+    sent = _live.output.phase_done() if is_phase and _live.output is not None else {}
+    if _live.sends_sections:
+        _send_sections(_live.channel, report, sent)
+
+
+def _send_sections(channel: Channel, report: pytest.TestReport, sent: dict[str, int]) -> None:
+    for title, content in report.sections:
+        words = title.split()
+        if len(words) == 3 and words[0] == "Captured" and words[2] == report.when and words[1] in _SECTIONS:
+            stream = _SECTIONS[words[1]]
+            rest = content[sent.get(stream, 0) :] if words[1] == stream else content
+            channel.report_all(r.output(stream, report.nodeid, rest))
 
 
 def pytest_runtest_logfinish(nodeid: str, location: tuple) -> None:
     if _live is None:
         return
-    step = _live.steps.pop(nodeid, _Step())
+    step = _live.steps.pop(nodeid, s.Step())
     _live.channel.report(
-        r.StepFinished(nodeid=nodeid, outcome=step.outcome, duration=step.duration, reason=step.reason, ts=time.time())
-    )
+        {"report": "step_finished", "nodeid": nodeid, "outcome": step.outcome, "duration": step.duration,
+         "reason": step.reason, "tally": step.tally(), "ts": time.time()}
+    )  # fmt: skip
 
 
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if _live is not None:
-        _live.channel.report(r.SessionFinished(exitstatus=int(exitstatus)))
+        if _live.output is not None:
+            _live.output.stop()
+        counts = s.counts_from_terminal(session.config)
+        _live.channel.report({"report": "session_finished", "exitstatus": int(exitstatus), "counts": counts})
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     global _live
     if _live is not None:
+        if _live.output is not None:
+            _live.output.stop()
         _live.channel.close()
         _live = None

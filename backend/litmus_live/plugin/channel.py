@@ -1,23 +1,26 @@
 """The test process's end of the private channel to the runner.
 
 `report()` never waits on the socket: reports are queued and a sender thread writes
-whatever is pending as one frame. Channel samples are buffered per channel and flushed
+whatever is pending in one write. Channel samples are buffered per channel and flushed
 every FLUSH_INTERVAL, so recording a reading costs the test an append. If the runner goes
 away (the server died), the test process is interrupted rather than left running unobserved.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import signal
 import socket
 import threading
 
-from litmus_live.plugin.report import FD_ENV, HEADER, PromptAsk, PromptReply, Report, Samples, pack, reply_decoder
+from . import report as r
+from .definitions import FD_ENV, MAX_FRAME
 
 _EXIT_GRACE = 10.0
+_CLOSE_WAIT = 5.0
 FLUSH_INTERVAL = 0.05
-Value = float | int | bool | str
 
 
 class _Buffer:
@@ -26,17 +29,17 @@ class _Buffer:
     def __init__(self, unit: str) -> None:
         self.unit = unit
         self.t: list[float] = []
-        self.v: list[Value] = []
+        self.v: list = []
 
 
 class Channel:
     def __init__(self, sock: socket.socket) -> None:
         self._sock = sock
         self._cond = threading.Condition()
-        self._queue: list[Report] = []
+        self._queue: list[dict] = []
         self._is_closing = False
         self._is_gone = False
-        self._waiters: dict[str, tuple[threading.Event, list[PromptReply]]] = {}
+        self._waiters: dict[str, tuple[threading.Event, list[dict]]] = {}
         self._samples_lock = threading.Lock()
         self._samples: dict[str, _Buffer] = {}
         self._sender = threading.Thread(target=self._send_loop, name="litmus-sender", daemon=True)
@@ -46,17 +49,26 @@ class Channel:
 
     @classmethod
     def from_env(cls) -> Channel | None:
-        fd = os.environ.get(FD_ENV)
-        if not fd:
+        """The channel the runner handed over, if any; the variable is removed so child processes don't reuse it."""
+        fd = os.environ.pop(FD_ENV, "")
+        if not fd.isdigit():
             return None
-        return cls(socket.socket(fileno=int(fd)))
+        try:
+            return cls(socket.socket(fileno=int(fd)))
+        except OSError:
+            return None
 
-    def report(self, item: Report) -> None:
+    def report(self, item: dict) -> None:
         with self._cond:
             self._queue.append(item)
             self._cond.notify()
 
-    def sample(self, name: str, unit: str, times: list[float], values: list[Value]) -> None:
+    def report_all(self, items: list[dict]) -> None:
+        with self._cond:
+            self._queue.extend(items)
+            self._cond.notify()
+
+    def sample(self, name: str, unit: str, times: list[float], values: list) -> None:
         """Buffer readings of channel `name`; they leave with the next flush."""
         with self._samples_lock:
             is_first = not self._samples
@@ -70,31 +82,34 @@ class Channel:
             with self._cond:
                 self._cond.notify()
 
-    def _take_samples(self) -> list[Samples]:
+    def _take_samples(self) -> list[dict]:
         with self._samples_lock:
             taken, self._samples = self._samples, {}
-        return [Samples(channel=name, unit=b.unit, t=b.t, v=b.v) for name, b in taken.items()]
+        return [piece for name, b in taken.items() for piece in r.samples(name, b.unit, b.t, b.v)]
 
-    def ask(self, question: PromptAsk, timeout: float | None) -> PromptReply | None:
-        """Send `question` and block until the runner replies; None if it never does."""
+    def ask(self, question: dict, timeout: float | None) -> dict | None:
+        """Send `question` (a prompt_ask) and block until the runner replies; None if it never does."""
         done, box = threading.Event(), []
         with self._cond:
             if self._is_gone:
                 return None
-            self._waiters[question.prompt_id] = (done, box)
+            self._waiters[question["prompt_id"]] = (done, box)
         self.report(question)
         done.wait(timeout)
         with self._cond:
-            self._waiters.pop(question.prompt_id, None)
+            self._waiters.pop(question["prompt_id"], None)
         return box[0] if box else None
 
     def close(self) -> None:
-        """Send everything queued, then stop; called once, at the end of the session."""
+        """Send everything queued, say so, wait for the runner to close its end, then close ours."""
         with self._cond:
             self._is_closing = True
             self._cond.notify()
         self._sender.join()
-        self._sock.shutdown(socket.SHUT_WR)
+        with contextlib.suppress(OSError):
+            self._sock.shutdown(socket.SHUT_WR)
+        self._watcher.join(_CLOSE_WAIT)
+        self._sock.close()
 
     def _send_loop(self) -> None:
         while True:
@@ -110,7 +125,7 @@ class Channel:
             batch = [*self._take_samples(), *batch]
             if batch:
                 try:
-                    self._sock.sendall(pack(batch))
+                    self._sock.sendall(b"".join(r.encode(item) for item in batch))
                 except OSError:
                     return
             if is_last:
@@ -118,11 +133,10 @@ class Channel:
 
     def _watch_runner(self) -> None:
         try:
-            while header := self._recv_exactly(HEADER.size):
-                body = self._recv_exactly(HEADER.unpack(header)[0])
-                for reply in reply_decoder.decode(body):
-                    self._deliver(reply)
-        except (OSError, ValueError):
+            with self._sock.makefile("rb") as replies:
+                for line in replies:
+                    self._deliver(line)
+        except OSError:
             pass
         with self._cond:
             self._is_gone = True
@@ -134,19 +148,15 @@ class Channel:
         os.kill(os.getpid(), signal.SIGINT)
         threading.Timer(_EXIT_GRACE, os._exit, args=(3,)).start()
 
-    def _recv_exactly(self, size: int) -> bytes:
-        chunks, missing = [], size
-        while missing:
-            chunk = self._sock.recv(min(missing, 1 << 20))
-            if not chunk:
-                return b""
-            chunks.append(chunk)
-            missing -= len(chunk)
-        return b"".join(chunks)
-
-    def _deliver(self, reply: PromptReply) -> None:
+    def _deliver(self, line: bytes) -> None:
+        try:
+            reply = json.loads(line) if len(line) <= MAX_FRAME else None
+        except ValueError:
+            return
+        if not isinstance(reply, dict) or reply.get("report") != "prompt_reply":
+            return
         with self._cond:
-            waiter = self._waiters.get(reply.prompt_id)
+            waiter = self._waiters.get(str(reply.get("prompt_id")))
         if waiter is not None:
             waiter[1].append(reply)
             waiter[0].set()

@@ -1,37 +1,52 @@
-"""What a `litmus_prompts` marker may declare, and which answers a prompt accepts.
+"""What a `litmus_prompts` marker may declare, which answers a prompt accepts, and the limits of a report.
 
-Shared by the plugin (checked when tests are collected; terminal answers) and the server
-(every answer from any client is checked against the same rules before it can win).
+Shared by the plugin (checked when a test asks; terminal answers) and the server (every answer
+from any client is checked against the same rules before it can win; every report from the
+test process is held to the same limits). Standard library only: it runs in the station's Python.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import math
-from typing import Annotated
 
-import msgspec
+from . import patterns
 
-from litmus_live.plugin import patterns
-
+# the private channel to the runner: the inherited fd, and the longest line either end accepts (bytes)
+FD_ENV = "LITMUS_LIVE_FD"
+MAX_FRAME = 1024 * 1024
+# Litmus's switch: any non-empty value answers every prompt at once
+AUTO_ENV = "LITMUS_AUTO_CONFIRM"
 MAX_INPUT = 1000
+MAX_MESSAGE = 2000
+MAX_CHOICE = 200
+MAX_CHOICES = 100
+MAX_NAME = 100
+MAX_UNIT = 40
+MAX_PATTERN = 1000
+_KEYS = ("message", "prompt_type", "choices", "default", "pattern", "min", "max", "timeout_seconds")
 
 
-class PromptType(enum.StrEnum):
+class PromptType(str, enum.Enum):
     CONFIRM = "confirm"
     CHOICE = "choice"
     INPUT = "input"
 
+    def __str__(self) -> str:
+        return self.value
 
-class PromptDefinition(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    message: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
-    prompt_type: PromptType
-    choices: list[Annotated[str, msgspec.Meta(min_length=1, max_length=200)]] | None = None
+
+@dataclasses.dataclass(frozen=True)
+class PromptDefinition:
+    message: str
+    prompt_type: PromptType = PromptType.CONFIRM
+    choices: list[str] | None = None
     default: str | None = None
     pattern: str | None = None
     min: float | None = None
     max: float | None = None
-    timeout_seconds: Annotated[float, msgspec.Meta(gt=0)] | None = None
+    timeout_seconds: float | None = None
 
 
 class DefinitionError(ValueError):
@@ -40,27 +55,104 @@ class DefinitionError(ValueError):
 
 def parse(name: str, raw: object) -> PromptDefinition:
     """A checked definition from a marker's keyword value; raises DefinitionError saying why."""
+    if not isinstance(raw, dict):
+        raise DefinitionError(f"prompt {name!r}: expected a dict of {', '.join(_KEYS)}, got {type(raw).__name__}")
+    unknown = sorted(str(key) for key in raw if key not in _KEYS)
+    if unknown:
+        raise DefinitionError(f"prompt {name!r}: unknown field {unknown[0]!r}; the fields are {', '.join(_KEYS)}")
+    if "message" not in raw:
+        raise DefinitionError(f"prompt {name!r}: missing required field 'message'")
     try:
-        definition = msgspec.convert(raw, PromptDefinition)
-    except msgspec.ValidationError as exc:
+        definition = PromptDefinition(**_typed(raw))
+    except (TypeError, ValueError) as exc:
         raise DefinitionError(f"prompt {name!r}: {exc}") from None
-    problem = _problem(definition)
+    problem = problem_of(definition) or name_problem("prompt", name)
     if problem:
         raise DefinitionError(f"prompt {name!r}: {problem}")
     return definition
 
 
-def _problem(d: PromptDefinition) -> str:
+def _typed(raw: dict) -> dict:
+    values = dict(raw)
+    kind = values.get("prompt_type", "confirm")
+    if kind not in {t.value for t in PromptType}:
+        raise ValueError(f"'prompt_type' is one of confirm, choice, input; got {kind!r}")
+    values["prompt_type"] = PromptType(kind)
+    _expect(values, "message", str)
+    for key in ("default", "pattern"):
+        _expect(values, key, (str, type(None)))
+    for key in ("min", "max", "timeout_seconds"):
+        _expect(values, key, (int, float, type(None)))
+        if isinstance(values.get(key), bool):
+            raise ValueError(f"{key!r} must be a number, got a bool")
+        if values.get(key) is not None:
+            values[key] = float(values[key])
+    choices = values.get("choices")
+    if choices is not None and not (isinstance(choices, (list, tuple)) and all(isinstance(c, str) for c in choices)):
+        raise ValueError(f"'choices' must be a list of strings, got {choices!r}")
+    if choices is not None:
+        values["choices"] = list(choices)
+    return values
+
+
+def _expect(values: dict, key: str, kinds: type | tuple[type, ...]) -> None:
+    if key in values and not isinstance(values[key], kinds):
+        raise ValueError(f"{key!r} has the wrong type: got {type(values[key]).__name__} {values[key]!r}")
+
+
+def name_problem(what: str, name: object) -> str:
+    """'' when `name` may name a prompt, channel or measurement; otherwise why not."""
+    if not isinstance(name, str) or not 0 < len(name) <= MAX_NAME:
+        return f"a {what} name is a string of 1 to {MAX_NAME} characters, got {_shown(name)}"
+    return ""
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:40]}... ({len(text)} characters)"
+
+
+def problem_of(d: PromptDefinition) -> str:
+    """'' when `d` is a definition the server accepts; otherwise why not, in words."""
+    return _size_problem(d) or _shape_problem(d) or _default_problem(d)
+
+
+def _size_problem(d: PromptDefinition) -> str:
+    if not 0 < len(d.message) <= MAX_MESSAGE:
+        return f"'message' must be 1 to {MAX_MESSAGE} characters long, got {len(d.message)}"
+    if d.choices is not None and len(d.choices) > MAX_CHOICES:
+        return f"'choices' holds at most {MAX_CHOICES} entries, got {len(d.choices)}"
+    if any(not 0 < len(c) <= MAX_CHOICE for c in d.choices or []):
+        return f"each of 'choices' must be 1 to {MAX_CHOICE} characters long"
+    for key in ("default", "pattern"):
+        value = getattr(d, key)
+        if value is not None and len(value) > (MAX_INPUT if key == "default" else MAX_PATTERN):
+            return f"{key!r} is {len(value)} characters long; too long"
+    if d.timeout_seconds is not None and not (d.timeout_seconds > 0 and math.isfinite(d.timeout_seconds)):
+        return f"'timeout_seconds' must be a number > 0, got {d.timeout_seconds!r}"
+    for key in ("min", "max"):
+        if getattr(d, key) is not None and not math.isfinite(getattr(d, key)):
+            return f"{key!r} must be a finite number"
+    return ""
+
+
+def _shape_problem(d: PromptDefinition) -> str:
     if d.prompt_type is PromptType.CHOICE and not d.choices:
         return "prompt_type 'choice' needs a non-empty 'choices' list"
     if d.prompt_type is not PromptType.CHOICE and d.choices is not None:
         return f"'choices' only applies to prompt_type 'choice', not {d.prompt_type.value!r}"
     if d.prompt_type is not PromptType.INPUT and (d.pattern, d.min, d.max) != (None, None, None):
         return f"'pattern', 'min' and 'max' only apply to prompt_type 'input', not {d.prompt_type.value!r}"
-    if d.pattern is not None and (why := patterns.problem(d.pattern)):
-        return f"'pattern' {why}"
+    if d.pattern is not None:
+        why = patterns.problem(d.pattern)
+        if why:
+            return f"'pattern' {why}"
     if d.min is not None and d.max is not None and d.min > d.max:
         return f"'min' ({d.min}) is greater than 'max' ({d.max})"
+    return ""
+
+
+def _default_problem(d: PromptDefinition) -> str:
     if d.default is not None and d.prompt_type is not PromptType.CONFIRM:
         why = check_answer(d, d.default)
         if why:
@@ -112,7 +204,7 @@ def _check_input(d: PromptDefinition, value: str) -> str:
 
 
 def auto_answer(d: PromptDefinition) -> bool | str:
-    """The answer LITMUS_AUTO_CONFIRM=1 gives: confirm -> True, choice -> first, input -> default."""
+    """The answer LITMUS_AUTO_CONFIRM gives: confirm -> True, choice -> first, input -> default or ''."""
     if d.prompt_type is PromptType.CONFIRM:
         return True
     if d.prompt_type is PromptType.CHOICE:

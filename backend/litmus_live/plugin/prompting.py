@@ -1,12 +1,14 @@
 """The `prompt` fixture: ask the operator, by the first route that can reach one.
 
-Routes, in order: the Litmus Live server that launched this process (every viewer sees the
-prompt; the first valid answer wins); LITMUS_AUTO_CONFIRM=1 (answered at once); a terminal
-on stdin; otherwise PromptUnavailableError.
+Routes, in order: LITMUS_AUTO_CONFIRM set to anything (answered at once, and logged as an
+automatic answer when a server launched the run); the Litmus Live server that launched this
+process (every viewer sees the prompt; the first valid answer wins); a terminal on stdin;
+otherwise PromptUnavailableError.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import select
 import sys
@@ -14,32 +16,31 @@ import time
 import uuid
 from collections.abc import Callable
 
-import msgspec
 import pytest
 
-from litmus_live.plugin.channel import Channel
-from litmus_live.plugin.definitions import (
+from .channel import Channel
+from .definitions import (
+    AUTO_ENV,
     DefinitionError,
     PromptDefinition,
     PromptType,
     auto_answer,
     check_answer,
     parse,
+    problem_of,
 )
-from litmus_live.plugin.report import PromptAsk
 
 MARKER = "litmus_prompts"
-AUTO_ENV = "LITMUS_AUTO_CONFIRM"
 # How long past its own deadline a prompt waits for the server to say it expired.
 _DEADLINE_SLACK = 10.0
 
 
-class PromptUnavailableError(Exception):
+class PromptUnavailableError(RuntimeError):
     """No operator could be asked, the prompt expired, or it was withdrawn."""
 
 
-class UndeclaredPromptError(LookupError):
-    pass
+class UndeclaredPromptError(LookupError, pytest.UsageError):
+    """prompt(name) for a name no litmus_prompts marker in scope declares (a UsageError, as in Litmus)."""
 
 
 def definitions_for(item: pytest.Item) -> dict[str, PromptDefinition]:
@@ -50,6 +51,11 @@ def definitions_for(item: pytest.Item) -> dict[str, PromptDefinition]:
             raise DefinitionError(f"{MARKER} takes keyword arguments only (name=definition), got {mark.args!r}")
         merged.update(mark.kwargs)
     return {name: parse(name, raw) for name, raw in merged.items()}
+
+
+def is_auto() -> bool:
+    """Litmus's rule: any non-empty LITMUS_AUTO_CONFIRM answers at once (read at each prompt)."""
+    return bool(os.environ.get(AUTO_ENV))
 
 
 class Asker:
@@ -67,25 +73,17 @@ class Asker:
         self._channel = channel
         self._terminal = terminal
 
-    def __call__(self, name: str, *, message: str | None = None) -> bool | str:
-        definition = self._definitions.get(name)
-        if definition is None:
-            declared = ", ".join(sorted(self._definitions)) or "none"
-            raise UndeclaredPromptError(
-                f"no prompt {name!r} is declared for {self._nodeid}; declared in @{MARKER}: {declared}"
-            )
+    def __call__(self, name: str | None = None, *, message: str | None = None) -> bool | str:
+        name, definition = self._find(name)
         if message is not None:
-            definition = msgspec.structs.replace(definition, message=message)
+            definition = dataclasses.replace(definition, message=message)
+            problem = problem_of(definition)
+            if problem:
+                raise ValueError(f"prompt {name!r}: {problem}")
+        if is_auto():
+            return self._auto(name, definition)
         if self._channel is not None:
             return self._over_channel(self._channel, name, definition)
-        auto = os.environ.get(AUTO_ENV, "")
-        if auto == "1":
-            return auto_answer(definition)
-        if auto not in ("", "0"):
-            raise PromptUnavailableError(
-                f"{AUTO_ENV}={auto!r} is not understood: set it to 1 to answer every prompt automatically,"
-                " or to 0 (or leave it unset) to ask the operator"
-            )
         with self._terminal():  # type: ignore[attr-defined]
             if sys.stdin is not None and sys.stdin.isatty():
                 return _ask_terminal(name, definition)
@@ -94,15 +92,46 @@ class Asker:
             " and stdin is not a terminal"
         )
 
+    def _find(self, name: str | None) -> tuple[str, PromptDefinition]:
+        declared = ", ".join(sorted(self._definitions)) or "none"
+        if name is None:
+            if len(self._definitions) != 1:
+                raise UndeclaredPromptError(
+                    f"prompt() without a name needs exactly one prompt in scope for {self._nodeid};"
+                    f" declared in @{MARKER}: {declared}"
+                )
+            name = next(iter(self._definitions))
+        definition = self._definitions.get(name)
+        if definition is None:
+            raise UndeclaredPromptError(
+                f"no prompt {name!r} is declared for {self._nodeid}; declared in @{MARKER}: {declared}"
+            )
+        return name, definition
+
+    def _auto(self, name: str, definition: PromptDefinition) -> bool | str:
+        value = auto_answer(definition)
+        if self._channel is not None:
+            self._channel.report({"report": "prompt_auto", **_asked(name, definition, self._nodeid), "value": value})
+        return value
+
     def _over_channel(self, channel: Channel, name: str, definition: PromptDefinition) -> bool | str:
-        ask = PromptAsk(prompt_id=uuid.uuid4().hex, name=name, definition=definition, nodeid=self._nodeid)
+        ask = {"report": "prompt_ask", **_asked(name, definition, self._nodeid)}
         limit = None if definition.timeout_seconds is None else definition.timeout_seconds + _DEADLINE_SLACK
         reply = channel.ask(ask, limit)
         if reply is None:
             raise PromptUnavailableError(f"prompt {name!r}: no answer from the Litmus Live server")
-        if reply.resolution == "answered" and reply.value is not None:
-            return reply.value
-        raise PromptUnavailableError(f"prompt {name!r} {reply.resolution}: {reply.reason}")
+        if reply.get("resolution") == "answered" and reply.get("value") is not None:
+            return reply["value"]
+        raise PromptUnavailableError(f"prompt {name!r} {reply.get('resolution')}: {reply.get('reason')}")
+
+
+def _asked(name: str, definition: PromptDefinition, nodeid: str) -> dict:
+    return {
+        "prompt_id": uuid.uuid4().hex,
+        "name": name,
+        "definition": {**dataclasses.asdict(definition), "prompt_type": definition.prompt_type.value},
+        "nodeid": nodeid,
+    }
 
 
 def _ask_terminal(name: str, d: PromptDefinition) -> bool | str:
@@ -114,7 +143,7 @@ def _ask_terminal(name: str, d: PromptDefinition) -> bool | str:
     hint = {"confirm": "press Enter to confirm", "choice": "number or name", "input": "type the answer"}
     while True:
         remaining = None if deadline is None else max(deadline - time.monotonic(), 0)
-        print(f"> ({hint[d.prompt_type]}) ", end="", flush=True)
+        print(f"> ({hint[d.prompt_type.value]}) ", end="", flush=True)
         ready, _, _ = select.select([sys.stdin], [], [], remaining)
         if not ready:
             raise PromptUnavailableError(f"prompt {name!r} expired: no answer within {d.timeout_seconds:g} s")

@@ -10,28 +10,51 @@ import math
 import numbers
 import time
 from collections.abc import Sequence
+from typing import Union
 
-from litmus_live.plugin.channel import Channel, Value
-from litmus_live.plugin.report import Measurement
+import pytest
 
-MAX_NAME = 100
+from .channel import Channel
+from .definitions import MAX_UNIT, name_problem
+
+LIMITS_MARKER = "litmus_limits"
+Value = Union[float, int, bool, str]
 
 
 class OutOfLimits(AssertionError):
     pass
 
 
-def _check_name(name: object) -> str:
-    if not isinstance(name, str) or not 0 < len(name) <= MAX_NAME:
-        raise ValueError(f"a channel or measurement name is a string of 1 to {MAX_NAME} characters, got {name!r}")
-    return name
+LimitFailure = OutOfLimits  # Litmus's name for it
+
+
+class MissingLimitError(LookupError):
+    """verify(name, value) with no limit given and none in a litmus_limits marker."""
+
+
+def _check_name(what: str, name: object) -> str:
+    problem = name_problem(what, name)
+    if problem:
+        raise ValueError(problem)
+    return name  # type: ignore[return-value]
+
+
+def _check_unit(name: str, unit: object) -> str:
+    if not isinstance(unit, str) or len(unit) > MAX_UNIT:
+        raise ValueError(f"{name!r}: a unit is a string of at most {MAX_UNIT} characters, got {unit!r}")
+    return unit
 
 
 def _check_value(name: str, value: object) -> Value:
     if isinstance(value, (bool, str)):
+        if isinstance(value, str) and len(value) > 1000:
+            raise ValueError(f"channel {name!r}: a string reading is at most 1000 characters, got {len(value)}")
         return value
     if isinstance(value, numbers.Real):
-        return float(value)
+        number = float(value)
+        if not math.isfinite(number):
+            raise ValueError(f"channel {name!r}: a reading must be finite, got {number!r}")
+        return number
     raise TypeError(f"channel {name!r}: a reading is a number, a bool or a string, got {type(value).__name__}")
 
 
@@ -42,7 +65,8 @@ class Channels:
         self._channel = channel
 
     def record(self, name: str, value: Value, *, unit: str = "") -> None:
-        value = _check_value(_check_name(name), value)
+        value = _check_value(_check_name("channel", name), value)
+        _check_unit(name, unit)
         if self._channel is not None:
             self._channel.sample(name, unit, [time.time()], [value])
 
@@ -50,7 +74,7 @@ class Channels:
         self, name: str, values: Sequence[Value], *, unit: str = "", interval: float, t0: float | None = None
     ) -> None:
         """A burst or a waveform: `values` taken every `interval` seconds from `t0` (default: now)."""
-        _check_name(name)
+        _check_unit(_check_name("channel", name), unit)
         if not (isinstance(interval, numbers.Real) and interval > 0):
             raise ValueError(f"channel {name!r}: interval must be a positive number of seconds, got {interval!r}")
         checked = [_check_value(name, v) for v in values]
@@ -59,33 +83,60 @@ class Channels:
             self._channel.sample(name, unit, [start + i * interval for i in range(len(checked))], checked)
 
 
-class Verify:
-    """verify("output_voltage", 5.01, low=4.9, high=5.1, unit="V"): record it; fail when out of limits."""
+def limits_for(item: pytest.Item | None) -> dict[str, object]:
+    """The limits litmus_limits markers give an item, the most specific scope winning."""
+    merged: dict[str, object] = {}
+    for mark in reversed(list(item.iter_markers(LIMITS_MARKER))) if item is not None else ():
+        merged.update(mark.kwargs)
+    return merged
 
-    def __init__(self, channel: Channel | None, nodeid: str) -> None:
+
+class Verify:
+    """verify("vout", 5.01, low=4.9, high=5.1, unit="V") or verify("vout", 5.01, {"low": 4.9, "high": 5.1}):
+    record it; fail when out of limits."""
+
+    def __init__(self, channel: Channel | None, nodeid: str, marked: dict[str, object] | None = None) -> None:
         self._channel = channel
         self._nodeid = nodeid
+        self._marked = marked or {}
 
     def __call__(
-        self, name: str, value: float, *, low: float | None = None, high: float | None = None, unit: str = ""
-    ) -> float:
-        _check_name(name)
-        number = _number(name, "value", value)
-        low = None if low is None else _number(name, "low", low)
-        high = None if high is None else _number(name, "high", high)
-        if low is not None and high is not None and low > high:
-            raise ValueError(f"measurement {name!r}: low limit {low:g} is above high limit {high:g}")
+        self, name: str, value: float, limit: dict | None = None, *, low: float | None = None,
+        high: float | None = None, unit: str = "", namespace: str | None = None,
+    ) -> float:  # fmt: skip
+        full = _check_name("measurement", f"{namespace}.{name}" if namespace else name)
+        low, high, unit = self._limits(full, name, limit, (low, high, unit))
+        number = _number(full, "value", value)
         is_pass = (low is None or number >= low) and (high is None or number <= high)
         if self._channel is not None:
             self._channel.report(
-                Measurement(
-                    name=name, value=number, low=low, high=high, unit=unit,
-                    is_pass=is_pass, nodeid=self._nodeid, ts=time.time(),
-                )
+                {"report": "measurement", "name": full, "value": number, "low": low, "high": high, "unit": unit,
+                 "is_pass": is_pass, "nodeid": self._nodeid, "ts": time.time()}
             )  # fmt: skip
         if not is_pass:
-            raise OutOfLimits(f"{name} = {number:g}{unit and ' ' + unit} is outside {_limits(low, high, unit)}")
+            raise OutOfLimits(f"{full} = {number:g}{unit and ' ' + unit} is outside {_limits(low, high, unit)}")
         return number
+
+    def _limits(self, full: str, name: str, limit: object, given: tuple) -> tuple[float | None, float | None, str]:
+        low, high, unit = given
+        if limit is None and low is None and high is None:
+            limit = self._marked.get(full, self._marked.get(name))
+            if limit is None:
+                raise MissingLimitError(
+                    f"measurement {full!r} has no limit: pass low=/high= or limit={{'low': .., 'high': ..}},"
+                    f" or declare it in @pytest.mark.{LIMITS_MARKER}"
+                )
+        if limit is not None:
+            if not isinstance(limit, dict) or set(limit) - {"low", "high", "unit"}:
+                raise TypeError(f"measurement {full!r}: limit is a dict of low, high and unit, got {limit!r}")
+            low, high, unit = limit.get("low", low), limit.get("high", high), limit.get("unit", unit) or unit
+        low = None if low is None else _number(full, "low", low)
+        high = None if high is None else _number(full, "high", high)
+        if low is None and high is None:
+            raise MissingLimitError(f"measurement {full!r}: its limit sets neither low nor high")
+        if low is not None and high is not None and low > high:
+            raise ValueError(f"measurement {full!r}: low limit {low:g} is above high limit {high:g}")
+        return low, high, _check_unit(full, unit)
 
 
 def _number(name: str, what: str, value: object) -> float:

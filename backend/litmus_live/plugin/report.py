@@ -1,92 +1,79 @@
-"""What the pytest plugin tells the runner, and the runner answers, over their private channel.
+"""What the test process tells the runner over their private channel, as lines of JSON.
 
 The channel is a socket pair inherited by the test process (its fd in LITMUS_LIVE_FD). Each
-frame is a 4-byte big-endian length and a msgpack array of reports, so a burst costs one write.
+report is one JSON object on one line, `{"report": "<kind>", ...}`; a burst is one write of
+several lines. No line is longer than MAX_FRAME bytes: output and readings are cut into
+several reports, a list of collected node ids is shortened. The server decodes the same
+shapes (litmus_live/reports.py) and answers prompts with `prompt_reply` lines.
 """
 
 from __future__ import annotations
 
-import struct
+import base64
+import json
 
-import msgspec
+from .definitions import MAX_FRAME
 
-from litmus_live.plugin.definitions import PromptDefinition
-
-FD_ENV = "LITMUS_LIVE_FD"
-HEADER = struct.Struct(">I")
-MAX_FRAME = 16 * 1024 * 1024
-
-
-class _Report(msgspec.Struct, frozen=True, kw_only=True, tag_field="report", array_like=True):
-    pass
+# Output is sent in pieces of at most this many characters (a JSON string may take 6 bytes a character).
+OUTPUT_PIECE = MAX_FRAME // 8
+SAMPLES_PIECE = 10_000
+MAX_NODEIDS = 2000
+MAX_REASON = 300
 
 
-class Collected(_Report, kw_only=True, tag="collected"):
-    nodeids: list[str]
+def encode(report: dict) -> bytes:
+    """One line of JSON; lone surrogates (undecodable bytes a test put in a string) become '?'."""
+    return json.dumps(report, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "replace") + b"\n"
 
 
-class StepStarted(_Report, kw_only=True, tag="step_started"):
-    nodeid: str
-    ts: float
+def output(stream: str, nodeid: str | None, text: str) -> list[dict]:
+    """Captured output of one test phase, in pieces cut at line ends where the text allows."""
+    pieces, start = [], 0
+    while start < len(text):
+        end = min(start + OUTPUT_PIECE, len(text))
+        if end < len(text):
+            newline = text.rfind("\n", start, end)
+            end = newline + 1 if newline > start else end
+        pieces.append({"report": "output", "stream": stream, "nodeid": nodeid, "text": text[start:end]})
+        start = end
+    return pieces
 
 
-class StepFinished(_Report, kw_only=True, tag="step_finished"):
-    nodeid: str
-    outcome: str
-    duration: float
-    reason: str
-    ts: float
+def output_bytes(stream: str, nodeid: str | None, data: bytes) -> list[dict]:
+    """Output as the test wrote it: text when it is UTF-8, else the exact bytes in base64."""
+    try:
+        return output(stream, nodeid, data.decode("utf-8"))
+    except UnicodeDecodeError:
+        step = OUTPUT_PIECE * 3
+        return [
+            {
+                "report": "output",
+                "stream": stream,
+                "nodeid": nodeid,
+                "b64": base64.b64encode(data[i : i + step]).decode(),
+            }
+            for i in range(0, len(data), step)
+        ]
 
 
-class SessionFinished(_Report, kw_only=True, tag="session_finished"):
-    exitstatus: int
+def samples(channel: str, unit: str, times: list[float], values: list) -> list[dict]:
+    return [
+        {"report": "samples", "channel": channel, "unit": unit, "t": times[i : i + SAMPLES_PIECE],
+         "v": values[i : i + SAMPLES_PIECE]}
+        for i in range(0, len(times), SAMPLES_PIECE)
+    ]  # fmt: skip
 
 
-class PromptAsk(_Report, kw_only=True, tag="prompt_ask"):
-    prompt_id: str
-    name: str
-    definition: PromptDefinition
-    nodeid: str | None
+def collected(nodeids: list[str]) -> dict:
+    """The collected count, with as many node ids (up to MAX_NODEIDS) as fit in one line."""
+    shown, size = [], 0
+    for nodeid in nodeids[:MAX_NODEIDS]:
+        size += len(nodeid.encode("utf-8", "replace")) + 4
+        if size > MAX_FRAME // 2:
+            break
+        shown.append(nodeid)
+    return {"report": "collected", "count": len(nodeids), "nodeids": shown}
 
 
-class Samples(_Report, kw_only=True, tag="samples"):
-    """Readings of one channel: times (epoch seconds) and values, in order."""
-
-    channel: str
-    unit: str
-    t: list[float]
-    v: list[float | int | bool | str]
-
-
-class Measurement(_Report, kw_only=True, tag="measurement"):
-    name: str
-    value: float
-    low: float | None
-    high: float | None
-    unit: str
-    is_pass: bool
-    nodeid: str | None
-    ts: float
-
-
-class PromptReply(_Report, kw_only=True, tag="prompt_reply"):
-    """Runner -> test process: how a prompt was resolved."""
-
-    prompt_id: str
-    resolution: str
-    value: bool | str | None
-    who: str
-    via: str | None
-    reason: str
-
-
-Report = Collected | StepStarted | StepFinished | SessionFinished | PromptAsk | Samples | Measurement
-
-encoder = msgspec.msgpack.Encoder()
-decoder = msgspec.msgpack.Decoder(list[Report])
-reply_decoder = msgspec.msgpack.Decoder(list[PromptReply])
-
-
-def pack(reports: list[Report] | list[PromptReply]) -> bytes:
-    body = encoder.encode(reports)
-    return HEADER.pack(len(body)) + body
+def reason(text: str) -> str:
+    return text if len(text) <= MAX_REASON else text[: MAX_REASON - 1] + "…"

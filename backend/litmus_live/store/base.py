@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import msgspec
 
-from litmus_live.events import Complete, Event, PromptResolved, Record, Resolution, RunCreated, Status, utcnow
+from litmus_live.events import Event, PromptResolved, Record, RunCreated, utcnow
 from litmus_live.store import summary as summaries
 from litmus_live.store.summary import RunSummary
 from litmus_live.store.tail import Tail, take
@@ -142,11 +142,8 @@ class EventStore:
     def _close_stale(self, stale: RunSummary) -> None:
         self._live[stale.run_id] = stale
         self._tails[stale.run_id] = Tail(stale.last_seq + 1, self._tail_size)
-        for prompt_id in list(stale.open_prompts):
-            data = PromptResolved(prompt_id=prompt_id, resolution=Resolution.WITHDRAWN, reason=STOPPED_REASON)
-            self.append(Event(run_id=stale.run_id, ts=utcnow(), data=data))
-        record = Complete(run_id=stale.run_id, ts=utcnow(), status=Status.ERROR, exit_code=None, reason=STOPPED_REASON)
-        self.append(record)
+        for record in summaries.closing(stale, STOPPED_REASON, utcnow()):
+            self.append(record)
 
     # -- writing -------------------------------------------------------------------------
 

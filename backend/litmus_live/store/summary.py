@@ -6,7 +6,21 @@ import datetime as dt
 
 import msgspec
 
-from litmus_live.events import Complete, Event, Progress, Prompt, PromptResolved, Record, RunCreated, Status
+from litmus_live.events import (
+    Complete,
+    Event,
+    Outcome,
+    Progress,
+    Prompt,
+    PromptResolved,
+    Record,
+    Resolution,
+    RunCreated,
+    Status,
+    StepFinished,
+)
+
+_COUNTS = ("total", "done", "passed", "failed", "skipped", "errors", "xfailed", "xpassed")
 
 
 class RunSummary(msgspec.Struct, kw_only=True):
@@ -26,6 +40,8 @@ class RunSummary(msgspec.Struct, kw_only=True):
     failed: int = 0
     skipped: int = 0
     errors: int = 0
+    xfailed: int = 0
+    xpassed: int = 0
     current_step: str | None = None
     last_seq: int = 0
     # prompt ids waiting for an answer, oldest first
@@ -57,11 +73,11 @@ def fold(summary: RunSummary, record: Record) -> None:
     match record:
         case Progress():
             summary.status = record.status
-            summary.total, summary.done = record.total, record.done
-            summary.passed, summary.failed = record.passed, record.failed
-            summary.skipped, summary.errors = record.skipped, record.errors
+            _take_counts(summary, record)
             summary.current_step = record.current_step
         case Complete():
+            if any(getattr(record, name) for name in _COUNTS):  # older logs' complete records carry none
+                _take_counts(summary, record)
             summary.status = record.status
             summary.exit_code = record.exit_code
             summary.reason = record.reason
@@ -73,3 +89,28 @@ def fold(summary: RunSummary, record: Record) -> None:
             summary.open_prompts.remove(prompt_id)
         case Event():
             pass
+
+
+def _take_counts(summary: RunSummary, record: Progress | Complete) -> None:
+    for name in _COUNTS:
+        setattr(summary, name, getattr(record, name))
+
+
+def closing(summary: RunSummary, reason: str, now: dt.datetime) -> list[Record]:
+    """What closes a run found live after a crash: its open prompts withdrawn, the step that was
+    running interrupted, and an ERROR complete with the counts so far and the real duration."""
+    run_id = summary.run_id
+    withdrawn: list[Record] = [
+        Event(run_id=run_id, ts=now, data=PromptResolved(prompt_id=p, resolution=Resolution.WITHDRAWN, reason=reason))
+        for p in summary.open_prompts
+    ]
+    if summary.current_step is not None:
+        step = StepFinished(nodeid=summary.current_step, outcome=Outcome.INTERRUPTED, duration=0.0,
+                            reason=f"the run ended while this step was running ({reason})")  # fmt: skip
+        withdrawn.append(Event(run_id=run_id, ts=now, data=step))
+    counts = {name: getattr(summary, name) for name in _COUNTS}
+    duration = max((now - summary.created_at).total_seconds(), 0.0)
+    end = Complete(
+        run_id=run_id, ts=now, status=Status.ERROR, exit_code=None, reason=reason, duration=duration, **counts
+    )
+    return [*withdrawn, end]

@@ -9,3 +9,7 @@ def test_choice_without_choices(prompt):
 @pytest.mark.litmus_prompts(what={"message": "What?", "prompt_type": "essay"})
 def test_unknown_type(prompt):
     prompt("what")
+
+
+def test_unrelated_still_runs():
+    pass

@@ -1,0 +1,107 @@
+"""Output live, without changing how pytest captures: lines are read from pytest's own capture
+files as a test writes them, byte for byte.
+
+With `--capture=fd` (pytest's default) pytest redirects fds 1 and 2 into temporary files and
+empties them after each phase. A thread reads whole lines added since it last looked (pread:
+pytest's own file position is never moved) every POLL seconds, as pytest has no notification
+for a write; at the end of each phase, just before pytest reads and empties its files, the
+rest is read (`finish_phase`). What the phase's captured section holds beyond that (nothing,
+with fd capture) is sent from the section. With `--capture=sys` the sections alone carry the
+output; with `-s` and `tee-sys` it reaches the runner's pipes, and sections are not sent.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import pytest
+
+from . import report as r
+from .channel import Channel
+
+POLL = 0.05
+
+
+def _capture_files(config: pytest.Config) -> dict[str, int]:
+    """stream -> fd of pytest's global capture file, when pytest captures at the fd level."""
+    capman = config.pluginmanager.getplugin("capturemanager")
+    multi = getattr(capman, "_global_capturing", None)
+    found = {}
+    for stream in ("stdout", "stderr"):
+        capture = getattr(multi, "out" if stream == "stdout" else "err", None)
+        tmpfile = getattr(capture, "tmpfile", None)
+        try:
+            found[stream] = tmpfile.fileno()  # type: ignore[union-attr]
+        except (AttributeError, OSError, ValueError):
+            continue
+    return found
+
+
+def sends_sections(config: pytest.Config) -> bool:
+    """Whether captured sections carry output the runner's pipes never see."""
+    return config.getoption("capture", "fd") in ("fd", "sys")
+
+
+class LiveOutput:
+    def __init__(self, channel: Channel, files: dict[str, int]) -> None:
+        self._channel = channel
+        self._files = files
+        self._lock = threading.Lock()
+        self._offsets = dict.fromkeys(files, 0)
+        self._sent = dict.fromkeys(files, 0)  # characters of this phase's output sent so far
+        self._nodeid: str | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._follow, name="litmus-output", daemon=True)
+
+    @classmethod
+    def start(cls, config: pytest.Config, channel: Channel) -> LiveOutput | None:
+        files = _capture_files(config) if config.getoption("capture", "fd") == "fd" else {}
+        if not files:
+            return None
+        live = cls(channel, files)
+        live._thread.start()
+        return live
+
+    def begin(self, nodeid: str | None) -> None:
+        with self._lock:
+            self._nodeid = nodeid
+
+    def finish_phase(self) -> None:
+        """The phase is ending: send everything its files hold, partial last lines too."""
+        with self._lock:
+            for stream, fd in self._files.items():
+                self._read(stream, fd, whole_lines=False)
+
+    def phase_done(self) -> dict[str, int]:
+        """pytest has emptied its files: how much of the phase was sent; the next phase starts at 0."""
+        with self._lock:
+            sent, self._sent = self._sent, dict.fromkeys(self._files, 0)
+            self._offsets = dict.fromkeys(self._files, 0)
+        return sent
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _follow(self) -> None:
+        while not self._stop.wait(POLL):
+            with self._lock:
+                for stream, fd in self._files.items():
+                    if not self._read(stream, fd):
+                        return
+
+    def _read(self, stream: str, fd: int, whole_lines: bool = True) -> bool:
+        try:
+            size = os.fstat(fd).st_size
+            if size <= self._offsets[stream]:
+                return True
+            data = os.pread(fd, size - self._offsets[stream], self._offsets[stream])
+        except OSError:
+            return False
+        taken = data[: data.rfind(b"\n") + 1] if whole_lines else data
+        if taken:
+            self._offsets[stream] += len(taken)
+            self._sent[stream] += len(taken.decode("utf-8", "replace"))  # counted as pytest decodes it
+            self._channel.report_all(r.output_bytes(stream, self._nodeid, taken))
+        return True

@@ -1,0 +1,7 @@
+"""A station's own package: the tests must import this copy, installed in the station's venv."""
+
+ORIGIN = "station venv"
+
+
+def double(x):
+    return 2 * x
