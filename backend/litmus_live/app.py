@@ -79,8 +79,16 @@ def create_app(settings: Settings) -> Starlette:
     routes = [*api.Api(store, runner, settings.tests).routes(), WebSocketRoute("/ws", websocket)]
     if settings.static_dir is not None:
         routes += _spa_routes(settings.static_dir)
+
+    async def before_stop() -> None:
+        """A graceful stop, before any client is disconnected: live runs end ERROR, committed."""
+        stopped = runner.stop_all()
+        await store.flush()
+        await hub.settle(stopped)
+
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.store, app.state.hub, app.state.runner = store, hub, runner
+    app.state.before_stop = before_stop
     return app
 
 

@@ -142,8 +142,15 @@ def _serve(args: argparse.Namespace) -> int:
         host=args.host, port=args.port, data_dir=args.data_dir, tests=args.tests,
         static_dir=args.static_dir, allowed_origins=origins, python=args.python,
     )  # fmt: skip
-    uvicorn.run(
-        create_app(config),
+    app = create_app(config)
+
+    class Server(uvicorn.Server):
+        async def shutdown(self, sockets: list | None = None) -> None:
+            await app.state.before_stop()  # live runs are recorded as stopped before any client is closed
+            await super().shutdown(sockets)
+
+    uvicorn_config = uvicorn.Config(
+        app,
         host=config.host,
         port=config.port,
         ws=Transport,
@@ -153,6 +160,7 @@ def _serve(args: argparse.Namespace) -> int:
         ws_per_message_deflate=False,
         log_level="info",
     )
+    Server(uvicorn_config).run()
     return 0
 
 

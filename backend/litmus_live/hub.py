@@ -193,6 +193,15 @@ class Hub:
             self.unsubscribe(sub)
         return records
 
+    async def settle(self, run_ids: set[str], timeout: float = 2.0) -> None:
+        """Return once no connection has records of `run_ids` left to send, or after `timeout`: a
+        graceful stop closes clients only once they hold how their runs ended. (A stop, not a live
+        path: it looks every 10 ms.)"""
+        deadline = time.monotonic() + timeout
+        while any(self._subs.get(run_id) for run_id in run_ids) and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.01)  # the last batch's write
+
     def subscriber_count(self) -> int:
         return sum(len(subs) for subs in self._subs.values())
 

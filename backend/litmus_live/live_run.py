@@ -7,7 +7,6 @@ progress, prompts, the final complete) and keeps the counters and the output tai
 from __future__ import annotations
 
 import asyncio
-import base64
 import datetime as dt
 from collections import deque
 from collections.abc import Callable
@@ -231,12 +230,10 @@ class LiveRun:
             self.event(Output(stream=stream, line=piece))
 
     def on_output(self, item: r.Output) -> None:
-        """Captured output of a test phase: kept in the full log as written, and one record a line."""
-        data = item.text.encode("utf-8", "replace") if item.b64 is None else base64.b64decode(item.b64)
+        """A captured section pytest holds (sys capture, subtests): kept in the full log, one record a line."""
         if self.log is not None:
-            self.log.write(data)
-        text = item.text if item.b64 is None else data.decode("utf-8", "replace")
-        lines = text.split("\n")
+            self.log.write(item.text.encode("utf-8", "replace"))
+        lines = item.text.split("\n")
         if lines[-1] == "":
             lines.pop()
         for line in lines:

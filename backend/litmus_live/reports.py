@@ -64,9 +64,7 @@ class Output(_Report, kw_only=True, tag="output"):
 
     stream: Stream
     nodeid: str | None = None
-    text: str = ""
-    # the exact bytes, base64, when they are not UTF-8 (then `text` is empty)
-    b64: str | None = None
+    text: str
 
 
 class SessionFinished(_Report, kw_only=True, tag="session_finished"):

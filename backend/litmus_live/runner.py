@@ -42,6 +42,8 @@ _BOOTSTRAP = (
     "plugin = importlib.util.module_from_spec(spec)\n"
     "sys.modules[spec.name] = plugin\n"
     "spec.loader.exec_module(plugin)\n"
+    "import os\n"
+    "plugin.TERMINAL_FDS = (os.dup(1), os.dup(2))\n"
     "import pytest\n"
     "raise SystemExit(pytest.main(plugins=[plugin]))\n"
 )
@@ -196,13 +198,21 @@ class Runner:
         """Return once every run started so far has completed."""
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
-    async def shutdown(self) -> None:
-        """The server is stopping: each live run ends ERROR (recorded at once), then its processes."""
+    def stop_all(self) -> set[str]:
+        """The server is stopping: each live run ends ERROR, recorded at once, and its processes get SIGTERM.
+        Returns the ids of the runs it ended."""
+        closed = {run.run_id for run in self._runs.values() if not run.is_closed}
         for run in list(self._runs.values()):
             if not run.is_closed:
                 self._withdraw_prompts(run.run_id, STOPPED_REASON)
                 run.complete(Status.ERROR, None, STOPPED_REASON)
             self._signal(run, signal.SIGTERM)
+        return closed
+
+    async def shutdown(self) -> None:
+        """Stop every live run (recorded, if stop_all has not done it) and wait for its processes, killing
+        what is left after the grace."""
+        self.stop_all()
         await asyncio.gather(*(self._end_group(run) for run in list(self._runs.values())), return_exceptions=True)
         await self.join()
 

@@ -64,6 +64,7 @@ async def test_tests_written_for_litmus_run_unchanged(server_factory) -> None:
         "test_unimplemented_marker_never_passes_silently": "error",
         "test_a_message_over_the_limit_fails_this_test_only": "failed",
         "test_runs_after_the_bad_message": "passed",
+        "test_an_unknown_litmus_marker_never_passes_silently": "error",
     }
     assert steps["test_limits_marker_fails_out_of_limits"]["reason"].endswith("vout = 6 V is outside [4.9, 5.1] V")
     assert (
@@ -71,6 +72,8 @@ async def test_tests_written_for_litmus_run_unchanged(server_factory) -> None:
         in steps["test_no_limit_anywhere_is_an_error"]["reason"]
     )
     assert "litmus_retry is not implemented" in steps["test_unimplemented_marker_never_passes_silently"]["reason"]
+    unknown = steps["test_an_unknown_litmus_marker_never_passes_silently"]["reason"]
+    assert "litmus_unheard_of is not implemented" in unknown
     assert (
         "'message' must be 1 to 2000 characters long, got 3000"
         in (steps["test_a_message_over_the_limit_fails_this_test_only"]["reason"])

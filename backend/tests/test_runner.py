@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import re
 import signal
 from pathlib import Path
 
 import msgspec
 import pytest
-from conftest import SUITES, Server, collect_run, connect
+import websockets
+from conftest import SUITES, Server, collect_run, connect, receive
 
 from litmus_live.channels import ChannelBoard
 from litmus_live.events import Status
@@ -87,6 +90,14 @@ async def test_a_process_that_cannot_start_is_an_error_with_the_exception(tmp_pa
     assert complete["reason"].startswith("could not start the test process: FileNotFoundError")
 
 
+def _joined(records: list[dict], stream: str) -> str:
+    return "".join(m["data"]["line"] for m in records if m["type"] == "event" and m["data"].get("stream") == stream)
+
+
+def _longest_run(text: str, char: str) -> int:
+    return max((len(run) for run in re.findall(f"{re.escape(char)}+", text)), default=0)
+
+
 def _lines(records: list[dict]) -> list[str]:
     return [m["data"]["line"] for m in records if m["type"] == "event" and m["data"]["kind"] == "output"]
 
@@ -97,12 +108,15 @@ async def test_long_lines_are_cut_between_characters_and_bytes_kept_exactly(serv
         records = await collect_run(ws, run_id)
     lines = _lines(records)
     assert max(len(line.encode()) for line in lines) <= MAX_LINE
-    assert sum(len(line) for line in lines if set(line) == {"x"}) == 40_000
-    assert sum(len(line) for line in lines if set(line) == {"\u00e9"}) == 20_000  # no character was cut
-    assert sum(len(line) for line in lines if set(line) == {"\u20ac"}) == 9_000
-    assert sum(line.count("\u00fc") for line in lines) == 12_000
-    assert "raw \ufffd\ufffd bytes" in lines
-    assert [line for line in lines if line.startswith("line ")] == [f"line {i}" for i in range(2_000)]
+    out, err = _joined(records, "stdout"), _joined(records, "stderr")  # the pieces of each line, rejoined
+    assert _longest_run(out, "x") == 40_000
+    assert _longest_run(out, "\u00e9") == 20_000  # no character was cut
+    assert _longest_run(err, "\u20ac") == 9_000
+    assert _longest_run(out, "\u00fc") == 12_000
+    # (a test's first line may follow pytest's progress dots on the same line, as in a terminal)
+    assert any(line.endswith("raw \ufffd\ufffd bytes") for line in lines)
+    numbered = [m.group(0) for line in lines if (m := re.search(r"line \d+$", line))]
+    assert numbered == [f"line {i}" for i in range(2_000)]
     log = (server.data_dir / "runs" / run_id / "output.log").read_bytes()
     assert b"raw \xff\xfe bytes\n" in log
     assert b"pipe raw \xff\xfe " + b"y" * 20_000 + b"\n" in log
@@ -128,3 +142,55 @@ def _is_running(pid: int) -> bool:
     except FileNotFoundError:
         return False
     return "State:\tZ" not in state
+
+
+async def test_a_graceful_stop_records_live_runs_as_stopped_before_clients_are_closed(server_factory) -> None:
+    server = server_factory(env={"LITMUS_SLOW_STEPS": "200"})
+    server.start()
+    run_id = server.launch("test_slow.py")
+    seen: list[dict] = []
+    async with await connect(server.ws) as ws:
+        await ws.send(json.dumps({"type": "subscribe", "run_id": run_id}))
+        while "tick 1" not in _lines(seen):
+            seen += await receive(ws)
+        server.process.send_signal(signal.SIGTERM)
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            while True:
+                seen += await receive(ws)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1001
+    completes = [m for m in seen if m["type"] == "complete"]
+    assert completes, [m["type"] for m in seen[-5:]]
+    complete = completes[0]
+    assert (complete["status"], complete["exit_code"]) == ("ERROR", None)
+    assert complete["reason"] == "server stopped during the run"
+    assert (complete["total"], complete["done"]) == (1, 0)  # the one step never finished
+    interrupted = [m["data"] for m in seen if m["type"] == "event" and m["data"]["kind"] == "step_finished"]
+    assert [(s["nodeid"], s["outcome"]) for s in interrupted] == [("test_slow.py::test_slow_steps", "interrupted")]
+    assert server.process.wait(30) in (0, -signal.SIGTERM)  # uvicorn re-raises the signal it handled
+    server.start()
+    async with await connect(server.ws) as ws:
+        again = await collect_run(ws, run_id)
+    assert [r["seq"] for r in again if r["type"] == "complete"] == [complete["seq"]]  # nothing added at restart
+
+
+async def test_a_run_closed_at_start_up_after_a_crash_tells_the_truth(server_factory) -> None:
+    server = server_factory(env={"LITMUS_SLOW_STEPS": "200"})
+    server.start()
+    run_id = server.launch("test_slow.py")
+    seen: list[dict] = []
+    async with await connect(server.ws) as ws:
+        await ws.send(json.dumps({"type": "subscribe", "run_id": run_id}))
+        while "tick 2" not in _lines(seen):  # printed a second after the step started
+            seen += await receive(ws)
+    server.kill()
+    server.start()
+    async with await connect(server.ws) as ws:
+        records = await collect_run(ws, run_id)
+    complete = records[-1]
+    assert (complete["status"], complete["reason"]) == ("ERROR", "server stopped during the run")
+    assert (complete["total"], complete["done"]) == (1, 0)
+    assert complete["duration"] >= 1.0  # launch to the close, not 0
+    last_step = [m["data"] for m in records if m["type"] == "event" and m["data"]["kind"] == "step_finished"][-1]
+    assert (last_step["nodeid"], last_step["outcome"]) == ("test_slow.py::test_slow_steps", "interrupted")
+    summary = server.get(f"/api/runs/{run_id}")
+    assert (summary["done"], summary["total"], summary["current_step"]) == (0, 1, None)

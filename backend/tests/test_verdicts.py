@@ -78,7 +78,8 @@ def plain_pytest(python: str, root: Path, target: str) -> tuple[dict[str, int], 
     if python == sys.executable:
         env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # the server's venv: its plugins are not the station's
     done = subprocess.run([python, "-m", "pytest", "--color=no", target], cwd=root, env=env,
-                          capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+                          capture_output=True, encoding="utf-8", errors="replace", timeout=120, check=False,
+    )  # fmt: skip
     lines = done.stdout.strip().splitlines()
     last = lines[-1] if lines else ""
     counts = dict.fromkeys(sorted(set(COUNTED.values())), 0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 ORDER = (
     "ingest", "delivery", "latency", "catchup", "fanout", "memory",
-    "prompts", "channels", "polling", "latejoin", "browser",
+    "prompts", "channels", "polling", "latejoin", "browser", "verdicts",
 )  # fmt: skip
 
 

@@ -25,8 +25,9 @@ from .prompting import MARKER, Asker, PromptUnavailableError, UndeclaredPromptEr
 from .readings import LIMITS_MARKER, Channels, LimitFailure, MissingLimitError, OutOfLimits, Verify, limits_for
 
 __all__ = ["LimitFailure", "MissingLimitError", "OutOfLimits", "PromptUnavailableError", "UndeclaredPromptError"]
-# Litmus markers this plugin does not implement: a test carrying one fails, rather than pass unjudged.
-_UNIMPLEMENTED = ("litmus_sweeps", "litmus_retry")
+# Litmus markers: any other litmus_* marker fails the test carrying it, rather than let it pass unjudged.
+_IMPLEMENTED = (MARKER, LIMITS_MARKER)
+_UNIMPLEMENTED = ("litmus_sweeps", "litmus_retry")  # registered, so --strict-markers lets them reach that
 _SECTIONS = {"stdout": "stdout", "stderr": "stderr", "log": "stderr"}
 
 
@@ -38,7 +39,7 @@ class _Live:
         self.config = config
         self.steps: dict[str, s.Step] = {}
         self.sends_sections = sends_sections(config)
-        self.output = LiveOutput.start(config, channel) if self.sends_sections else None
+        self.output = LiveOutput.start(config, TERMINAL_FDS) if self.sends_sections else None
         if self.output is not None:
             config.pluginmanager.register(_PhaseEnds(self.output), "litmus-live-phase-ends")
 
@@ -67,6 +68,8 @@ class _PhaseEnds:
 
 
 _live: _Live | None = None
+# The process's stdout and stderr before pytest redirected them (set by the runner's bootstrap).
+TERMINAL_FDS: tuple[int, int] | None = None
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -89,9 +92,11 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    for name in _UNIMPLEMENTED:
-        if item.get_closest_marker(name) is not None:
-            pytest.fail(f"@pytest.mark.{name} is not implemented by Litmus Live: this test cannot be judged without it")
+    for mark in item.iter_markers():
+        if mark.name.startswith("litmus_") and mark.name not in _IMPLEMENTED:
+            pytest.fail(
+                f"@pytest.mark.{mark.name} is not implemented by Litmus Live: this test cannot be judged without it"
+            )
 
 
 @pytest.fixture
@@ -148,8 +153,6 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 def pytest_runtest_logstart(nodeid: str, location: tuple) -> None:
     if _live is not None:
         _live.steps[nodeid] = s.Step()
-        if _live.output is not None:
-            _live.output.begin(nodeid)
         _live.channel.report({"report": "step_started", "nodeid": nodeid, "ts": time.time()})
 
 

@@ -1,13 +1,15 @@
 """Output live, without changing how pytest captures: lines are read from pytest's own capture
-files as a test writes them, byte for byte.
+files as a test writes them, and passed on, byte for byte, to the runner's stdout and stderr.
 
 With `--capture=fd` (pytest's default) pytest redirects fds 1 and 2 into temporary files and
 empties them after each phase. A thread reads whole lines added since it last looked (pread:
 pytest's own file position is never moved) every POLL seconds, as pytest has no notification
 for a write; at the end of each phase, just before pytest reads and empties its files, the
-rest is read (`finish_phase`). What the phase's captured section holds beyond that (nothing,
-with fd capture) is sent from the section. With `--capture=sys` the sections alone carry the
-output; with `-s` and `tee-sys` it reaches the runner's pipes, and sections are not sent.
+rest is read (`finish_phase`). They go to the process's real stdout and stderr as they were
+before pytest redirected them (dups taken before pytest starts), where the runner reads lines.
+What the phase's captured section holds beyond that (nothing, with fd capture) is sent from
+the section. With `--capture=sys` the sections alone carry the output; with `-s` and
+`tee-sys` it reaches the runner's pipes itself, and sections are not sent.
 """
 
 from __future__ import annotations
@@ -16,9 +18,6 @@ import os
 import threading
 
 import pytest
-
-from . import report as r
-from .channel import Channel
 
 POLL = 0.05
 
@@ -44,28 +43,23 @@ def sends_sections(config: pytest.Config) -> bool:
 
 
 class LiveOutput:
-    def __init__(self, channel: Channel, files: dict[str, int]) -> None:
-        self._channel = channel
+    def __init__(self, files: dict[str, int], terminal: dict[str, int]) -> None:
+        self._terminal = terminal
         self._files = files
         self._lock = threading.Lock()
         self._offsets = dict.fromkeys(files, 0)
         self._sent = dict.fromkeys(files, 0)  # characters of this phase's output sent so far
-        self._nodeid: str | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._follow, name="litmus-output", daemon=True)
 
     @classmethod
-    def start(cls, config: pytest.Config, channel: Channel) -> LiveOutput | None:
-        files = _capture_files(config) if config.getoption("capture", "fd") == "fd" else {}
-        if not files:
+    def start(cls, config: pytest.Config, terminal: tuple[int, int] | None) -> LiveOutput | None:
+        files = _capture_files(config) if config.getoption("capture", "fd") == "fd" and terminal else {}
+        if not files or terminal is None:
             return None
-        live = cls(channel, files)
+        live = cls(files, {"stdout": terminal[0], "stderr": terminal[1]})
         live._thread.start()
         return live
-
-    def begin(self, nodeid: str | None) -> None:
-        with self._lock:
-            self._nodeid = nodeid
 
     def finish_phase(self) -> None:
         """The phase is ending: send everything its files hold, partial last lines too."""
@@ -103,5 +97,11 @@ class LiveOutput:
         if taken:
             self._offsets[stream] += len(taken)
             self._sent[stream] += len(taken.decode("utf-8", "replace"))  # counted as pytest decodes it
-            self._channel.report_all(r.output_bytes(stream, self._nodeid, taken))
+            _write_all(self._terminal[stream], taken)
         return True
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]

@@ -9,7 +9,6 @@ shapes (litmus_live/reports.py) and answers prompts with `prompt_reply` lines.
 
 from __future__ import annotations
 
-import base64
 import json
 
 from .definitions import MAX_FRAME
@@ -37,23 +36,6 @@ def output(stream: str, nodeid: str | None, text: str) -> list[dict]:
         pieces.append({"report": "output", "stream": stream, "nodeid": nodeid, "text": text[start:end]})
         start = end
     return pieces
-
-
-def output_bytes(stream: str, nodeid: str | None, data: bytes) -> list[dict]:
-    """Output as the test wrote it: text when it is UTF-8, else the exact bytes in base64."""
-    try:
-        return output(stream, nodeid, data.decode("utf-8"))
-    except UnicodeDecodeError:
-        step = OUTPUT_PIECE * 3
-        return [
-            {
-                "report": "output",
-                "stream": stream,
-                "nodeid": nodeid,
-                "b64": base64.b64encode(data[i : i + step]).decode(),
-            }
-            for i in range(0, len(data), step)
-        ]
 
 
 def samples(channel: str, unit: str, times: list[float], values: list) -> list[dict]:

@@ -54,3 +54,8 @@ def test_a_message_over_the_limit_fails_this_test_only(prompt):
 
 def test_runs_after_the_bad_message():
     pass
+
+
+@pytest.mark.litmus_unheard_of
+def test_an_unknown_litmus_marker_never_passes_silently():
+    pass
