@@ -82,7 +82,7 @@ def create_app(settings: Settings) -> Starlette:
 
     async def before_stop() -> None:
         """A graceful stop, before any client is disconnected: live runs end ERROR, committed."""
-        stopped = runner.stop_all()
+        stopped = runner.close_live()
         await store.flush()
         await hub.settle(stopped)
 

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Protocol
 
 from litmus_live import reports as r
-from litmus_live.output_log import OutputLog
 from litmus_live.events import (
     Collected,
     Complete,
@@ -37,6 +36,7 @@ from litmus_live.events import (
     Via,
     utcnow,
 )
+from litmus_live.output_log import OutputLog
 
 TAIL_LINES = 1000
 MAX_NODEIDS = 2000

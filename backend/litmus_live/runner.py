@@ -198,7 +198,7 @@ class Runner:
         """Return once every run started so far has completed."""
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
-    def stop_all(self) -> set[str]:
+    def close_live(self) -> set[str]:
         """The server is stopping: each live run ends ERROR, recorded at once, and its processes get SIGTERM.
         Returns the ids of the runs it ended."""
         closed = {run.run_id for run in self._runs.values() if not run.is_closed}
@@ -210,9 +210,9 @@ class Runner:
         return closed
 
     async def shutdown(self) -> None:
-        """Stop every live run (recorded, if stop_all has not done it) and wait for its processes, killing
+        """Stop every live run (recorded, if close_live has not done it) and wait for its processes, killing
         what is left after the grace."""
-        self.stop_all()
+        self.close_live()
         await asyncio.gather(*(self._end_group(run) for run in list(self._runs.values())), return_exceptions=True)
         await self.join()
 
