@@ -38,13 +38,29 @@ async function burst(page, trigger, last) {
   return { trigger_to_last_ms: t1 - t0, first_frame_to_last_ms: t1 - firstFrame, events: (await eventCount(page)) - before };
 }
 
+/** With BENCH_TRACE=FILE, a Chrome trace of the timed window (open it in DevTools' Performance panel). */
+async function traced(page, during) {
+  const file = process.env.BENCH_TRACE;
+  if (!file) return during();
+  const cdp = await page.context().newCDPSession(page);
+  const chunks = [];
+  cdp.on("Tracing.dataCollected", ({ value }) => chunks.push(...value));
+  const finished = new Promise((resolve) => cdp.once("Tracing.tracingComplete", resolve));
+  await cdp.send("Tracing.start", { categories: process.env.BENCH_TRACE_CATEGORIES ?? "devtools.timeline,v8.gc,disabled-by-default-v8.cpu_profiler", transferMode: "ReportEvents" });
+  const result = await during();
+  await cdp.send("Tracing.end");
+  await finished;
+  writeFileSync(file, JSON.stringify({ traceEvents: chunks }));
+  return result;
+}
+
 async function frames(page, trigger, last, seconds) {
   await page.goto(page.litmusUrl);
   await shows(page, last);
   const held = await eventCount(page);
   writeFileSync(trigger, "go");
   await page.waitForTimeout(500);
-  const deltas = await page.evaluate(
+  const deltas = await traced(page, () => page.evaluate(
     (ms) =>
       new Promise((resolve) => {
         const out = [];
@@ -59,7 +75,7 @@ async function frames(page, trigger, last, seconds) {
         requestAnimationFrame(tick);
       }),
     seconds * 1000,
-  );
+  ));
   return { held, arrived: (await eventCount(page)) - held, deltas };
 }
 

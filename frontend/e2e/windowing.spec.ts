@@ -60,3 +60,40 @@ test("a run with nothing logged yet reads Starting... in blue", async ({ page })
   await expect(pill).toHaveAttribute("data-status", "starting");
   await expect(page.getByTestId("current-step")).toHaveText("Waiting for the test to start");
 });
+
+test("Events filter by kind and text, and jump to the first failure far up the list", async ({ page }) => {
+  const run = "filtered";
+  const ts = new Date().toISOString();
+  const records: object[] = [];
+  for (let seq = 1; seq <= 5_000; seq++) {
+    const data = seq === 1234
+      ? { kind: "step_finished", nodeid: "station/t.py::test_can_bus_ack", outcome: "failed", duration: 0.5, reason: "CAN frame 0x1A3 not acknowledged" }
+      : seq === 3000
+        ? { kind: "measurement", name: "rail_5V0", value: 5.4, low: 4.9, high: 5.1, unit: "V", verdict: "FAIL", step: null }
+        : { kind: "output", stream: "stdout", line: `sample line ${seq}` };
+    records.push({ type: "event", run_id: run, seq, ts, data });
+  }
+  await page.routeWebSocket("/ws", (ws) => {
+    ws.onMessage((text) => {
+      if ((JSON.parse(String(text)) as { type: string }).type !== "subscribe") return;
+      ws.send(JSON.stringify({ type: "subscribed", run_id: run, since_seq: 0, head_seq: records.length, status: "RUNNING" }));
+      ws.send(JSON.stringify(records));
+    });
+  });
+  await page.goto(`/live/${run}`);
+  const events = page.getByTestId("events");
+  await expect(events).toContainText("sample line 5000");
+
+  await page.getByTestId("jump-failure").click();
+  const marked = events.locator(".event[data-marked]");
+  await expect(marked).toContainText("FAILED test_can_bus_ack");
+  await expect(marked).toBeInViewport();
+  await expect(events).not.toContainText("sample line 5000");
+
+  await page.getByTestId("events-show").selectOption("failures");
+  await expect(page.getByTestId("events-matches")).toHaveText("2 shown");
+  await expect(events).toContainText("rail_5V0 = 5.4 V [4.9, 5.1] FAIL");
+  await page.getByTestId("events-show").selectOption("all");
+  await page.getByTestId("events-search").fill("sample line 42");
+  await expect(page.getByTestId("events-matches")).toHaveText("111 shown"); // 42, 420-429 and 4200-4299
+});

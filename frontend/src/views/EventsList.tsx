@@ -1,31 +1,81 @@
-// The Events tab: every record in order, windowed (only visible rows exist in the DOM).
-// It follows the tail until the user scrolls up; then new rows are counted in an "N new" pill.
+// The Events tab: every record in order, windowed (only visible rows exist in the DOM), with a
+// filter by kind, a search box and "Jump to first failure". It follows the tail until the user
+// scrolls up (or jumps); then new rows are counted in an "N new" pill.
 import type { RefObject } from "preact";
-import { useLayoutEffect, useRef, useState } from "preact/hooks";
-import type { Event } from "../protocol";
-import { describeResolution, promptName, type PromptEntry } from "../prompts";
+import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
+import type { PromptEntry } from "../prompts";
 import type { Timeline, TimelineEntry } from "../state";
-import { clock, duration, measurementText, stepName } from "./format";
+import { isFailure, SHOWS, useMatches, type Show } from "./eventFilter";
+import { describe } from "./eventText";
+import { clock } from "./format";
 import { pure } from "./pure";
 
 const ROW = 24;
+/** Rows kept beyond the visible ones for smooth scrolling; while following the tail only a few (each re-renders every frame). */
 const OVERSCAN = 12;
+const OVERSCAN_FOLLOWING = 2;
 
 export function EventsList({ timeline, prompts }: { timeline: Timeline; prompts: PromptEntry[] }) {
+  const [show, setShow] = useState<Show>("all");
+  const [query, setQuery] = useState("");
+  const [jump, setJump] = useState({ asked: 0, isFound: true });
+  const matches = useMatches(timeline, prompts, show, query);
+  const view = { timeline, prompts, matches };
+  const onJumped = (isFound: boolean) => setJump((j) => ({ ...j, isFound }));
+  return (
+    <div class="events-tab">
+      <div class="events-tools">
+        <label class="events-show">
+          <span class="label">Show</span>
+          <select value={show} onChange={(ev) => setShow(ev.currentTarget.value as Show)} data-testid="events-show">
+            {SHOWS.map((s) => <option key={s} value={s}>{s}</option>)}
+          </select>
+        </label>
+        <input type="search" class="events-search" placeholder="Search events" aria-label="Search events" value={query}
+          onInput={(ev) => setQuery(ev.currentTarget.value)} data-testid="events-search" />
+        {matches && <span class="subtle" data-testid="events-matches">{matches.length.toLocaleString("en")} shown</span>}
+        <button type="button" class="small jump-failure" onClick={() => setJump({ asked: jump.asked + 1, isFound: true })} data-testid="jump-failure">
+          Jump to first failure
+        </button>
+        {!jump.isFound && <span class="subtle" data-testid="no-failure">No failure so far</span>}
+      </div>
+      <WindowedRows key={`${show}\u0000${query}`} view={view} jumpAsked={jump.asked} onJumped={onJumped} />
+    </div>
+  );
+}
+
+/** The rows the Events tab lists: position i is timeline.items[matches[i]], or [i] when unfiltered. */
+interface RowsView {
+  timeline: Timeline;
+  prompts: PromptEntry[];
+  matches: number[] | null;
+}
+
+interface WindowProps {
+  view: RowsView;
+  /** Counts the operator's "Jump to first failure" clicks: each new count jumps. */
+  jumpAsked: number;
+  onJumped: (isFound: boolean) => void;
+}
+
+function WindowedRows({ view, jumpAsked, onJumped }: WindowProps) {
   const box = useRef<HTMLDivElement>(null);
   const height = useHeight(box);
   const [isFollowing, setFollowing] = useState(true);
   const [scrolledTo, setScrolledTo] = useState(0);
+  const [marked, setMarked] = useState<number | null>(null);
   const seen = useRef(0);
-  const count = timeline.length;
-  // Computed, never read back from the DOM: reading scrollTop/scrollHeight after a render forces a layout.
+  const count = view.matches?.length ?? view.timeline.length;
+  // Computed, never read back from the DOM while following: reading scrollTop/scrollHeight after a render forces a layout.
   const end = Math.max(0, count * ROW - height);
   const top = isFollowing ? end : Math.min(scrolledTo, end);
   if (isFollowing) seen.current = count;
 
   useLayoutEffect(() => {
-    if (isFollowing) box.current!.scrollTop = end;
-  }, [isFollowing, end]);
+    const el = box.current!;
+    if (isFollowing) el.scrollTop = end;
+    else if (Math.abs(el.scrollTop - top) > ROW) el.scrollTop = top; // a jump, not the user's own scroll
+  }, [isFollowing, end, marked, scrolledTo]);
 
   const onScroll = () => {
     const at = box.current!.scrollTop;
@@ -33,27 +83,45 @@ export function EventsList({ timeline, prompts }: { timeline: Timeline; prompts:
     if (isAtBottom !== isFollowing) setFollowing(isAtBottom);
     if (!isAtBottom) setScrolledTo(at);
   };
-  const jumpToEnd = () => setFollowing(true);
+  useEffect(() => {
+    if (jumpAsked === 0) return;
+    const at = firstFailure(view);
+    setMarked(at);
+    onJumped(at !== null);
+    if (at === null) return;
+    setFollowing(false);
+    setScrolledTo(Math.max(0, at * ROW - height / 3));
+  }, [jumpAsked]);
 
   // Always the same number of rows (all of them when fewer), so every slot of the pool stays filled.
-  const slots = Math.ceil(height / ROW) + 2 * OVERSCAN + 1;
-  const last = Math.min(count, Math.max(0, Math.floor(top / ROW) - OVERSCAN) + slots);
+  const overscan = isFollowing ? OVERSCAN_FOLLOWING : OVERSCAN;
+  const slots = Math.ceil(height / ROW) + 2 * overscan + 1;
+  const last = Math.min(count, Math.max(0, Math.floor(top / ROW) - overscan) + slots);
   const first = Math.max(0, last - slots);
-  const rows = recycledRows(timeline, prompts, first, last, slots);
+  const rows = recycledRows(view, first, last, slots, marked);
   const unseen = isFollowing ? 0 : count - seen.current;
 
   return (
     <div class="events-wrap">
       <div class="events" ref={box} onScroll={onScroll} data-testid="events">
-        {count === 0 && <p class="empty">Waiting for events…</p>}
+        {count === 0 && <p class="empty">{view.matches ? "No event matches" : "Waiting for events…"}</p>}
         <div class="events-space" style={{ height: `${count * ROW}px` }} />
         <div class="events-rows">{rows}</div>
       </div>
       {unseen > 0 && (
-        <button class="new-pill" onClick={jumpToEnd} data-testid="new-events">{unseen} new ↓</button>
+        <button class="new-pill" onClick={() => setFollowing(true)} data-testid="new-events">{unseen} new ↓</button>
       )}
     </div>
   );
+}
+
+/** The position of the first failing row in view, or null. */
+function firstFailure({ timeline, prompts, matches }: RowsView): number | null {
+  const count = matches?.length ?? timeline.length;
+  for (let at = 0; at < count; at++) {
+    if (isFailure(timeline.items[matches ? matches[at]! : at]!, prompts)) return at;
+  }
+  return null;
 }
 
 /** The element's client height, measured on mount and on resize only (not every frame). */
@@ -75,19 +143,28 @@ function useHeight(box: RefObject<HTMLElement | null>): number {
  * 1,000 lines/s creates, moves and removes no elements and restyles none (each row is absolutely
  * placed and contained, so its new text lays out only itself).
  */
-function recycledRows(timeline: Timeline, prompts: PromptEntry[], first: number, last: number, slots: number) {
+function recycledRows({ timeline, prompts, matches }: RowsView, first: number, last: number, slots: number, marked: number | null) {
   const rows: (preact.JSX.Element | null)[] = [];
+  const offset = matches ? 0 : timeline.dropped;
   for (let slot = 0; slot < slots; slot++) {
-    const i = first + ((((slot - first - timeline.dropped) % slots) + slots) % slots);
-    rows.push(i < last ? <Row entry={timeline.items[i]!} prompts={prompts} top={i * ROW} key={slot} /> : null);
+    const i = first + ((((slot - first - offset) % slots) + slots) % slots);
+    const entry = i < last ? timeline.items[matches ? matches[i]! : i] : undefined;
+    rows.push(entry ? <Row entry={entry} prompts={prompts} top={i * ROW} isMarked={i === marked} key={slot} /> : null);
   }
   return rows;
 }
 
-const Row = pure(function Row({ entry, prompts, top }: { entry: TimelineEntry; prompts: PromptEntry[]; top: number }) {
+interface RowProps {
+  entry: TimelineEntry;
+  prompts: PromptEntry[];
+  top: number;
+  isMarked: boolean;
+}
+
+const Row = pure(function Row({ entry, prompts, top, isMarked }: RowProps) {
   const { kind, text, tone } = describe(entry, prompts);
   return (
-    <div class="event" data-kind={kind} data-tone={tone} style={{ transform: `translateY(${top}px)` }}>
+    <div class="event" data-kind={kind} data-tone={tone} data-marked={isMarked || undefined} style={{ transform: `translateY(${top}px)` }}>
       <span class="event-seq">{entry.seq}</span>
       <span class="event-time">{clock(entry.ts)}</span>
       <span class="event-kind">{kind.replace("_", " ")}</span>
@@ -96,43 +173,3 @@ const Row = pure(function Row({ entry, prompts, top }: { entry: TimelineEntry; p
   );
 });
 
-interface Described {
-  kind: string;
-  text: string;
-  tone?: string;
-}
-
-function describe(entry: TimelineEntry, prompts: PromptEntry[]): Described {
-  if (entry.type === "prompt") return { kind: "prompt", text: `Prompt '${entry.name}' (${entry.prompt_type}): ${entry.message}`, tone: "prompt" };
-  if (entry.type === "complete") {
-    const exit = entry.exit_code === null ? "" : ` (exit ${entry.exit_code})`;
-    const text = [`${entry.status}${exit}`, entry.reason, duration(entry.duration)].filter(Boolean).join(" · ");
-    return { kind: "complete", text, tone: entry.status.toLowerCase() };
-  }
-  return describeEvent(entry.data, prompts);
-}
-
-function describeEvent(data: Event["data"], prompts: PromptEntry[]): Described {
-  switch (data.kind) {
-    case "run_created":
-      return { kind: data.kind, text: `${data.test_path} on UUT ${data.uut_serial}` };
-    case "collected":
-      return { kind: data.kind, text: `${data.count} steps: ${data.nodeids.map(stepName).join(", ")}` };
-    case "step_started":
-      return { kind: data.kind, text: stepName(data.nodeid), tone: "running" };
-    case "step_finished": {
-      const reason = data.reason ? ` — ${data.reason}` : "";
-      return { kind: data.kind, text: `${data.outcome.toUpperCase()} ${stepName(data.nodeid)} · ${duration(data.duration)}${reason}`, tone: data.outcome };
-    }
-    case "output":
-      return { kind: data.kind, text: data.line, tone: data.stream };
-    case "prompt_resolved":
-      return { kind: data.kind, text: describeResolution(data.name || promptName(prompts, data.prompt_id), data), tone: data.resolution };
-    case "measurement":
-      return { kind: data.kind, text: measurementText(data), tone: data.verdict.toLowerCase() };
-    default: {
-      const unknown: { kind: string } = data;
-      return { kind: unknown.kind, text: "" };
-    }
-  }
-}

@@ -1,7 +1,7 @@
 // How readings and measurements read on screen.
 import { describe, expect, it } from "vitest";
 import type { Measurement } from "../protocol";
-import { limits, measurementText, reading } from "./format";
+import { clock, limits, measurementText, reading } from "./format";
 
 describe("reading", () => {
   it("shows five significant digits without float noise", () => {
@@ -27,5 +27,17 @@ describe("measurementText", () => {
     expect(limits(null, 0.15)).toBe("≤ 0.15");
     expect(limits(4.9, null)).toBe("≥ 4.9");
     expect(measurementText({ ...m, low: null, high: null, unit: "", verdict: "FAIL" })).toBe("rail_5V0 = 5.012 FAIL");
+  });
+});
+
+describe("clock", () => {
+  it("reads local time to the millisecond, the same as formatting each Date would", () => {
+    const pad = (n: number, w = 2) => String(n).padStart(w, "0");
+    const byDate = (iso: string) => {
+      const d = new Date(iso);
+      return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`;
+    };
+    const stamps = ["2026-12-02T07:53:11.129167Z", "2026-12-02T07:53:11.5Z", "2026-12-02T07:53:12Z", "2026-12-02T07:53:12.000001+02:00", "2026-12-02T07:53:12.25+02:00"];
+    expect(stamps.map(clock)).toEqual(stamps.map(byDate));
   });
 });
