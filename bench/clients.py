@@ -19,6 +19,7 @@ import sys
 import time
 from urllib.parse import urlsplit
 
+from server import credential
 from websockets.asyncio.client import connect
 
 SUBPROTOCOL = "litmus-live.v1"
@@ -82,7 +83,7 @@ async def _stdin_closed() -> None:
 async def _open(url: str, **options: object):
     ws = await connect(
         url, subprotocols=[SUBPROTOCOL], compression=None, proxy=None, max_size=4 * 1024 * 1024,
-        ping_interval=None, open_timeout=30, close_timeout=2, **options,
+        ping_interval=None, open_timeout=30, close_timeout=2, additional_headers=credential(), **options,
     )  # fmt: skip
     await ws.recv()  # welcome
     return ws
@@ -182,7 +183,7 @@ def poll(url: str, run_id: str) -> dict:
 
 
 def _get(conn: http.client.HTTPConnection, path: str, headers: dict[str, str] | None = None) -> bytes:
-    conn.request("GET", path, headers=headers or {})
+    conn.request("GET", path, headers={**credential(), **(headers or {})})
     response = conn.getresponse()
     body = response.read()
     if response.status == 416:  # a range of a log still empty

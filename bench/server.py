@@ -23,6 +23,16 @@ BENCH = Path(__file__).resolve().parent
 LITMUS = Path(sys.executable).with_name("litmus-live")
 
 
+def credential() -> dict[str, str]:
+    """The Authorization header for the server started last (its local credential, in LITMUS_TOKEN)."""
+    token = os.environ.get("LITMUS_TOKEN")
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
+# The bench measures throughput, not the per-client caps: every load comes from one address.
+_UNCAPPED = {"LITMUS_MAX_CONNECTIONS": "100000", "LITMUS_REQUEST_RATE": "1e9", "LITMUS_MESSAGE_RATE": "1e9"}
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -51,11 +61,15 @@ class _Process:
 
     def __enter__(self) -> _Process:
         log = (self.workdir / "server.log").open("wb")
-        env = {**os.environ, **cpus.test_env(), "NO_PROXY": "*"}
+        env = {**os.environ, **cpus.test_env(), **_UNCAPPED, "NO_PROXY": "*"}
         self._proc = subprocess.Popen(self._command(), stdout=log, stderr=subprocess.STDOUT, env=env)
         cpus.pin(self._proc.pid, cpus.SERVER)
         self._wait_ready(timeout=20.0)
+        self._take_credential()
         return self
+
+    def _take_credential(self) -> None:
+        """Clients started from now on (threads here, processes through the environment) send it."""
 
     def __exit__(self, *exc: object) -> None:
         if self._http is not None:
@@ -88,7 +102,7 @@ class _Process:
             if self._http is None:
                 self._http = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
             try:
-                self._http.request(method, path, data, {"Content-Type": "application/json"})
+                self._http.request(method, path, data, {"Content-Type": "application/json", **credential()})
                 response = self._http.getresponse()
                 return response.status, json.loads(response.read() or b"null")
             except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
@@ -125,8 +139,14 @@ class Server(_Process):
         self.data_dir = data_dir or workdir / "data"
         self.static_dir = static_dir
 
+    def _take_credential(self) -> None:
+        token_file = self.data_dir / "local.token"
+        if token_file.exists():
+            os.environ["LITMUS_TOKEN"] = token_file.read_text().strip()
+
     def _command(self) -> list[str]:
-        static = ["--static-dir", str(self.static_dir)] if self.static_dir else []
+        # the browser workload measures rendering, not signing in: its server asks nobody (loopback)
+        static = ["--static-dir", str(self.static_dir), "--auth", "off"] if self.static_dir else []
         return [
             str(LITMUS), "serve", "--host", "127.0.0.1", "--port", str(self.port),
             "--data-dir", str(self.data_dir), "--tests", str(self.tests), *static,
@@ -167,7 +187,7 @@ class Server(_Process):
         """The run's whole stdout+stderr log (GET /api/runs/{id}/output), on a connection of its own."""
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
         try:
-            conn.request("GET", f"/api/runs/{run_id}/output")
+            conn.request("GET", f"/api/runs/{run_id}/output", headers=credential())
             response = conn.getresponse()
             body = response.read().decode()
         finally:

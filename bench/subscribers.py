@@ -21,7 +21,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 
-from server import process_cpu_seconds
+from server import credential, process_cpu_seconds
 from websockets.asyncio.client import connect
 
 SUBPROTOCOL = "litmus-live.v1"
@@ -185,6 +185,7 @@ class _Client:
         self.ws = await connect(
             self.url, subprotocols=[SUBPROTOCOL], compression=None, proxy=None,
             max_size=4 * 1024 * 1024, ping_interval=None, open_timeout=60, close_timeout=2,
+            additional_headers=credential(),
         )  # fmt: skip
         await self.ws.recv()  # welcome
 

@@ -19,8 +19,12 @@ async def answer(peer, prompt: dict, value: object, request_id: str, who: str) -
     return await peer.until(lambda m: m["type"] in ("prompt_accepted", "error") and m.get("id") == request_id)
 
 
-async def test_the_first_valid_answer_wins_and_every_viewer_sees_who_gave_it(connect, launch, prompt_test) -> None:
+async def test_the_first_valid_answer_wins_and_every_viewer_sees_who_gave_it(
+    connect, launch, prompt_test, http
+) -> None:
     run_id = launch(prompt_test)
+    status, me = http.request("GET", "/api/session")
+    assert status == 200, me
     alice, bob = await connect(), await connect()
     for peer in (alice, bob):
         await peer.send({"type": "subscribe", "run_id": run_id})
@@ -34,7 +38,8 @@ async def test_the_first_valid_answer_wins_and_every_viewer_sees_who_gave_it(con
     assert (await answer(alice, confirm, True, "a1", "alice"))["type"] == "prompt_accepted"  # a retry
     for peer in (alice, bob):
         data = (await peer.find(resolved(confirm["prompt_id"])))["data"]
-        assert (data["resolution"], data["value"], data["who"], data["via"]) == ("answered", True, "alice", "script")
+        # §1: who and via are the credential's (a token: via "script"), not the "alice" the message claims
+        assert (data["resolution"], data["value"], data["who"], data["via"]) == ("answered", True, me["name"], "script")
 
     choice = await bob.find(lambda m: m["type"] == "prompt" and m["prompt_type"] == "choice")
     refused = await answer(bob, choice, "not-a-choice", "b2", "bob")

@@ -1,9 +1,12 @@
 // Browser tests against the real backend: the webServer below starts `litmus-live serve` on a
 // free port with a fresh data dir, serving the built SPA (npm run build first) and ../examples.
+// The "sign-in" project signs in the people of e2e/people.ts first; every test then runs
+// signed in as "e2e" (an admin) unless it opens a context with another storage state.
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { defineConfig } from "@playwright/test";
+import { stateOf } from "./e2e/people";
 
 const port = Number(process.env.E2E_PORT ?? 8791);
 const dataDir = mkdtempSync(join(tmpdir(), "litmus-e2e-"));
@@ -25,11 +28,15 @@ export default defineConfig({
       args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
     },
   },
+  projects: [
+    { name: "sign-in", testMatch: /sign-in\.setup\.ts/ },
+    { name: "chromium", dependencies: ["sign-in"], use: { storageState: stateOf("e2e") } },
+  ],
   webServer: {
-    command: `../.venv/bin/litmus-live serve --host 127.0.0.1 --port ${port} --data-dir ${dataDir} --tests ../examples --static-dir dist`,
-    url: `http://127.0.0.1:${port}/api/tests`,
+    command: `e2e/serve.sh ${dataDir} ${port}`,
+    url: `http://127.0.0.1:${port}/healthz`,
     reuseExistingServer: false,
-    timeout: 20_000,
+    timeout: 60_000,
     // uvicorn logs every connection; E2E_SERVER_LOG=1 shows them when a test needs explaining.
     stdout: "ignore",
     stderr: process.env.E2E_SERVER_LOG ? "pipe" : "ignore",

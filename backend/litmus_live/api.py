@@ -12,11 +12,12 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
+from litmus_live.auth import Gate, Role
+from litmus_live.auth.edge import identity_of, public, requires
 from litmus_live.live_run import TAIL_LINES
 from litmus_live.runner import InvalidTestPath, LaunchRequest, Runner
 from litmus_live.store import EventStore, RunSummary, UnknownRun
 
-MAX_BODY = 64 * 1024
 MAX_TESTS_LISTED = 1000
 _Text = Annotated[str, msgspec.Meta(max_length=200)]
 
@@ -24,7 +25,7 @@ _Text = Annotated[str, msgspec.Meta(max_length=200)]
 class LaunchBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     test_path: Annotated[str, msgspec.Meta(min_length=1, max_length=1000)]
     uut_serial: Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=r"\S")]
-    operator: _Text = ""
+    operator: _Text = ""  # ignored: the run's operator is the signed-in name (kept for old clients)
     station: _Text = ""
 
 
@@ -117,8 +118,8 @@ def discover_tests(root: Path) -> list[str]:
 class Api:
     """The HTTP endpoints over the store and the runner."""
 
-    def __init__(self, store: EventStore, runner: Runner, tests_root: Path) -> None:
-        self._store, self._runner, self._tests_root = store, runner, tests_root
+    def __init__(self, store: EventStore, runner: Runner, tests_root: Path, gate: Gate) -> None:
+        self._store, self._runner, self._tests_root, self._gate = store, runner, tests_root, gate
 
     def routes(self) -> list[Route]:
         return [
@@ -142,21 +143,24 @@ class Api:
             return _error(404, "run_not_found", str(exc))
         return None
 
+    @requires(Role.OPERATOR)
     async def launch(self, request: Request) -> Response:
         if (fault := self._store.fault) is not None:
             return _error(503, "store_unavailable", f"nothing can be launched now: {fault}")
-        body = await request.body()
-        if len(body) > MAX_BODY:
-            return _error(413, "body_too_large", f"request body of {len(body)} bytes exceeds {MAX_BODY}")
+        identity = identity_of(request)
         try:
-            launch = msgspec.json.decode(body, type=LaunchBody)
-            run_id = self._runner.launch(LaunchRequest(**msgspec.structs.asdict(launch)))
+            launch = msgspec.json.decode(await request.body(), type=LaunchBody)
+            fields = {**msgspec.structs.asdict(launch), "operator": identity.name}
+            run_id = self._runner.launch(LaunchRequest(**fields))
         except (msgspec.ValidationError, msgspec.DecodeError) as exc:
             return _error(400, "bad_request", f"invalid launch request: {exc}")
         except InvalidTestPath as exc:
+            await self._gate.audit(identity, "launch", launch.test_path, "invalid_test_path")
             return _error(400, "invalid_test_path", str(exc))
+        await self._gate.audit(identity, "launch", f"{run_id} {launch.test_path} {launch.uut_serial}")
         return _json(Launched(run_id=run_id, live_url=f"/live/{run_id}"), 201)
 
+    @requires(Role.VIEWER)
     async def list_runs(self, request: Request) -> Response:
         try:
             limit = min(max(int(request.query_params.get("limit", "200")), 1), 1000)
@@ -164,12 +168,14 @@ class Api:
             return _error(400, "bad_request", "limit must be an integer")
         return _json([_view(s) for s in await self._store.runs(limit)])
 
+    @requires(Role.VIEWER)
     async def get_run(self, request: Request) -> Response:
         try:
             return _json(_view(await self._store.summary(request.path_params["run_id"])))
         except UnknownRun as exc:
             return _error(404, "run_not_found", str(exc))
 
+    @requires(Role.VIEWER)
     async def get_output(self, request: Request) -> Response:
         run_id = request.path_params["run_id"]
         if (missing := await self._missing(run_id)) is not None:
@@ -182,6 +188,7 @@ class Api:
         headers = {"Content-Length": str(size), "Content-Disposition": f'attachment; filename="{run_id}.log"'}
         return StreamingResponse(_prefix(path, size), media_type="text/plain; charset=utf-8", headers=headers)
 
+    @requires(Role.VIEWER)
     async def get_tail(self, request: Request) -> Response:
         """The last lines of a live run's output, from the runner's memory (no disk, no log)."""
         run_id = request.path_params["run_id"]
@@ -194,24 +201,28 @@ class Api:
             return _error(409, "run_not_live", f"run {run_id!r} is not live here; its full log is at /output")
         return _json({"run_id": run_id, "lines": [{"stream": s, "line": t} for s, t in tail[-lines:]]})
 
+    @requires(Role.OPERATOR)
     async def abort(self, request: Request) -> Response:
-        run_id = request.path_params["run_id"]
+        run_id, identity = request.path_params["run_id"], identity_of(request)
         try:
             summary = await self._store.summary(run_id)
         except UnknownRun as exc:
             return _error(404, "run_not_found", str(exc))
         if not summary.is_live or not self._runner.is_live(run_id):
             return _error(409, "run_not_live", f"run {run_id!r} is {summary.status}; only a live run can be aborted")
-        task = asyncio.create_task(self._runner.abort(run_id))
+        await self._gate.audit(identity, "abort", run_id)
+        task = asyncio.create_task(self._runner.abort(run_id, by=identity.name))
         task.add_done_callback(lambda t: t.cancelled() or t.exception())
         return _json({"run_id": run_id, "status": "aborting"}, 202)
 
+    @requires(Role.VIEWER)
     async def channels(self, request: Request) -> Response:
         run_id = request.path_params["run_id"]
         if (missing := await self._missing(run_id)) is not None:
             return missing
         return _json({"run_id": run_id, "samples": await self._store.sample_counts(run_id)})
 
+    @requires(Role.VIEWER)
     async def samples_csv(self, request: Request) -> Response:
         run_id, channel = request.path_params["run_id"], request.path_params["channel"]
         rows = await self._store.samples(run_id, channel)
@@ -220,9 +231,11 @@ class Api:
         lines = ["t,value", *(f"{t!r},{_csv_cell(v)}" for t, v in rows)]
         return Response("\n".join(lines) + "\n", media_type="text/csv; charset=utf-8")
 
+    @requires(Role.VIEWER)
     async def tests(self, request: Request) -> Response:
         return _json(TestList(root=str(self._tests_root), tests=discover_tests(self._tests_root)))
 
+    @public
     async def healthz(self, request: Request) -> Response:
         """200 while the store commits; 503 with the reason in words while it cannot."""
         live = len(self._store.live_runs())

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
@@ -15,7 +16,9 @@ from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 
 from litmus_live import api, channels
-from litmus_live.auth import SqliteIdentityStore, local
+from litmus_live.auth import Gate, SqliteIdentityStore, first_start, local, notify
+from litmus_live.auth.edge import Edge
+from litmus_live.auth.routes import IdentityRoutes
 from litmus_live.channels import ChannelBoard
 from litmus_live.hub import Hub
 from litmus_live.prompts import Prompts
@@ -60,23 +63,30 @@ def create_app(settings: Settings) -> Starlette:
     store.on_overflow(runner.stop_all)
 
     identity = SqliteIdentityStore.in_data_dir(settings.data_dir)
+    gate = Gate(identity, settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await store.open()
         await local.issue(identity, settings.data_dir)
+        if settings.auth:
+            await first_start.offer_sign_in_link(identity, gate)
+        pokes = await notify.listen(settings.data_dir, gate.recheck)
         yield
+        pokes.close()
         await runner.shutdown()
         await store.close()
         identity.close()
 
     async def websocket(ws: WebSocket) -> None:
-        session = Session(
-            ws, hub, prompts.answer, allowed_origins=settings.allowed_origins, send_timeout=settings.send_timeout
-        )
+        session = Session(ws, hub, prompts.answer, gate, send_timeout=settings.send_timeout)
         await session.run()
 
-    routes = [*api.Api(store, runner, settings.tests).routes(), WebSocketRoute("/ws", websocket)]
+    routes = [
+        *api.Api(store, runner, settings.tests, gate).routes(),
+        *IdentityRoutes(gate).routes(),
+        WebSocketRoute("/ws", websocket),
+    ]
     if settings.static_dir is not None:
         routes += _spa_routes(settings.static_dir)
 
@@ -86,7 +96,7 @@ def create_app(settings: Settings) -> Starlette:
         await store.flush()
         await hub.settle(stopped)
 
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(Edge, gate=gate)])
     app.state.store, app.state.hub, app.state.runner = store, hub, runner
     app.state.before_stop = before_stop
     return app

@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import logging
 import sys
 import urllib.error
 import urllib.request
@@ -56,7 +57,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--tests", type=Path, help="test root; nothing outside it runs (default examples/)")
     serve.add_argument("--static-dir", type=Path, help="built frontend to serve (frontend/dist)")
     serve.add_argument("--python", help="the Python that runs the tests (the station's venv); default: this one")
-    serve.add_argument("--allow-origin", action="append", help="extra browser origin allowed on /ws")
+    serve.add_argument("--allow-origin", action="append",
+                       help="another site's origin that may read (and, with a token, act); repeatable")  # fmt: skip
+    serve.add_argument("--auth", choices=["on", "off"], help="ask for credentials (default on; off: loopback only)")
+    serve.add_argument("--public-url", action="append", help="a URL people reach this server by; repeatable")
+    serve.add_argument("--allowed-host", action="append", help="another Host name (with :port) to answer to")
     serve.set_defaults(func=_serve)
 
     launch = sub.add_parser("launch", help="start a run on a server")
@@ -137,11 +142,21 @@ def _serve(args: argparse.Namespace) -> int:
     from litmus_live.app import create_app  # noqa: PLC0415
     from litmus_live.transport import Transport  # noqa: PLC0415
 
-    origins = frozenset(args.allow_origin) if args.allow_origin else None
     config = settings.load(
         host=args.host, port=args.port, data_dir=args.data_dir, tests=args.tests,
-        static_dir=args.static_dir, allowed_origins=origins, python=args.python,
+        static_dir=args.static_dir, allowed_origins=args.allow_origin, auth=args.auth,
+        public_urls=args.public_url, allowed_hosts=args.allowed_host, python=args.python,
     )  # fmt: skip
+    if not config.auth and not config.is_loopback:
+        print(f"error: --auth off is only for a loopback bind (127.0.0.1, ::1, localhost); got --host {config.host}. "
+              "Create users and tokens instead (litmus-live users add / tokens create).", file=sys.stderr)  # fmt: skip
+        return 2
+    if not config.auth:
+        logging.getLogger("litmus_live").warning(
+            "AUTH IS OFF: anyone who can reach %s:%d may launch, abort and answer, as 'anonymous'",
+            config.host,
+            config.port,
+        )
     app = create_app(config)
 
     class Server(uvicorn.Server):

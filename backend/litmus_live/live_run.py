@@ -94,6 +94,7 @@ class LiveRun:
         self.replies: asyncio.StreamWriter | None = None
         self.is_aborted = False
         self.stop_reason = ""  # set when the server ends the run itself (ERROR, this reason)
+        self.aborted_by = "operator"
         self.done = asyncio.get_running_loop().create_future()
         self.counts = dict.fromkeys(COUNTED, 0)
         self.final_counts: dict[str, int] | None = None

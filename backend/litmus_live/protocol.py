@@ -34,6 +34,7 @@ class CloseCode(enum.IntEnum):
     SLOW_CONSUMER = 4408
     KEEPALIVE_TIMEOUT = 4409
     MESSAGE_TOO_LARGE = 4413
+    TOO_MANY = 4429
 
 
 # After these a client reconnects (with backoff) and resumes from the last seq it holds; after
@@ -54,7 +55,11 @@ RESUMABLE_CLOSES = frozenset(
 class ErrorCode(enum.StrEnum):
     BAD_MESSAGE = "bad_message"
     UNAUTHORIZED = "unauthorized"
+    FORBIDDEN = "forbidden"
     ORIGIN_FORBIDDEN = "origin_forbidden"
+    HOST_FORBIDDEN = "host_forbidden"
+    TOO_MANY_CONNECTIONS = "too_many_connections"
+    RATE_LIMITED = "rate_limited"
     UNSUPPORTED_PROTOCOL = "unsupported_protocol"
     SLOW_CONSUMER = "slow_consumer"
     MESSAGE_TOO_LARGE = "message_too_large"

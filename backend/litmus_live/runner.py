@@ -167,14 +167,15 @@ class Runner:
     def log_path(self, run_id: str) -> Path:
         return self._data_dir / "runs" / run_id / "output.log"
 
-    async def abort(self, run_id: str) -> None:
-        """Interrupt a live run (SIGINT), killing it after the grace period; raises NotLive."""
+    async def abort(self, run_id: str, by: str = "operator") -> None:
+        """Interrupt a live run (SIGINT), killing it after the grace period; raises NotLive.
+        `by` names who asked, in the run's `complete` reason."""
         run = self._runs.get(run_id)
         if run is None:
             raise NotLive(f"run {run_id!r} is not live here")
         if run.is_aborted:
             return
-        run.is_aborted = True
+        run.is_aborted, run.aborted_by = True, by
         await self._interrupt(run, "the run was aborted")
 
     def stop_all(self, reason: str) -> None:
@@ -257,6 +258,8 @@ class Runner:
             exit_code, is_aborted=run.is_aborted, failed=c["failed"], errors=c["error"], total=run.total,
             collect_errors=run.collect_errors,
         )  # fmt: skip
+        if status is Status.ABORTED:
+            words = f"aborted by {run.aborted_by}"
         return status, exit_code, words
 
     def _environment(self, run: LiveRun, fd: int) -> dict[str, str]:

@@ -11,12 +11,12 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
-from urllib.parse import urlsplit
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from litmus_live import __version__
 from litmus_live import protocol as p
+from litmus_live.auth import Gate, Identity, Role
 from litmus_live.events import utcnow
 from litmus_live.hub import Hub, SeqOutOfRange, Subscription
 from litmus_live.prompts import Answer, Outcome
@@ -38,13 +38,8 @@ class ProtocolViolation(Exception):
         self.id, self.run_id = id, run_id
 
 
-def is_origin_allowed(origin: str | None, host: str | None, allowed: frozenset[str]) -> bool:
-    """Non-browser clients send no Origin; browsers must come from this server or the allow-list."""
-    if origin is None:
-        return True
-    if origin in allowed or "*" in allowed:
-        return True
-    return host is not None and urlsplit(origin).netloc == host
+# What each client message needs; anything else needs only a valid credential (viewer).
+_NEEDS = {p.PromptResponse: Role.OPERATOR}
 
 
 class Session:
@@ -53,15 +48,18 @@ class Session:
         websocket: WebSocket,
         hub: Hub,
         answer: Callable[[Answer], Awaitable[tuple[Outcome, str]]],
+        gate: Gate,
         *,
-        allowed_origins: frozenset[str] = frozenset(),
         send_timeout: float = 15.0,
     ) -> None:
         self._ws = websocket
         self._hub = hub
         self._answer = answer
+        self._gate = gate
+        self._client = websocket.client.host if websocket.client else "unknown"
+        self._identity: Identity | None = None
+        self._revoked: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._active_sent: int | None = None  # None: not watching the active-runs feed
-        self._allowed_origins = allowed_origins
         self._send_timeout = send_timeout
         self._subs: dict[str, Subscription] = {}
         self._outbox: list[bytes] = []
@@ -81,17 +79,33 @@ class Session:
         # A client that offered only other subprotocols gets its first one echoed: a browser
         # aborts a handshake whose reply names none, and would never see why it was refused.
         await self._ws.accept(subprotocol=chosen or (offered[0] if offered else None))
+        if not self._gate.limits.open(self._client):
+            await self._refuse(
+                ProtocolViolation(
+                    p.ErrorCode.TOO_MANY_CONNECTIONS,
+                    p.CloseCode.TOO_MANY,
+                    f"{self._client} holds {self._gate.limits.max_connections} connections already; close one first",
+                )
+            )
+            return
         try:
             self._check_handshake(chosen)
+            self._identity = await self._authenticate()
+            await self._serve(self._identity)
         except ProtocolViolation as violation:
             await self._refuse(violation)
-            return
+        finally:
+            self._gate.limits.close(self._client)
+
+    async def _serve(self, identity: Identity) -> None:
         self.send(p.Welcome(server=f"litmus-live/{__version__}", server_time=utcnow()))
         self._hub.attach(self._waker)
+        self._gate.watch(self, identity, lambda: self._revoked.done() or self._revoked.set_result(None))
         writer = asyncio.create_task(self._write_loop(), name="session-writer")
         try:
             await self._read_loop(writer)
         finally:
+            self._gate.unwatch(self)
             writer.cancel()
             for task in self._answers:
                 task.cancel()
@@ -100,9 +114,26 @@ class Session:
             self._hub.unwatch_active(self._waker)
             self._hub.detach(self._waker)
 
+    async def _authenticate(self) -> Identity:
+        identity = await self._gate.identify(self._ws.headers, self._ws.cookies)
+        if identity is None:
+            raise ProtocolViolation(
+                p.ErrorCode.UNAUTHORIZED,
+                p.CloseCode.UNAUTHORIZED,
+                "no valid credentials: sign in, or send an API token (Authorization: Bearer)",
+            )
+        return identity
+
     def _check_handshake(self, chosen: str | None) -> None:
+        host = self._ws.headers.get("host")
+        if not self._gate.is_host_allowed(host):
+            raise ProtocolViolation(
+                p.ErrorCode.HOST_FORBIDDEN,
+                p.CloseCode.ORIGIN_FORBIDDEN,
+                f"this server does not answer to the host {host!r}",
+            )
         origin = self._ws.headers.get("origin")
-        if not is_origin_allowed(origin, self._ws.headers.get("host"), self._allowed_origins):
+        if origin is not None and not self._gate.is_origin_allowed(origin):
             raise ProtocolViolation(
                 p.ErrorCode.ORIGIN_FORBIDDEN, p.CloseCode.ORIGIN_FORBIDDEN, f"origin {origin!r} is not allowed"
             )
@@ -128,20 +159,40 @@ class Session:
     async def _read_loop(self, writer: asyncio.Task[None]) -> None:
         while True:
             receive = asyncio.ensure_future(self._ws.receive())
-            done, _ = await asyncio.wait({receive, writer}, return_when=asyncio.FIRST_COMPLETED)
+            done, _ = await asyncio.wait({receive, writer, self._revoked}, return_when=asyncio.FIRST_COMPLETED)
             if writer in done:
                 receive.cancel()
                 self._end_of(writer)
+                return
+            if self._revoked in done:
+                receive.cancel()
+                writer.cancel()
+                await self._refuse(
+                    ProtocolViolation(
+                        p.ErrorCode.UNAUTHORIZED,
+                        p.CloseCode.UNAUTHORIZED,
+                        "the credentials of this connection were revoked",
+                    )
+                )
                 return
             message = receive.result()
             if message["type"] == "websocket.disconnect":
                 return
             try:
+                self._check_rate()
                 await self._handle(self._decode(message))
             except ProtocolViolation as violation:
                 writer.cancel()
                 await self._refuse(violation)
                 return
+
+    def _check_rate(self) -> None:
+        if not self._gate.limits.message(self._client):
+            raise ProtocolViolation(
+                p.ErrorCode.RATE_LIMITED,
+                p.CloseCode.TOO_MANY,
+                f"more than {self._gate.limits.message_rate:g} messages per second from {self._client}",
+            )
 
     @staticmethod
     def _end_of(writer: asyncio.Task[None]) -> None:
@@ -170,6 +221,19 @@ class Session:
             ) from None
 
     async def _handle(self, message: p.ClientMessage) -> None:
+        needed = _NEEDS.get(type(message), Role.VIEWER)
+        assert self._identity is not None
+        if not self._identity.may(needed):
+            self.send(
+                p.Error(
+                    code=p.ErrorCode.FORBIDDEN,
+                    id=getattr(message, "id", None),
+                    run_id=getattr(message, "run_id", None),
+                    message=f"{message.__struct_config__.tag} needs the {needed} role; "
+                    f"{self._identity.name} is {self._identity.role}",
+                )
+            )
+            return
         match message:
             case p.Subscribe():
                 await self._subscribe(message)
@@ -229,17 +293,19 @@ class Session:
         task.add_done_callback(self._answers.discard)
 
     async def _respond(self, message: p.PromptResponse) -> None:
-        who = message.who or f"anonymous@{self._ws.client.host if self._ws.client else 'unknown'}"
+        # who and via are the credential's; whatever the message says about them is ignored
+        assert self._identity is not None
         outcome, why = await self._answer(
             Answer(
                 run_id=message.run_id,
                 prompt_id=message.prompt_id,
                 value=message.value,
-                who=who,
-                via=message.via,
+                who=self._identity.name,
+                via=self._identity.via,
                 request_id=message.id,
             )
         )
+        await self._gate.audit(self._identity, "answer", f"{message.run_id} {message.prompt_id}", outcome.value)
         if outcome is Outcome.ACCEPTED:
             self._replies.append(
                 p.encode(p.PromptAccepted(id=message.id, run_id=message.run_id, prompt_id=message.prompt_id))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import socket
 import sys
 from pathlib import Path
 
@@ -14,8 +16,20 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     port: int = 8000
     data_dir: Path = Path("data")
     tests: Path = Path("examples")
-    # Browser origins allowed besides the server's own (e.g. a dashboard on another port).
+    # Browser origins allowed besides the server's own (e.g. a dashboard on another port):
+    # they may read; they may change something only with an API token.
     allowed_origins: frozenset[str] = frozenset()
+    # Who is asked for credentials: on (the default), or off (a loopback bind only).
+    auth: bool = True
+    # The URLs people use to reach this server; its own origins and host names follow from
+    # them. Default: the bind address (and localhost for a loopback bind).
+    public_urls: tuple[str, ...] = ()
+    # Host names (with :port) accepted besides those of public_urls (a proxy's, say).
+    allowed_hosts: frozenset[str] = frozenset()
+    # Per client address: open WebSocket connections, HTTP requests and WS messages per second.
+    max_connections: int = 256
+    request_rate: float = 100.0
+    message_rate: float = 200.0
     # Static SPA to serve (frontend/dist); None serves the API and protocol only.
     static_dir: Path | None = None
     # Group commit: at most one store transaction per interval (seconds).
@@ -39,6 +53,33 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     def db_path(self) -> Path:
         return self.data_dir / "litmus.sqlite3"
 
+    @property
+    def is_loopback(self) -> bool:
+        return is_loopback(self.host)
+
+    def own_urls(self) -> tuple[str, ...]:
+        """public_urls, or what the bind address implies."""
+        if self.public_urls:
+            return tuple(u.rstrip("/") for u in self.public_urls)
+        if self.is_loopback:
+            return (f"http://127.0.0.1:{self.port}", f"http://localhost:{self.port}", f"http://[::1]:{self.port}")
+        if self.host in ("0.0.0.0", "::", ""):
+            return (
+                f"http://127.0.0.1:{self.port}",
+                f"http://localhost:{self.port}",
+                f"http://{socket.gethostname()}:{self.port}",
+            )
+        return (f"http://{self.host}:{self.port}",)
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
 
 _ENV = {
     "host": "LITMUS_HOST",
@@ -53,7 +94,14 @@ _ENV = {
     "max_pending_mib": "LITMUS_MAX_PENDING_MIB",
     "max_outage": "LITMUS_MAX_OUTAGE",
     "python": "LITMUS_PYTHON",
+    "auth": "LITMUS_AUTH",
+    "public_urls": "LITMUS_PUBLIC_URL",
+    "allowed_hosts": "LITMUS_ALLOWED_HOSTS",
+    "max_connections": "LITMUS_MAX_CONNECTIONS",
+    "request_rate": "LITMUS_REQUEST_RATE",
+    "message_rate": "LITMUS_MESSAGE_RATE",
 }
+_LISTS = {"allowed_origins", "public_urls", "allowed_hosts"}
 
 
 def load(**overrides: object) -> Settings:
@@ -62,12 +110,15 @@ def load(**overrides: object) -> Settings:
     for field, var in _ENV.items():
         if var in os.environ:
             raw = os.environ[var]
-            values[field] = frozenset(filter(None, raw.split(","))) if field == "allowed_origins" else raw
+            values[field] = [v.strip() for v in raw.split(",") if v.strip()] if field in _LISTS else raw
     values.update({k: v for k, v in overrides.items() if v is not None})
+    if isinstance(values.get("auth"), str):
+        values["auth"] = {"on": True, "off": False}.get(str(values["auth"]).lower(), values["auth"])
     return msgspec.convert(values, Settings, strict=False, dec_hook=_dec_hook)
 
 
 def _dec_hook(type_: type, obj: object) -> object:
     if type_ is Path and isinstance(obj, (str, os.PathLike)):
         return Path(obj)
+
     raise NotImplementedError(f"cannot convert {obj!r} to {type_}")

@@ -126,8 +126,13 @@ class Server:
         assert status == 200, body
         return body
 
-    def launch(self, test_path: str, serial: str = "SN-TEST", **extra: str) -> str:
-        status, body = self.request("POST", "/api/runs", {"test_path": test_path, "uut_serial": serial, **extra})
+    def grant(self, name: str, role: Role = Role.OPERATOR) -> str:
+        """A new token `name` of `role` for this server (it may be running); its secret."""
+        return grant_token(self.data_dir, name, role)
+
+    def launch(self, test_path: str, serial: str = "SN-TEST", *, token: str = TOKEN, **extra: str) -> str:
+        body = {"test_path": test_path, "uut_serial": serial, **extra}
+        status, body = self.request("POST", "/api/runs", body, token=token)
         assert status == 201, body
         return body["run_id"]
 

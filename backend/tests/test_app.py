@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import websockets
-from conftest import Server, collect_run, connect, receive
+from conftest import TEST_USER, Server, collect_run, connect, receive
 
 
 def processes_of(run_id: str) -> list[int]:
@@ -34,6 +34,7 @@ def assert_gapless(records: list[dict]) -> None:
 
 
 async def test_passing_run_streams_every_step_then_complete(server: Server) -> None:
+    # the operator is the launching credential's name ("tests"), not what the body claims
     run_id = server.launch("test_pass.py", serial="SN-0001", operator="ada", station="bench-3")
     async with await connect(server.ws) as ws:
         records = await collect_run(ws, run_id)
@@ -41,7 +42,7 @@ async def test_passing_run_streams_every_step_then_complete(server: Server) -> N
     first = records[0]
     assert first["data"] == {
         "kind": "run_created", "test_path": "test_pass.py", "uut_serial": "SN-0001",
-        "operator": "ada", "station": "bench-3",
+        "operator": TEST_USER, "station": "bench-3",
     }  # fmt: skip
     seen = kinds(records)
     assert seen.count("step_started") == 2 and seen.count("step_finished") == 2

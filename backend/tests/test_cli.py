@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import Server
+from conftest import TEST_USER, Server
 
 from litmus_live import client
 from litmus_live.events import Event, PromptResolved, Via
@@ -84,7 +84,9 @@ def test_a_killed_watch_restarted_with_since_seq_covers_every_seq_once(server: S
 
 def test_answer_by_name_or_id_reports_each_outcome(server: Server) -> None:
     run_id = server.launch("test_prompts.py::test_setup")
-    confirmed = litmus("answer", run_id, "insert_uut", "yes", "--who", "ada", "--wait", "--server", server.http)
+    ada = server.grant("ada")
+    confirmed = litmus("answer", run_id, "insert_uut", "yes", "--who", "bob", "--wait", "--server", server.http,
+                       "--token", ada)  # fmt: skip
     assert confirmed.returncode == 0 and confirmed.stdout == "accepted: insert_uut = True\n", confirmed.stderr
     wrong = litmus("answer", run_id, "pick_bench", "bench_09", "--wait", "--server", server.http)
     assert wrong.returncode == 1 and "invalid: invalid answer to prompt 'pick_bench'" in wrong.stderr
@@ -98,10 +100,10 @@ def test_answer_by_name_or_id_reports_each_outcome(server: Server) -> None:
     watched = litmus("watch", run_id, "--server", server.http)
     assert watched.returncode == 0
     assert "? pick_bench (choice): Which bench? [bench_01 | bench_02]" in watched.stdout
-    assert "answered 'bench_02' by anonymous@127.0.0.1 via terminal" in watched.stdout
-    anonymous = "anonymous@127.0.0.1"
+    assert f"answered 'bench_02' by {TEST_USER} via script" in watched.stdout
+    # who and via are the token's, whatever --who and --via say
     assert [(r.value, r.who, r.via) for r in resolutions(server, run_id)] == [
-        (True, "ada", Via.TERMINAL), ("bench_02", anonymous, Via.TERMINAL), ("0", anonymous, Via.UI)
+        (True, "ada", Via.SCRIPT), ("bench_02", TEST_USER, Via.SCRIPT), ("0", TEST_USER, Via.SCRIPT)
     ]  # fmt: skip
     nowhere = litmus("answer", "no-such-run", "x", "1", "--server", server.http)
     assert nowhere.returncode == 4 and "run_not_found" in nowhere.stderr
@@ -121,7 +123,7 @@ rules:
 def test_respond_answers_every_live_run_unattended(server: Server, tmp_path: Path) -> None:
     rules = tmp_path / "rules.yaml"
     rules.write_text(RULES.format(bench="bench_01"))
-    bot = litmus_bg("respond", "--rules", str(rules), "--server", server.http)
+    bot = litmus_bg("respond", "--rules", str(rules), "--server", server.http, "--token", server.grant("responder"))
     runs = [server.launch("test_prompts.py::test_setup", serial=f"SN-{n}") for n in range(2)]
     for run_id in runs:
         watched = litmus("watch", run_id, "--server", server.http)
@@ -142,14 +144,15 @@ def test_respond_reports_an_invalid_rule_once_and_leaves_the_prompt_to_people(se
     rules = tmp_path / "rules.yaml"
     rules.write_text(RULES.format(bench="bench_09"))
     run_id = server.launch("test_prompts.py::test_setup")
-    bot = litmus_bg("respond", "--rules", str(rules), "--run", run_id, "--who", "ci-bot", "--server", server.http)
+    bot = litmus_bg("respond", "--rules", str(rules), "--run", run_id, "--server", server.http,
+                    "--token", server.grant("ci-bot"))  # fmt: skip
     assert bot.stdout is not None
     log = []
     for line in bot.stdout:
         log.append(line)
         if "gives an invalid answer" in line:
             break
-    person = litmus("answer", run_id, "pick_bench", "bench_02", "--server", server.http, "--who", "ada")
+    person = litmus("answer", run_id, "pick_bench", "bench_02", "--server", server.http, "--token", server.grant("ada"))
     assert person.returncode == 0, person.stderr
     rest, err = bot.communicate(timeout=60)
     assert bot.returncode == 0, err

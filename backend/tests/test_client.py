@@ -8,7 +8,7 @@ import datetime as dt
 import json
 
 import pytest
-from conftest import Server
+from conftest import TEST_USER, Server, free_port
 
 from litmus_live import client
 from litmus_live import protocol as p
@@ -19,14 +19,14 @@ from litmus_live.events import Complete, Event, Prompt, PromptResolved, Record, 
 class Relay:
     """A TCP relay in front of the server; `cut()` drops every connection through it, as a network would."""
 
-    def __init__(self, target_port: int) -> None:
+    def __init__(self, target_port: int, port: int = 0) -> None:
         self.target_port = target_port
-        self.port = 0
+        self.port = port
         self._writers: list[asyncio.StreamWriter] = []
         self._pipes: set[asyncio.Task[None]] = set()
 
     async def __aenter__(self) -> Relay:
-        self._server = await asyncio.start_server(self._relay, "127.0.0.1", 0)
+        self._server = await asyncio.start_server(self._relay, "127.0.0.1", self.port)
         self.port = self._server.sockets[0].getsockname()[1]
         return self
 
@@ -70,7 +70,9 @@ async def test_watch_yields_a_finished_run_whole_then_ends(server: Server) -> No
     async with client.connect(server.ws) as c:
         first = [m async for m in c.watch(run_id)]
         assert isinstance(first[0], p.Subscribed) and first[0].since_seq == 0
-        assert isinstance(first[1], Event) and first[1].data == RunCreated(test_path="test_pass.py", uut_serial="SN-1")
+        assert isinstance(first[1], Event) and first[1].data == RunCreated(
+            test_path="test_pass.py", uut_serial="SN-1", operator=TEST_USER
+        )
         assert isinstance(first[-1], Complete) and first[-1].status is Status.PASSED
         assert seqs(first) == list(range(1, first[-1].seq + 1))
         again = [m async for m in c.watch(run_id, since_seq=5)]
@@ -82,7 +84,7 @@ async def test_one_connection_serves_a_watch_a_feed_and_answers(server: Server) 
     run_id = server.launch("test_prompts.py::test_setup", serial="SN-2")
     answers = {"insert_uut": True, "pick_bench": "bench_02", "chamber_temp": "21"}
     results: dict[str, list[client.AnswerResult]] = {}
-    async with client.connect(server.ws) as c:
+    async with client.connect(server.ws, token=server.grant("ci")) as c:
         feed = c.active()
         assert [r.uut_serial for r in (await anext(feed)).runs] in (["SN-2"], [])
         records = []
@@ -107,9 +109,12 @@ async def test_one_connection_serves_a_watch_a_feed_and_answers(server: Server) 
     assert [(r.value, r.who, r.via) for r in resolved] == [(v, "ci", Via.SCRIPT) for v in answers.values()]
 
 
-async def test_watch_survives_dropped_connections_with_every_seq_once(server: Server) -> None:
+async def test_watch_survives_dropped_connections_with_every_seq_once(server_factory) -> None:
+    relay_port = free_port()  # the relay's address is the Host its clients name: the server must answer to it
+    server = server_factory(env={"LITMUS_ALLOWED_HOSTS": f"127.0.0.1:{relay_port}"})
+    server.start()
     run_id = server.launch("test_slow.py", serial="SN-3")
-    async with Relay(server.port) as relay, client.connect(relay.ws) as c:
+    async with Relay(server.port, relay_port) as relay, client.connect(relay.ws) as c:
         received, cuts = [], 0
         async for message in c.watch(run_id):
             received.append(message)

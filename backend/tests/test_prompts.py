@@ -11,7 +11,7 @@ import time
 
 import pytest
 import websockets
-from conftest import SUITES, Server, connect, receive
+from conftest import SUITES, TOKEN, Server, connect, receive
 
 
 class Viewer:
@@ -22,8 +22,8 @@ class Viewer:
         self.seen: list[dict] = []
 
     @classmethod
-    async def open(cls, server: Server, run_id: str | None = None) -> Viewer:
-        viewer = cls(await connect(server.ws))
+    async def open(cls, server: Server, run_id: str | None = None, token: str = TOKEN) -> Viewer:
+        viewer = cls(await connect(server.ws, token=token))
         if run_id is not None:
             await viewer.send({"type": "subscribe", "run_id": run_id})
         return viewer
@@ -70,8 +70,8 @@ async def viewer_of(server: Server):
     """Opens viewers on the test's server and closes them all at the end."""
     opened: list[Viewer] = []
 
-    async def open_viewer(run_id: str | None = None) -> Viewer:
-        viewer = await Viewer.open(server, run_id)
+    async def open_viewer(run_id: str | None = None, token: str = TOKEN) -> Viewer:
+        viewer = await Viewer.open(server, run_id, token)
         opened.append(viewer)
         return viewer
 
@@ -86,20 +86,20 @@ def kind(message: dict) -> str | None:
 
 async def test_first_answer_wins_and_every_viewer_sees_who_answered(server: Server, viewer_of) -> None:
     run_id = server.launch("test_prompts.py::test_setup")
-    alice, bob = await viewer_of(run_id), await viewer_of(run_id)
+    alice, bob = await viewer_of(run_id, server.grant("alice")), await viewer_of(run_id, server.grant("bob"))
     for_alice, for_bob = await alice.prompt("insert_uut"), await bob.prompt("insert_uut")
     assert for_alice == for_bob
     assert for_alice["prompt_type"] == "confirm" and for_alice["step"] == "test_prompts.py::test_setup"
     assert for_alice["deadline"] is None
-    assert (await alice.answer(for_alice, True, "a1", who="alice"))["type"] == "prompt_accepted"
+    assert (await alice.answer(for_alice, True, "a1", who="ada (shift supervisor)"))["type"] == "prompt_accepted"
     refused = await bob.answer(for_bob, True, "b1", who="bob")
     assert refused["code"] == "prompt_already_answered"
-    assert "by alice via ui" in refused["message"]
-    retried = await alice.answer(for_alice, True, "a1", who="alice")
+    assert "by alice via script" in refused["message"]
+    retried = await alice.answer(for_alice, True, "a1", who="ada (shift supervisor)")
     assert retried == {"type": "prompt_accepted", "id": "a1", "run_id": run_id, "prompt_id": for_alice["prompt_id"]}
     seen_by_bob = await bob.resolution(for_bob["prompt_id"])
     assert seen_by_bob["resolution"] == "answered" and seen_by_bob["value"] is True
-    assert (seen_by_bob["who"], seen_by_bob["via"]) == ("alice", "ui")
+    assert (seen_by_bob["who"], seen_by_bob["via"]) == ("alice", "script")  # the token's, not what was sent
     assert seen_by_bob["waited"] >= 0
 
     bench = await bob.prompt("pick_bench")

@@ -6,7 +6,7 @@ import json
 
 import pytest
 import websockets
-from conftest import SUBPROTOCOL, Server, connect, receive
+from conftest import SUBPROTOCOL, TOKEN, Server, connect, receive
 
 from litmus_live.protocol import frames
 
@@ -21,7 +21,8 @@ async def expect_close(ws: websockets.ClientConnection, code: int, error_code: s
 
 
 async def test_welcome_names_the_protocol(server: Server) -> None:
-    async with websockets.connect(server.ws, subprotocols=[SUBPROTOCOL]) as ws:
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    async with websockets.connect(server.ws, subprotocols=[SUBPROTOCOL], additional_headers=headers) as ws:
         assert ws.subprotocol == SUBPROTOCOL
         welcome = json.loads(await ws.recv())
     assert welcome["type"] == "welcome" and welcome["protocol"] == SUBPROTOCOL

@@ -59,12 +59,13 @@ class _Replay:
 
 async def replay(server: Server, steps: list[dict]) -> tuple[list[dict], int | None, str | None]:
     run_id = None
-    ws = await connect(server.ws)
+    ada = server.grant("ada")  # the operator of every transcript: who and via come from her token
+    ws = await connect(server.ws, token=ada)
     session = _Replay(ws)
     session.received.append({"type": "welcome", "protocol": ws.subprotocol, "server": "*"})
     for step in steps:
         if "launch" in step:
-            run_id = server.launch(**step["launch"])
+            run_id = server.launch(**step["launch"], token=ada)
         elif "send" in step:
             await ws.send(json.dumps(step["send"]).replace(RUN, run_id or RUN))
         elif "send_raw" in step:

@@ -1,5 +1,6 @@
 // A server that dies mid-run: this test starts its own `litmus-live serve` (never the shared
-// webServer), opens a live run on it, then kills the process with SIGKILL.
+// webServer), opens a live run on it, then kills the process with SIGKILL. That server has no
+// people of its own, so it runs with --auth off (it binds to loopback): this test is not about sign-in.
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { createServer } from "node:net";
@@ -23,7 +24,7 @@ function freePort(): Promise<number> {
 /** Starts a server and resolves once uvicorn says it listens (its own log line, not a poll). */
 function serve(root: string, port: number): Promise<ChildProcess> {
   const args = ["serve", "--host", "127.0.0.1", "--port", String(port), "--data-dir", mkdtempSync(join(tmpdir(), "litmus-kill-")),
-    "--tests", join(root, "../examples"), "--static-dir", join(root, "dist")];
+    "--tests", join(root, "../examples"), "--static-dir", join(root, "dist"), "--auth", "off"];
   const server = spawn(join(root, "../.venv/bin/litmus-live"), args, { stdio: ["ignore", "ignore", "pipe"] });
   return new Promise((resolve, reject) => {
     let log = "";

@@ -1,6 +1,7 @@
 // Operator prompts against the real backend: examples/station/test_setup.py asks a confirm
 // (insert_uut), a choice (pick_bench) and an input (chamber_temp, -40..125, default "25").
 import { expect, test, type APIRequestContext, type Page } from "@playwright/test";
+import { stateOf } from "./people";
 
 const SHOTS = "test-results/screenshots";
 const SETUP = "station/test_setup.py";
@@ -26,8 +27,9 @@ async function chooseBench(page: Page, bench: string): Promise<void> {
   await page.getByRole("button", { name: "Submit" }).click();
 }
 
-test("the operator journey: launch, answer three prompts with a correction, PASSED, answers in the results", async ({ page }) => {
-  await page.goto("/launch?station=ST-04&operator=alice");
+test("the operator journey: launch, answer three prompts with a correction, PASSED, answers in the results", async ({ browser }) => {
+  const page = await (await browser.newContext({ storageState: stateOf("alice") })).newPage();
+  await page.goto("/launch?station=ST-04");
   await page.getByLabel("Test Path").selectOption(SETUP);
   await page.getByLabel(/UUT Serial/).fill("FIX-0001");
   await page.getByRole("button", { name: "Start Test" }).click();
@@ -71,6 +73,7 @@ test("the operator journey: launch, answer three prompts with a correction, PASS
   await expect(rows.nth(1)).toContainText(/pick_bench.*answered.*'bench_02'.*alice.*ui/);
   await expect(rows.nth(2)).toContainText(/chamber_temp.*answered.*'21'.*alice.*ui/);
   await page.screenshot({ path: `${SHOTS}/result-prompts.png`, fullPage: true });
+  await page.context().close();
 });
 
 test("a run waiting for the operator shows an amber sidebar row that opens its dialog, again after a reload", async ({ page, request }) => {
@@ -94,10 +97,9 @@ test("a run waiting for the operator shows an amber sidebar row that opens its d
 });
 
 test("two viewers of one run: when one answers, the other's dialog moves on and says by whom", async ({ browser, request }) => {
-  const runId = await launchSetup(request, "TWO-0001", "kim");
-  const bobContext = await browser.newContext();
-  await bobContext.addInitScript(() => localStorage.setItem("litmus-live.operator", "bob"));
-  const kimContext = await browser.newContext();
+  const runId = await launchSetup(request, "TWO-0001");
+  const bobContext = await browser.newContext({ storageState: stateOf("bob") });
+  const kimContext = await browser.newContext({ storageState: stateOf("kim") });
   const [bob, kim] = [await bobContext.newPage(), await kimContext.newPage()];
   await Promise.all([bob.goto(`/live/${runId}`), kim.goto(`/live/${runId}`)]);
   await expect(modal(kim)).toContainText("Answering as kim");
@@ -141,7 +143,7 @@ test("several open prompts show one at a time as '1 of N'; the dialog keeps focu
       if (msg.type === "prompt_response") {
         ws.send(JSON.stringify([
           { type: "prompt_accepted", id: msg.id, run_id, prompt_id: msg.prompt_id },
-          { type: "event", run_id, seq: 4, ts, data: { kind: "prompt_resolved", prompt_id: msg.prompt_id, resolution: "answered", value: msg.value, who: msg.who, via: "ui", waited: 2, reason: "" } },
+          { type: "event", run_id, seq: 4, ts, data: { kind: "prompt_resolved", prompt_id: msg.prompt_id, resolution: "answered", value: msg.value, who: "e2e", via: "ui", waited: 2, reason: "" } },
         ]));
       }
     });
@@ -164,7 +166,8 @@ test("several open prompts show one at a time as '1 of N'; the dialog keeps focu
   await expect(page.getByTestId("prompt-position")).toHaveCount(0);
   await expect(page.getByTestId("prompt-countdown")).toHaveText(/^1:[23]\d left$/);
   const response = sent.find((m) => m.type === "prompt_response");
-  expect(response).toMatchObject({ run_id, prompt_id: "p1", value: "bench_02", who: "ops", via: "ui", id: expect.stringMatching(/^ui-/) });
+  expect(response).toMatchObject({ run_id, prompt_id: "p1", value: "bench_02", via: "ui", id: expect.stringMatching(/^ui-/) });
+  expect(response).not.toHaveProperty("who"); // the server records the signed-in name
 
   expireSecond(); // only now: the countdown above was asserted on a prompt still open
   await expect(modal(page)).toHaveCount(0);

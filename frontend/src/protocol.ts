@@ -114,7 +114,7 @@ export interface Error {
   run_id?: string | null;
 }
 
-export type ErrorCode = "bad_message" | "invalid_answer" | "message_too_large" | "not_subscribed" | "origin_forbidden" | "prompt_already_answered" | "prompt_not_found" | "run_not_found" | "slow_consumer" | "store_unavailable" | "unauthorized" | "unsupported_protocol";
+export type ErrorCode = "bad_message" | "forbidden" | "host_forbidden" | "invalid_answer" | "message_too_large" | "not_subscribed" | "origin_forbidden" | "prompt_already_answered" | "prompt_not_found" | "rate_limited" | "run_not_found" | "slow_consumer" | "store_unavailable" | "too_many_connections" | "unauthorized" | "unsupported_protocol";
 
 export interface Event {
   type: "event";

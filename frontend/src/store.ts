@@ -6,6 +6,7 @@ import type { LaunchRequest } from "./api";
 import type { ActiveRun, ClientMessage, Error as ErrorMessage, PromptAccepted, ServerMessage } from "./protocol";
 import { describeResolution, waitingTotal, type PromptEntry } from "./prompts";
 import { route } from "./route";
+import { me } from "./session";
 import { connect, socketUrl, type Connection, type ConnectionFailure } from "./socket";
 import { apply, initial, isCaughtUp, type RunState } from "./state";
 import { dropDraft } from "./drafts";
@@ -204,22 +205,18 @@ export function followActiveRuns(): void {
   else ensureSocket();
 }
 
-/**
- * Answers an open prompt as the operator of this browser (the name last typed on the launch
- * form, else the run's operator, else none: the server then records the client's address).
- */
+/** Answers an open prompt; the server records the signed-in person as who answered, via "ui". */
 export function answer(runId: string, promptId: string, value: boolean | string): void {
   if (!socket?.isOpen) return setFeedback(promptId, { isSending: false, error: NOT_SENT }); // never a silent reconnect
   const id = `ui-${Date.now().toString(36)}-${nextRequest++}`;
   answers.set(id, { runId, promptId });
   setFeedback(promptId, { isSending: true, error: "" });
-  const who = operatorFor(runId);
-  socket.send({ type: "prompt_response", id, run_id: runId, prompt_id: promptId, value, via: "ui", ...(who ? { who } : {}) });
+  socket.send({ type: "prompt_response", id, run_id: runId, prompt_id: promptId, value, via: "ui" });
 }
 
-export function operatorFor(runId: string): string {
-  const runOperator = current?.runId === runId ? current.meta?.operator : "";
-  return savedOperator() || runOperator || "";
+/** The name answers are recorded under: the signed-in person's (the server takes it from the session). */
+export function operatorFor(_runId: string): string {
+  return me.value?.name ?? "";
 }
 
 export function savedOperator(): string {

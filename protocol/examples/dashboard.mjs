@@ -1,5 +1,7 @@
 // A tiny terminal dashboard for one run, written from PROTOCOL.md alone with the platform WebSocket.
-//   node --experimental-websocket protocol/examples/dashboard.mjs ws://127.0.0.1:8000/ws RUN_ID
+//   LITMUS_TOKEN=… node --experimental-websocket protocol/examples/dashboard.mjs ws://127.0.0.1:8000/ws RUN_ID
+// The token (§1) goes in an Authorization header, which Node's WebSocket can send (a browser's cannot:
+// a page signs in and its cookie goes along instead).
 // Prints status, progress and the verdict; exits PASSED 0, FAILED 1, ERROR 2, ABORTED 3, 4 if it could not watch.
 
 const VERDICTS = { PASSED: 0, FAILED: 1, ERROR: 2, ABORTED: 3 };
@@ -16,6 +18,7 @@ if (typeof WebSocket === 'undefined') {
   process.exit(NO_VERDICT);
 }
 
+const token = process.env.LITMUS_TOKEN;
 let lastSeq = 0; // the last record held: a reconnect resumes after it (§2)
 let failures = 0;
 
@@ -71,7 +74,8 @@ function onMessage(message) {
 }
 
 function connect() {
-  const ws = new WebSocket(url, ['litmus-live.v1']);
+  const protocols = ['litmus-live.v1'];
+  const ws = token ? new WebSocket(url, { protocols, headers: { Authorization: `Bearer ${token}` } }) : new WebSocket(url, protocols);
   ws.addEventListener('open', () => {
     ws.send(JSON.stringify({ type: 'subscribe', run_id: runId, since_seq: lastSeq, id: 'dashboard' }));
   });

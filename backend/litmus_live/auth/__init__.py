@@ -3,7 +3,18 @@ whether their role allows what they ask. session.py and api.py ask once per conn
 request and hand a typed `Identity` inward; nothing past them reads headers or cookies.
 """
 
+from litmus_live.auth.gate import Gate
 from litmus_live.auth.identity import Identity, Role, via_of
 from litmus_live.auth.store import AuditEntry, IdentityStore, SqliteIdentityStore, TokenInfo, User
 
-__all__ = ["AuditEntry", "Identity", "IdentityStore", "Role", "SqliteIdentityStore", "TokenInfo", "User", "via_of"]
+__all__ = [
+    "AuditEntry",
+    "Gate",
+    "Identity",
+    "IdentityStore",
+    "Role",
+    "SqliteIdentityStore",
+    "TokenInfo",
+    "User",
+    "via_of",
+]

@@ -3,12 +3,14 @@
 import { useEffect, useRef } from "preact/hooks";
 import { promptOpened, promptsCleared, setTitle } from "../alerts";
 import { route, type Route } from "../route";
+import { me } from "../session";
 import { promptsWaiting } from "../store";
 import { LaunchPage } from "./LaunchPage";
 import { LivePage } from "./LivePage";
 import { ResultDetailPage } from "./ResultDetailPage";
 import { ResultsPage } from "./ResultsPage";
 import { Sidebar } from "./Sidebar";
+import { SignInPage } from "./SignInPage";
 import { Toasts } from "./Toasts";
 
 const TITLES: Record<Route["page"], string> = {
@@ -30,6 +32,8 @@ export function App() {
     else if (waiting === 0) promptsCleared();
     before.current = waiting;
   }, [waiting]);
+  if (me.value === null) return <SignInPage />;
+  if (me.value === undefined) return null;
   return (
     <div class="shell">
       <Sidebar />

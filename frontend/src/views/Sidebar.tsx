@@ -3,6 +3,7 @@
 import { useEffect, useState } from "preact/hooks";
 import type { ActiveRun } from "../protocol";
 import { route } from "../route";
+import { me, signOut } from "../session";
 import { activeRuns, connectionFailure, promptsWaiting } from "../store";
 import { Alerts } from "./Alerts";
 import { stepName } from "./format";
@@ -32,8 +33,20 @@ export function Sidebar() {
         </nav>
         <ActiveTests />
         <Alerts />
+        <SignedIn />
       </div>
     </aside>
+  );
+}
+
+function SignedIn() {
+  const who = me.value;
+  if (!who) return null;
+  return (
+    <section class="signed-in" aria-label="Signed in" data-testid="signed-in">
+      <span class="who">{who.name}</span> <span class="role" data-role={who.role}>{who.role}</span>
+      <button type="button" class="link-button" onClick={() => void signOut().then(() => window.location.assign("/"))}>Sign out</button>
+    </section>
   );
 }
 
