@@ -96,8 +96,9 @@ def _parser() -> argparse.ArgumentParser:
     answer.add_argument("run_id")
     answer.add_argument("prompt", help="the prompt's name (insert_uut) or its prompt_id")
     answer.add_argument("value", help="confirm: true (or yes); choice: one of the choices; input: the text")
-    answer.add_argument("--who", default=None, help="the name recorded as the answerer")
-    answer.add_argument("--via", choices=[v.value for v in Via], default=Via.TERMINAL.value)
+    answer.add_argument("--who", default=None, help="ignored: the server records the token's name")
+    answer.add_argument("--via", choices=[v.value for v in Via], default=Via.TERMINAL.value,
+                        help="ignored: the server records 'script' for a token")  # fmt: skip
     answer.add_argument("--wait", action="store_true", help="wait for the prompt to open instead of failing")
     answer.add_argument("--server", default=_DEFAULT_SERVER)
     _credential_options(answer)
@@ -113,7 +114,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     respond.add_argument("--rules", type=Path, required=True, help="the rules file (format below)")
     respond.add_argument("--run", help="only this run; exit when it completes")
-    respond.add_argument("--who", default=None, help="the name recorded as the answerer (responder@HOST)")
+    respond.add_argument("--who", default=None, help="the name it says it answers as; the server records the token's")
     respond.add_argument("--server", default=_DEFAULT_SERVER)
     _credential_options(respond)
     respond.set_defaults(func=_respond)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import websockets
-from conftest import Server, connect, receive
+from conftest import TEST_USER, Server, connect, receive
 
 TEST = "test_store_fault.py"
 
@@ -279,7 +279,8 @@ async def test_an_acknowledged_answer_survives_kill_9(server_factory, control: P
     server.start()
     history = await resume(server, run_id, 0)
     resolved = [r["data"] for r in history if r["type"] == "event" and r["data"]["kind"] == "prompt_resolved"]
-    assert [(r["resolution"], r["value"], r["who"]) for r in resolved] == [("answered", True, "ada")]
+    # who is the connection's credential (the tests' token), not the "ada" the message claims
+    assert [(r["resolution"], r["value"], r["who"]) for r in resolved] == [("answered", True, TEST_USER)]
 
 
 async def test_sigterm_mid_run_keeps_all_a_viewer_saw_and_closes_the_run(server_factory, control: Path) -> None:

@@ -51,6 +51,8 @@ class Gate:
         self._watched: dict[object, tuple[str, Callable[[], None]]] = {}
         self._links: dict[str, tuple[str, float]] = {}
         self._token_used: dict[str, float] = {}
+        # argon2id takes ~0.1 s and 64 MiB per check: a flood of sign-ins waits here in line
+        self._hashing = asyncio.Semaphore(2)
 
     # -- where a request comes from ------------------------------------------------------
 
@@ -93,7 +95,9 @@ class Gate:
         """A new session for `name` if the password is right; its secret goes in the cookie."""
         found = await self.store.password_hash(name)
         stored = found[1] if found else None
-        if not await asyncio.to_thread(credentials.is_password, password, stored) or found is None:
+        async with self._hashing:
+            is_right = await asyncio.to_thread(credentials.is_password, password, stored)
+        if not is_right or found is None:
             await self.store.record(AuditEntry(at=utcnow(), who=name, via="ui", action="sign_in", outcome="refused"))
             return None
         return await self._new_session(name, found[0], "sign_in")
