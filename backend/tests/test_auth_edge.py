@@ -297,6 +297,22 @@ def test_a_flood_of_requests_from_one_client_gets_429(server_factory) -> None:
     assert status == 200 or body["error"]["code"] == "rate_limited"
 
 
+def test_a_refused_flood_says_when_to_come_back(server_factory) -> None:
+    server = server_factory(env={"LITMUS_REQUEST_RATE": "2"})
+    server.start()
+    refused = None
+    for _ in range(40):
+        request = urllib.request.Request(server.http + "/api/tests", headers={"Authorization": f"Bearer {TOKEN}"})
+        try:
+            urllib.request.urlopen(request, timeout=10).read()
+        except urllib.error.HTTPError as exc:
+            refused = exc
+            break
+    assert refused is not None and refused.code == 429
+    assert refused.headers["Retry-After"] == "1"
+    assert json.loads(refused.read())["error"]["code"] == "rate_limited"
+
+
 def test_auth_off_is_refused_beyond_loopback(tmp_path: Path) -> None:
     done = subprocess.run(
         [

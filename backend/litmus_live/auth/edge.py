@@ -32,6 +32,8 @@ class Refusal(Exception):
 
     def response(self, headers: dict[str, str] | None = None) -> Response:
         body = _encode({"error": {"code": self.code, "message": self.message}})
+        if self.status == 429:  # the bucket refills continuously: one second always suffices
+            headers = {**(headers or {}), "Retry-After": "1"}
         return Response(body, self.status, headers=headers, media_type="application/json")
 
 
