@@ -11,6 +11,7 @@ import { connect, socketUrl, type Connection, type ConnectionFailure } from "./s
 import { apply, initial, isCaughtUp, type RunState } from "./state";
 import { dropDraft } from "./drafts";
 import { notify } from "./toasts";
+import { outageBegan, outageEnded } from "./outage";
 
 export { dismiss, dismissAll, notify, toasts, type Toast } from "./toasts";
 
@@ -46,6 +47,8 @@ const won = new Set<string>();
 // -- the feed ----------------------------------------------------------------------------
 
 export function receive(msg: ServerMessage): void {
+  if (msg.type === "error" && msg.code === "store_unavailable" && !answers.has(msg.id ?? "")) outageBegan(msg.message);
+  else if ("seq" in msg) outageEnded(); // only committed records are delivered
   if (msg.type === "active_runs") activeRuns.value = msg.runs;
   else if (msg.type === "prompt_accepted") onAccepted(msg);
   else if (msg.type === "error" && msg.id != null && answers.has(msg.id)) onAnswerRefused(msg);

@@ -7,6 +7,7 @@ import { me } from "../session";
 import { promptsWaiting } from "../store";
 import { LaunchPage } from "./LaunchPage";
 import { LivePage } from "./LivePage";
+import { OutageBanner } from "./OutageBanner";
 import { ResultDetailPage } from "./ResultDetailPage";
 import { ResultsPage } from "./ResultsPage";
 import { Sidebar } from "./Sidebar";
@@ -38,6 +39,7 @@ export function App() {
     <div class="shell">
       <Sidebar />
       <main class="page">
+        <OutageBanner />
         <Page />
       </main>
       <Toasts />
