@@ -40,6 +40,7 @@ class ProtocolViolation(Exception):
 
 # What each client message needs; anything else needs only a valid credential (viewer).
 _NEEDS = {p.PromptResponse: Role.OPERATOR}
+_AUDITED = {p.ErrorCode.UNAUTHORIZED, p.ErrorCode.FORBIDDEN, p.ErrorCode.ORIGIN_FORBIDDEN, p.ErrorCode.HOST_FORBIDDEN}
 
 
 class Session:
@@ -93,9 +94,25 @@ class Session:
             self._identity = await self._authenticate()
             await self._serve(self._identity)
         except ProtocolViolation as violation:
+            await self._record_refusal("connect", violation.code)
             await self._refuse(violation)
         finally:
             self._gate.limits.close(self._client)
+
+    async def _record_refusal(self, action: str, code: p.ErrorCode) -> None:
+        """Refused credentials, roles, origins and hosts go to the audit log (bounded per client)."""
+        presented = "authorization" in self._ws.headers or "cookie" in self._ws.headers
+        if code not in _AUDITED or (code is p.ErrorCode.UNAUTHORIZED and not presented):
+            return
+        is_token = self._ws.headers.get("authorization", "").lower().startswith("bearer ")
+        await self._gate.refusals.record(
+            who=self._identity.name if self._identity else "unknown",
+            via=self._identity.via.value if self._identity else ("script" if is_token else "ui"),
+            action=action,
+            target="/ws",
+            code=code.value,
+            client=self._client,
+        )
 
     async def _serve(self, identity: Identity) -> None:
         self.send(p.Welcome(server=f"litmus-live/{__version__}", server_time=utcnow()))
@@ -224,6 +241,7 @@ class Session:
         needed = _NEEDS.get(type(message), Role.VIEWER)
         assert self._identity is not None
         if not self._identity.may(needed):
+            await self._record_refusal(message.__struct_config__.tag, p.ErrorCode.FORBIDDEN)
             self.send(
                 p.Error(
                     code=p.ErrorCode.FORBIDDEN,

@@ -281,8 +281,34 @@ def test_the_audit_log_is_for_admins_and_names_who_did_what(people: Server) -> N
     assert people.request("GET", "/api/audit", token=operator)[0] == 403
     entries = people.get("/api/audit")
     seen = {(e["who"], e["action"], e["outcome"]) for e in entries}
-    assert ("ada", "sign_in", "refused") in seen and (TEST_USER, "launch", "ok") in seen
+    assert ("ada", "sign_in", "refused: bad_credentials") in seen and (TEST_USER, "launch", "ok") in seen
     assert any(e["action"] == "launch" and run_id in e["target"] for e in entries)
+
+
+def test_refused_attempts_are_audited_and_a_flood_of_them_is_bounded(server_factory) -> None:
+    server = server_factory(env={"LITMUS_REQUEST_RATE": "1000"})
+    server.start()
+    viewer = server.grant("wallboard", Role.VIEWER)
+    sign_in(server, "root", "guessed password")
+    server.request("POST", "/api/runs", LAUNCH, token=viewer)
+    server.request("GET", "/api/runs", token="llt_stolen-or-typo")
+    raw(server, "POST", "/api/runs", json.dumps(LAUNCH).encode(), {"Origin": EVIL, "Content-Type": "application/json"})
+    raw(server, "GET", "/api/runs", None, {"Host": "evil.example"})
+    server.request("GET", "/api/runs", token=None)  # no credential at all: not an attempt
+    refused = [e for e in server.get("/api/audit") if e["outcome"].startswith("refused")]
+    assert [(e["who"], e["action"], e["outcome"]) for e in reversed(refused)] == [
+        ("root", "sign_in", "refused: bad_credentials"),
+        ("wallboard", "request", "refused: forbidden"),
+        ("unknown", "request", "refused: unauthorized"),
+        ("unknown", "request", "refused: origin_forbidden"),
+        ("unknown", "request", "refused: host_forbidden"),
+    ]
+    assert refused[-1]["target"] == "POST /api/session from 127.0.0.1" and refused[-1]["via"] == "ui"
+    for _ in range(200):
+        assert server.request("GET", "/api/runs", token="llt_flood")[0] == 401
+    refused = [e for e in server.get("/api/audit?limit=1000") if e["outcome"].startswith("refused")]
+    assert len(refused) == 20  # this client's share of a minute; the store keeps 10,000 at most
+    assert "the last of 20 recorded this minute for 127.0.0.1" in refused[0]["outcome"]
 
 
 # -- floods and start-up --------------------------------------------------------------------

@@ -88,6 +88,24 @@ async def test_a_viewers_answer_is_forbidden_and_the_prompt_stays_open(server: S
             assert (await until(operator, lambda m: m.get("id") == "o1"))["type"] == "prompt_accepted"
         resolved = await until(viewer, lambda m: m["type"] == "event" and m["data"]["kind"] == "prompt_resolved")
     assert (resolved["data"]["who"], resolved["data"]["via"]) == ("ada", "script")  # not what was sent
+    refused = [
+        (e["who"], e["action"], e["outcome"]) for e in server.get("/api/audit") if e["target"] == "/ws from 127.0.0.1"
+    ]
+    assert refused == [("wallboard", "prompt_response", "refused: forbidden")]
+
+
+async def test_refused_upgrades_are_audited_unless_no_credential_was_sent(server: Server) -> None:
+    for headers in ({"Authorization": "Bearer llt_forged"}, {"Cookie": "litmus_session=expired"}, {}):
+        async with websockets.connect(server.ws, subprotocols=[SUBPROTOCOL], additional_headers=headers) as ws:
+            assert (await refusal(ws))[1] == 4401
+    async with websockets.connect(server.ws, subprotocols=[SUBPROTOCOL], origin="http://evil.example") as ws:
+        assert (await refusal(ws))[1] == 4403
+    refused = [(e["via"], e["action"], e["outcome"]) for e in server.get("/api/audit") if e["target"].startswith("/ws")]
+    assert refused == [
+        ("ui", "connect", "refused: origin_forbidden"),
+        ("ui", "connect", "refused: unauthorized"),
+        ("script", "connect", "refused: unauthorized"),
+    ]
 
 
 async def test_a_revoked_token_closes_its_open_connection(server: Server) -> None:

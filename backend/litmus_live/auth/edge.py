@@ -21,14 +21,19 @@ from litmus_live.auth.gate import Gate
 from litmus_live.auth.identity import Identity, Role
 
 MAX_BODY = 64 * 1024
+# refusals the audit log keeps (bounded, see refusals.py); a plain anonymous 401 is not an attempt
+_AUDITED = {"bad_credentials", "unauthorized", "forbidden", "origin_forbidden", "host_forbidden"}
 _SAFE = {"GET", "HEAD", "OPTIONS"}
 _encode = msgspec.json.encode
 
 
 class Refusal(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
+    """A request turned away; `who` and `action` name the attempt in the audit log, if known."""
+
+    def __init__(self, status: int, code: str, message: str, *, who: str = "", action: str = "request") -> None:
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
+        self.who, self.action = who, action
 
     def response(self, headers: dict[str, str] | None = None) -> Response:
         body = _encode({"error": {"code": self.code, "message": self.message}})
@@ -58,9 +63,25 @@ class Edge:
                 return
             scope["identity"] = await self.gate.identify(headers, cookie_parser(headers.get("cookie", "")))
         except Refusal as refusal:
-            await refusal.response(cors)(scope, receive, send)
+            await (await self._refuse(scope, headers, refusal, cors))(scope, receive, send)
             return
         await self._pass(scope, receive, send, cors)
+
+    async def _refuse(self, scope: Scope, headers: Headers, refusal: Refusal, cors: dict[str, str]) -> Response:
+        """The refusal's response, once the attempt is in the audit log."""
+        identity: Identity | None = scope.get("identity")
+        has_credential = "authorization" in headers or "cookie" in headers
+        if refusal.code in _AUDITED and (identity is not None or refusal.code != "unauthorized" or has_credential):
+            is_token = headers.get("authorization", "").lower().startswith("bearer ")
+            await self.gate.refusals.record(
+                who=refusal.who or (identity.name if identity else "unknown"),
+                via=identity.via.value if identity else ("script" if is_token else "ui"),
+                action=refusal.action,
+                target=f"{scope['method']} {scope['path']}",
+                code=refusal.code,
+                client=scope["client"][0] if scope.get("client") else "unknown",
+            )
+        return refusal.response(cors)
 
     def _check(self, scope: Scope, headers: Headers) -> None:
         if not self.gate.is_host_allowed(headers.get("host")):
@@ -150,6 +171,9 @@ class Edge:
 
         try:
             await self.app(scope, capped, sending)
+        except Refusal as refusal:  # a route's `requires`, or a route that turns the caller away
+            if not started:
+                await (await self._refuse(scope, Headers(scope=scope), refusal, cors))(scope, receive, send)
         except _TooLarge:
             if not started:
                 await Refusal(413, "body_too_large", f"request body exceeds {MAX_BODY} bytes").response(cors)(
@@ -168,7 +192,8 @@ Handler = Callable[..., Awaitable[Response]]
 
 
 def requires(role: Role) -> Callable[[Handler], Handler]:
-    """The role a route needs: 401 with no valid credential, 403 when the role is short of it."""
+    """The role a route needs: 401 with no valid credential, 403 when the role is short of it
+    (raised as a Refusal, which the Edge records and answers)."""
 
     def declare(handler: Handler) -> Handler:
         @functools.wraps(handler)
@@ -177,13 +202,13 @@ def requires(role: Role) -> Callable[[Handler], Handler]:
             assert isinstance(request, Request)
             identity = request.scope.get("identity")
             if identity is None:
-                return Refusal(401, "unauthorized", "sign in, or send an API token (Authorization: Bearer)").response()
+                raise Refusal(401, "unauthorized", "sign in, or send an API token (Authorization: Bearer)")
             if not identity.may(role):
-                return Refusal(
+                raise Refusal(
                     403,
                     "forbidden",
                     f"{request.method} {request.url.path} needs the {role} role; {identity.name} is {identity.role}",
-                ).response()
+                )
             return await handler(*args)
 
         checked.required_role = role  # type: ignore[attr-defined]

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from litmus_live.auth import credentials
 from litmus_live.auth.identity import Identity, Kind, Role
 from litmus_live.auth.limits import Limits
+from litmus_live.auth.refusals import Refusals
 from litmus_live.auth.store import AuditEntry, IdentityStore
 from litmus_live.events import utcnow
 from litmus_live.settings import Settings
@@ -48,6 +49,7 @@ class Gate:
             request_rate=settings.request_rate,
             message_rate=settings.message_rate,
         )
+        self.refusals = Refusals(store)
         self._watched: dict[object, tuple[str, Callable[[], None]]] = {}
         self._links: dict[str, tuple[str, float]] = {}
         self._token_used: dict[str, float] = {}
@@ -98,8 +100,7 @@ class Gate:
         async with self._hashing:
             is_right = await asyncio.to_thread(credentials.is_password, password, stored)
         if not is_right or found is None:
-            await self.store.record(AuditEntry(at=utcnow(), who=name, via="ui", action="sign_in", outcome="refused"))
-            return None
+            return None  # the edge records the refusal
         return await self._new_session(name, found[0], "sign_in")
 
     async def _new_session(self, name: str, role: Role, action: str) -> tuple[str, Identity]:

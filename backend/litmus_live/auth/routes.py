@@ -70,7 +70,7 @@ class IdentityRoutes:
             return Refusal(400, "bad_request", f'expected {{"name": …, "password": …}}: {exc}').response()
         signed_in = await self._gate.sign_in(body.name, body.password)
         if signed_in is None:
-            return Refusal(401, "bad_credentials", "wrong name or password").response()
+            raise Refusal(401, "bad_credentials", "wrong name or password", who=body.name, action="sign_in")
         secret, identity = signed_in
         return self._with_cookie(_json(_me(identity)), secret)
 
@@ -89,7 +89,9 @@ class IdentityRoutes:
     async def link(self, request: Request) -> Response:
         signed_in = await self._gate.redeem_link(request.path_params["code"])
         if signed_in is None:
-            return Refusal(401, "bad_credentials", "this sign-in link was used already, or has expired").response()
+            raise Refusal(
+                401, "bad_credentials", "this sign-in link was used already, or has expired", action="sign_in_link"
+            )
         return self._with_cookie(RedirectResponse("/", 303), signed_in[0])
 
     @requires(Role.ADMIN)

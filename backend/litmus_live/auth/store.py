@@ -32,7 +32,9 @@ CREATE TABLE IF NOT EXISTS sessions (
 CREATE TABLE IF NOT EXISTS audit (
     id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, who TEXT NOT NULL, via TEXT NOT NULL,
     action TEXT NOT NULL, target TEXT NOT NULL, outcome TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS audit_refused ON audit(id) WHERE outcome LIKE 'refused%';
 """
+MAX_REFUSED = 10_000  # refused attempts kept in the audit log; older ones make way
 
 
 class User(msgspec.Struct, frozen=True, kw_only=True):
@@ -57,7 +59,11 @@ class AuditEntry(msgspec.Struct, frozen=True, kw_only=True):
     via: str
     action: str  # sign_in, sign_out, token_use, launch, abort, answer, users.add, tokens.revoke, ...
     target: str = ""
-    outcome: str = "ok"
+    outcome: str = "ok"  # or `refused: <code>` for an attempt the edge turned away
+
+    @property
+    def is_refusal(self) -> bool:
+        return self.outcome.startswith("refused")
 
 
 class AlreadyExists(Exception):
@@ -80,12 +86,15 @@ class IdentityStore(Protocol):
     async def by_session(self, secret_hash: str) -> Identity | None: ...
     async def end_session(self, secret_hash: str) -> None: ...
     async def still_valid(self, secret_hashes: set[str]) -> set[str]: ...
-    async def record(self, entry: AuditEntry) -> None: ...
+    async def record(self, entry: AuditEntry) -> None:
+        """Keep `entry`; of refused attempts (outcome `refused: …`) only the newest MAX_REFUSED stay."""
+
     async def audit(self, limit: int) -> list[AuditEntry]: ...
 
 
 class SqliteIdentityStore:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, max_refused: int = MAX_REFUSED) -> None:
+        self._max_refused = max_refused
         path.parent.mkdir(parents=True, exist_ok=True)
         # SQLite gives the -wal and -shm files the mode of the database: 0600 before it opens
         os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
@@ -185,6 +194,11 @@ class SqliteIdentityStore:
             "INSERT INTO audit (at, who, via, action, target, outcome) VALUES (?, ?, ?, ?, ?, ?)",
             (entry.at.isoformat(), entry.who, entry.via, entry.action, entry.target, entry.outcome),
         )
+        if entry.is_refusal:  # a flood of refusals replaces older refusals, never fills the disk
+            self._db.execute(
+                "DELETE FROM audit WHERE outcome LIKE 'refused%' AND id <= (SELECT id FROM audit"
+                " WHERE outcome LIKE 'refused%' ORDER BY id DESC LIMIT 1 OFFSET ?)", (self._max_refused,),
+            )  # fmt: skip
 
     async def audit(self, limit: int) -> list[AuditEntry]:
         rows = self._db.execute(
