@@ -130,6 +130,23 @@ class Server:
         """A new token `name` of `role` for this server (it may be running); its secret."""
         return grant_token(self.data_dir, name, role)
 
+    def add_user(self, name: str, role: Role = Role.OPERATOR, password: str = "long password") -> None:
+        """A person who signs in, added by `users add` as an admin would (the server may be running)."""
+        cmd = [sys.executable, "-m", "litmus_live.cli", "users", "add", name, "--role", role.value,
+               "--password-stdin", "--data-dir", str(self.data_dir)]  # fmt: skip
+        subprocess.run(cmd, input=password + "\n", text=True, check=True, capture_output=True)
+
+    def sign_in(self, name: str, password: str = "long password") -> str:
+        """The `Cookie` header of a new browser session of `name`."""
+        req = urllib.request.Request(
+            self.http + "/api/session",
+            json.dumps({"name": name, "password": password}).encode(),
+            {"Content-Type": "application/json"},
+            method="POST",
+        )
+        with urllib.request.urlopen(req, timeout=20) as response:
+            return response.headers["set-cookie"].split(";")[0]
+
     def launch(self, test_path: str, serial: str = "SN-TEST", *, token: str = TOKEN, **extra: str) -> str:
         body = {"test_path": test_path, "uut_serial": serial, **extra}
         status, body = self.request("POST", "/api/runs", body, token=token)

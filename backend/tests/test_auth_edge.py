@@ -54,26 +54,8 @@ def sign_in(server: Server, name: str, password: str) -> tuple[int, dict, str]:
 
 @pytest.fixture
 def people(server: Server) -> Server:
-    for name, role in (("ada", "operator"), ("vic", "viewer")):
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "litmus_live.cli",
-                "users",
-                "add",
-                name,
-                "--role",
-                role,
-                "--password-stdin",
-                "--data-dir",
-                str(server.data_dir),
-            ],
-            input="long password\n",
-            text=True,
-            check=True,
-            capture_output=True,
-        )
+    server.add_user("ada", Role.OPERATOR)
+    server.add_user("vic", Role.VIEWER)
     return server
 
 
@@ -147,25 +129,7 @@ def test_an_allow_listed_origin_reads_and_acts_only_with_a_token(server_factory)
 
 
 def sign_in_admin(server: Server) -> tuple[int, dict, str]:
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "litmus_live.cli",
-            "users",
-            "add",
-            "root",
-            "--role",
-            "admin",
-            "--password-stdin",
-            "--data-dir",
-            str(server.data_dir),
-        ],
-        input="long password\n",
-        text=True,
-        check=True,
-        capture_output=True,
-    )
+    server.add_user("root", Role.ADMIN)
     status, body, cookie = sign_in(server, "root", "long password")
     return status, body, cookie.split(";")[0]
 

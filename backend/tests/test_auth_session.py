@@ -126,35 +126,8 @@ async def test_a_revoked_token_closes_its_open_connection(server: Server) -> Non
 
 
 async def test_signing_out_closes_the_sessions_connections(server: Server) -> None:
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "litmus_live.cli",
-            "users",
-            "add",
-            "ada",
-            "--role",
-            "operator",
-            "--password-stdin",
-            "--data-dir",
-            str(server.data_dir),
-        ],
-        input="long password\n",
-        text=True,
-        check=True,
-        capture_output=True,
-    )
-    import http.client  # noqa: PLC0415
-
-    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=20)
-    conn.request(
-        "POST", "/api/session", '{"name": "ada", "password": "long password"}', {"Content-Type": "application/json"}
-    )
-    response = conn.getresponse()
-    response.read()
-    cookie = (response.getheader("set-cookie") or "").split(";")[0]
-    conn.close()
+    server.add_user("ada")
+    cookie = server.sign_in("ada")
     async with await connect(server.ws, token=None, additional_headers={"Cookie": cookie}, origin=server.http) as ws:
         status, _ = server.request("DELETE", "/api/session", token=None, headers={"Cookie": cookie})
         assert status == 204
@@ -187,3 +160,4 @@ async def test_connections_beyond_the_cap_of_a_client_are_refused_with_4429(serv
     finally:
         for ws in held:
             await ws.close()
+
