@@ -17,6 +17,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from litmus_live import __version__
 from litmus_live import protocol as p
 from litmus_live.auth import Gate, Identity, Role
+from litmus_live.auth.identity import Kind
 from litmus_live.events import utcnow
 from litmus_live.hub import Hub, SeqOutOfRange, Subscription
 from litmus_live.prompts import Answer, Outcome
@@ -40,6 +41,11 @@ class ProtocolViolation(Exception):
 
 # What each client message needs; anything else needs only a valid credential (viewer).
 _NEEDS = {p.PromptResponse: Role.OPERATOR}
+_ENDED = {  # why an open connection's credential stopped working, as far as the kind tells
+    Kind.SESSION: "this session ended: signed out, expired, or its person was removed or changed role",
+    Kind.TOKEN: "this token was revoked",
+    None: "the credentials of this connection were revoked",
+}
 _AUDITED = {p.ErrorCode.UNAUTHORIZED, p.ErrorCode.FORBIDDEN, p.ErrorCode.ORIGIN_FORBIDDEN, p.ErrorCode.HOST_FORBIDDEN}
 
 
@@ -188,7 +194,7 @@ class Session:
                     ProtocolViolation(
                         p.ErrorCode.UNAUTHORIZED,
                         p.CloseCode.UNAUTHORIZED,
-                        "the credentials of this connection were revoked",
+                        _ENDED.get(self._identity.kind if self._identity else None, _ENDED[None]),
                     )
                 )
                 return

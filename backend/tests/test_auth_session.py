@@ -9,7 +9,7 @@ import sys
 
 import pytest
 import websockets
-from conftest import SUBPROTOCOL, TOKEN, Server, connect, receive
+from conftest import SUBPROTOCOL, TOKEN, Server, collect_run, connect, receive
 
 from litmus_live.auth import Role
 
@@ -161,3 +161,50 @@ async def test_connections_beyond_the_cap_of_a_client_are_refused_with_4429(serv
         for ws in held:
             await ws.close()
 
+
+def litmus(server: Server, *args: str) -> subprocess.CompletedProcess[str]:
+    cmd = [sys.executable, "-m", "litmus_live.cli", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
+
+
+async def test_removing_a_person_closes_their_connections_and_their_run_goes_on(server: Server) -> None:
+    server.add_user("ada")
+    cookie = server.sign_in("ada")
+    browser = {"Cookie": cookie, "Origin": server.http}
+    launch = {"test_path": "test_prompts.py::test_setup", "uut_serial": "SN-ADA"}
+    status, body = server.request("POST", "/api/runs", launch, token=None, headers=browser)
+    assert status == 201, body
+    run_id = body["run_id"]
+    async with await connect(server.ws, token=None, additional_headers={"Cookie": cookie}, origin=server.http) as ws:
+        await ws.send(json.dumps({"type": "subscribe", "run_id": run_id}))
+        await until(ws, lambda m: m["type"] == "prompt")
+        removed = litmus(server, "users", "remove", "ada", "--data-dir", str(server.data_dir))
+        assert removed.returncode == 0, removed.stderr
+        error, code = await refusal(ws)
+    assert (error["code"], code) == ("unauthorized", 4401) and "person was removed" in error["message"]
+    assert server.request("GET", "/api/runs", token=None, headers=browser)[0] == 401
+    assert server.get(f"/api/runs/{run_id}")["is_live"] is True  # nobody aborted it
+    for name, value in (("insert_uut", "true"), ("pick_bench", "bench_01"), ("chamber_temp", "20")):
+        answered = litmus(server, "answer", run_id, name, value, "--wait", "--server", server.http)
+        assert answered.returncode == 0, answered.stderr
+    async with await connect(server.ws) as ws:
+        records = await collect_run(ws, run_id)
+    created = next(r for r in records if r["type"] == "event" and r["data"]["kind"] == "run_created")
+    assert (created["data"]["operator"], records[-1]["status"]) == ("ada", "PASSED")
+    assert any(e["action"] == "users.remove" and e["target"] == "ada" for e in server.get("/api/audit"))
+
+
+async def test_revoking_a_token_mid_run_closes_its_watch_and_the_run_is_recorded(server: Server) -> None:
+    secret = server.grant("line-7")
+    run_id = server.launch("test_prompts.py::test_setup", token=secret)
+    async with await connect(server.ws, token=secret) as ws:
+        await ws.send(json.dumps({"type": "subscribe", "run_id": run_id}))
+        await until(ws, lambda m: m["type"] == "prompt")
+        assert litmus(server, "tokens", "revoke", "line-7", "--data-dir", str(server.data_dir)).returncode == 0
+        error, code = await refusal(ws)
+    assert (error["code"], code) == ("unauthorized", 4401) and "token was revoked" in error["message"]
+    assert server.get(f"/api/runs/{run_id}")["is_live"] is True
+    assert server.request("POST", f"/api/runs/{run_id}/abort")[0] == 202  # another operator may still end it
+    async with await connect(server.ws) as ws:
+        records = await collect_run(ws, run_id)
+    assert records[-1]["status"] == "ABORTED" and server.get(f"/api/runs/{run_id}")["operator"] == "line-7"
