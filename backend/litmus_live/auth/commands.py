@@ -9,17 +9,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
-import re
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from litmus_live.auth import credentials, notify
+from litmus_live.auth import notify
+from litmus_live.auth.accounts import AccountRefused, Accounts, Why, check_name, check_password
 from litmus_live.auth.identity import Role
-from litmus_live.auth.store import AlreadyExists, AuditEntry, SqliteIdentityStore
-from litmus_live.events import utcnow
+from litmus_live.auth.store import SqliteIdentityStore
 
-NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@:-]{0,63}")
 _ROLES = [r.value for r in Role]
 
 
@@ -52,14 +50,15 @@ def _verb(group: argparse._SubParsersAction, verb: str, func: Callable, data_dir
 
 def _run(func: Callable[[argparse.Namespace, SqliteIdentityStore], Awaitable[int]], args, data_dir: Path, *,
          changes: bool) -> int:  # fmt: skip
-    name = getattr(args, "name", None)
-    if name is not None and not NAME.fullmatch(name):
-        print(f"error: a name is 1-64 letters, digits or ._@:- (starting with a letter or digit); got {name!r}",
-              file=sys.stderr)  # fmt: skip
+    """One verb against the store of `data_dir`: exit 0, 1 (no such name, or it exists) or 2 (bad input)."""
+    store = SqliteIdentityStore.in_data_dir(data_dir) if _is_valid_name(args) else None
+    if store is None:
         return 2
-    store = SqliteIdentityStore.in_data_dir(data_dir)
     try:
         code = asyncio.run(func(args, store))
+    except AccountRefused as refused:
+        print(f"error: {refused.message}", file=sys.stderr)
+        code = 2 if refused.why is Why.BAD_REQUEST else 1
     finally:
         store.close()
     if code == 0 and changes:
@@ -67,47 +66,38 @@ def _run(func: Callable[[argparse.Namespace, SqliteIdentityStore], Awaitable[int
     return code
 
 
-def _password(args: argparse.Namespace) -> str | None:
+def _is_valid_name(args: argparse.Namespace) -> bool:
+    try:
+        check_name(getattr(args, "name", None) or "x")
+    except AccountRefused as refused:
+        print(f"error: {refused.message}", file=sys.stderr)
+        return False
+    return True
+
+
+def _password(args: argparse.Namespace) -> str:
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = getpass.getpass("password: ")
         if getpass.getpass("again: ") != password:
-            print("error: the two passwords differ", file=sys.stderr)
-            return None
-    if len(password) < 8:
-        print(f"error: a password needs at least 8 characters; got {len(password)}", file=sys.stderr)
-        return None
+            raise AccountRefused(Why.BAD_REQUEST, "the two passwords differ")
+    check_password(password)
     return password
 
 
-async def _audit(store: SqliteIdentityStore, action: str, target: str) -> None:
-    await store.record(AuditEntry(at=utcnow(), who=f"cli:{getpass.getuser()}", via="terminal", action=action,
-                                  target=target))  # fmt: skip
+def _accounts(store: SqliteIdentityStore) -> Accounts:
+    return Accounts(store, who=f"cli:{getpass.getuser()}", via="terminal")
 
 
 async def _users_add(args: argparse.Namespace, store: SqliteIdentityStore) -> int:
-    password = _password(args)
-    if password is None:
-        return 2
-    try:
-        await store.add_user(args.name, Role(args.role), credentials.hash_password(password))
-    except AlreadyExists:
-        print(f"error: a user named {args.name!r} exists; set a password with `users passwd`", file=sys.stderr)
-        return 1
-    await _audit(store, "users.add", f"{args.name} ({args.role})")
+    await _accounts(store).add_user(args.name, Role(args.role), _password(args))
     print(f"added {args.name} ({args.role})")
     return 0
 
 
 async def _users_passwd(args: argparse.Namespace, store: SqliteIdentityStore) -> int:
-    password = _password(args)
-    if password is None:
-        return 2
-    if not await store.set_password(args.name, credentials.hash_password(password)):
-        print(f"error: no user named {args.name!r}", file=sys.stderr)
-        return 1
-    await _audit(store, "users.passwd", args.name)
+    await _accounts(store).set_password(args.name, _password(args))
     print(f"password set for {args.name}")
     return 0
 
@@ -120,22 +110,13 @@ async def _users_list(args: argparse.Namespace, store: SqliteIdentityStore) -> i
 
 
 async def _users_remove(args: argparse.Namespace, store: SqliteIdentityStore) -> int:
-    if not await store.remove_user(args.name):
-        print(f"error: no user named {args.name!r}", file=sys.stderr)
-        return 1
-    await _audit(store, "users.remove", args.name)
+    await _accounts(store).remove_user(args.name)
     print(f"removed {args.name}")
     return 0
 
 
 async def _tokens_create(args: argparse.Namespace, store: SqliteIdentityStore) -> int:
-    secret = credentials.new_token()
-    try:
-        await store.add_token(args.name, Role(args.role), credentials.digest(secret))
-    except AlreadyExists:
-        print(f"error: a token named {args.name!r} exists; revoke it first", file=sys.stderr)
-        return 1
-    await _audit(store, "tokens.create", f"{args.name} ({args.role})")
+    secret = await _accounts(store).create_token(args.name, Role(args.role))
     print(f"token {args.name} ({args.role}); it is shown only now:")
     print(secret)
     return 0
@@ -149,10 +130,6 @@ async def _tokens_list(args: argparse.Namespace, store: SqliteIdentityStore) -> 
 
 
 async def _tokens_revoke(args: argparse.Namespace, store: SqliteIdentityStore) -> int:
-    if not await store.revoke_token(args.name):
-        known = ", ".join(t.name for t in await store.tokens()) or "none"
-        print(f"error: no token named {args.name!r}; tokens: {known}", file=sys.stderr)
-        return 1
-    await _audit(store, "tokens.revoke", args.name)
+    await _accounts(store).revoke_token(args.name)
     print(f"revoked {args.name}")
     return 0
