@@ -17,6 +17,7 @@ from starlette.websockets import WebSocket
 
 from litmus_live import api, channels
 from litmus_live.auth import Gate, SqliteIdentityStore, first_start, local, notify
+from litmus_live.auth.admin import AdminRoutes
 from litmus_live.auth.edge import Edge
 from litmus_live.auth.routes import IdentityRoutes
 from litmus_live.channels import ChannelBoard
@@ -85,6 +86,7 @@ def create_app(settings: Settings) -> Starlette:
     routes = [
         *api.Api(store, runner, settings.tests, gate).routes(),
         *IdentityRoutes(gate).routes(),
+        *AdminRoutes(gate).routes(),
         WebSocketRoute("/ws", websocket),
     ]
     if settings.static_dir is not None:

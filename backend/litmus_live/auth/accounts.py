@@ -71,9 +71,29 @@ class Accounts:
         await self._audit("users.passwd", name)
 
     async def remove_user(self, name: str) -> None:
+        await self._keep_an_admin(name, "removing")
         if not await self._store.remove_user(name):
             raise AccountRefused(Why.NOT_FOUND, f"no user named {name!r}")
         await self._audit("users.remove", name)
+
+    async def set_role(self, name: str, role: Role) -> None:
+        """A new role; it ends the person's sessions, so they sign in again under it."""
+        found = await self._store.password_hash(name)
+        if found is None:
+            raise AccountRefused(Why.NOT_FOUND, f"no user named {name!r}")
+        if found[0] is role:
+            return
+        if role is not Role.ADMIN:
+            await self._keep_an_admin(name, f"making a {role} of")
+        # the store's own verbs only: removing the person ends their sessions (created_at restarts)
+        await self._store.remove_user(name)
+        await self._store.add_user(name, role, found[1])
+        await self._audit("users.role", f"{name} ({found[0]} -> {role})")
+
+    async def _keep_an_admin(self, name: str, change: str) -> None:
+        admins = [u.name for u in await self._store.users() if u.role is Role.ADMIN]
+        if admins == [name]:
+            raise AccountRefused(Why.CONFLICT, f"{change} {name} would leave no admin; make someone else admin first")
 
     async def create_token(self, name: str, role: Role) -> str:
         """A new token's secret: shown to its creator once, kept only as a digest."""

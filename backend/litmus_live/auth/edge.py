@@ -143,7 +143,7 @@ class Edge:
         if not cors:
             raise Refusal(403, "origin_forbidden", f"origin {headers['origin']!r} is not allowed here")
         allow = {
-            "Access-Control-Allow-Methods": "GET, POST, DELETE",
+            "Access-Control-Allow-Methods": "GET, POST, PATCH, DELETE",
             "Access-Control-Allow-Headers": "Authorization, Content-Type",
             "Access-Control-Max-Age": "600",
         }
