@@ -48,6 +48,24 @@ test.describe("nobody signed in", () => {
   });
 });
 
+test.describe("an operator", () => {
+  test.use({ storageState: stateOf("kim") });
+
+  test("the launch page shows the signed-in operator, not a field, and the run records that name", async ({ page }) => {
+    await page.goto("/launch?operator=somebody-else");
+    await expect(page.getByTestId("launch-operator")).toHaveText("kim");
+    await expect(page.getByRole("textbox", { name: "Operator" })).toHaveCount(0);
+    await page.getByLabel("Test Path").selectOption("station/test_power.py");
+    await page.getByLabel(/UUT Serial/).fill("KIM-0001");
+    await page.getByRole("button", { name: "Start Test" }).click();
+    await page.waitForURL(/\/live\/[^/]+$/);
+    const runId = decodeURIComponent(page.url().split("/live/")[1]!);
+    const run = (await (await page.request.get(`/api/runs/${runId}`)).json()) as { operator: string };
+    expect(run.operator).toBe("kim");
+    await expect(page.getByTestId("status-pill").first()).toHaveText("PASSED", { timeout: 20_000 });
+  });
+});
+
 test.describe("a viewer", () => {
   test.use({ storageState: stateOf("vic") });
 

@@ -32,7 +32,6 @@ export const answerFeedback = signal<Record<string, AnswerFeedback>>({});
 export const history = signal<api.RunSummary[] | null>(null);
 export const tests = signal<string[] | null>(null);
 
-const OPERATOR_KEY = "litmus-live.operator";
 
 let current: RunState | null = null;
 let socket: Connection | null = null;
@@ -167,7 +166,6 @@ export function unwatch(): void {
 export async function launch(request: LaunchRequest): Promise<string | null> {
   try {
     const launched = await api.launchRun(request);
-    if (request.operator) rememberOperator(request.operator);
     return launched.run_id;
   } catch (err) {
     notifyFailure("Launch refused", err);
@@ -220,22 +218,6 @@ export function answer(runId: string, promptId: string, value: boolean | string)
 /** The name answers are recorded under: the signed-in person's (the server takes it from the session). */
 export function operatorFor(_runId: string): string {
   return me.value?.name ?? "";
-}
-
-export function savedOperator(): string {
-  try {
-    return localStorage.getItem(OPERATOR_KEY) ?? "";
-  } catch {
-    return ""; // storage disabled: answers carry the run's operator instead
-  }
-}
-
-function rememberOperator(name: string): void {
-  try {
-    localStorage.setItem(OPERATOR_KEY, name);
-  } catch {
-    // storage disabled: nothing to remember
-  }
 }
 
 function notifyFailure(title: string, err: unknown): void {

@@ -1,13 +1,13 @@
 // /launch: choose a test, name the unit, start a run, then follow it live.
 import { useEffect, useState } from "preact/hooks";
 import { navigate } from "../route";
-import { launch, loadTests, savedOperator, tests } from "../store";
+import { me } from "../session";
+import { launch, loadTests, tests } from "../store";
 
 interface Fields {
   test_path: string;
   uut_serial: string;
   station: string;
-  operator: string;
 }
 
 function prefill(query: URLSearchParams): Fields {
@@ -16,7 +16,6 @@ function prefill(query: URLSearchParams): Fields {
     test_path: get("test_path", "test"),
     uut_serial: get("uut_serial", "serial"),
     station: get("station"),
-    operator: get("operator") || savedOperator(),
   };
 }
 
@@ -38,7 +37,7 @@ export function LaunchPage({ query }: { query: URLSearchParams }) {
     const serial = fields.uut_serial.trim();
     if (!serial) return setMissingSerial(true);
     setSending(true);
-    const runId = await launch({ test_path: testPath, uut_serial: serial, station: fields.station.trim(), operator: fields.operator.trim() });
+    const runId = await launch({ test_path: testPath, uut_serial: serial, station: fields.station.trim() });
     setSending(false);
     if (runId) navigate(`/live/${encodeURIComponent(runId)}`);
   };
@@ -62,10 +61,14 @@ export function LaunchPage({ query }: { query: URLSearchParams }) {
             <span class="label">Station</span>
             <input name="station" value={fields.station} onInput={set("station")} placeholder="optional" />
           </label>
-          <label class="field">
-            <span class="label">Operator</span>
-            <input name="operator" value={fields.operator} onInput={set("operator")} placeholder="optional" />
-          </label>
+          <div class="field">
+            <span class="label" id="operator-label">Operator</span>
+            {/* the server records the signed-in person as the run's operator; nothing here can change that */}
+            <output class="field-value" aria-labelledby="operator-label" data-testid="launch-operator">
+              {me.value?.name ?? "—"}
+            </output>
+            <span class="subtle">from your sign-in</span>
+          </div>
         </div>
         <div class="actions">
           <button type="submit" class="primary" disabled={isSending || !testPath}>
