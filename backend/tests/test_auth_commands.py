@@ -63,3 +63,11 @@ def test_the_server_writes_a_local_credential_only_its_owner_can_read(server: Se
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE((server.data_dir / "identity.sqlite3").stat().st_mode) == 0o600
     assert local.name() in litmus("tokens", "list", "--data-dir", str(server.data_dir)).stdout
+
+
+def test_the_last_admin_is_not_removed(tmp_path: Path) -> None:
+    litmus("users", "add", "root", "--role", "admin", "--password-stdin", "--data-dir", str(tmp_path),
+           stdin="long enough\n")  # fmt: skip
+    refused = litmus("users", "remove", "root", "--data-dir", str(tmp_path))
+    assert refused.returncode == 1 and "would leave no admin" in refused.stderr
+    assert "root\tadmin" in litmus("users", "list", "--data-dir", str(tmp_path)).stdout
