@@ -133,11 +133,15 @@ class _Process:
 class Server(_Process):
     """`litmus-live serve` with a temp data dir (or `data_dir`) and the test root `tests`."""
 
-    def __init__(self, workdir: Path, tests: Path, data_dir: Path | None = None, static_dir: Path | None = None):
+    def __init__(
+        self, workdir: Path, tests: Path, data_dir: Path | None = None, static_dir: Path | None = None, *,
+        auth: bool = True,
+    ):  # fmt: skip
         super().__init__(workdir)
         self.tests = tests
         self.data_dir = data_dir or workdir / "data"
         self.static_dir = static_dir
+        self.auth = auth
 
     def _take_credential(self) -> None:
         token_file = self.data_dir / "local.token"
@@ -147,6 +151,8 @@ class Server(_Process):
     def _command(self) -> list[str]:
         # the browser workload measures rendering, not signing in: its server asks nobody (loopback)
         static = ["--static-dir", str(self.static_dir), "--auth", "off"] if self.static_dir else []
+        if not self.auth and not static:
+            static = ["--auth", "off"]
         return [
             str(LITMUS), "serve", "--host", "127.0.0.1", "--port", str(self.port),
             "--data-dir", str(self.data_dir), "--tests", str(self.tests), *static,

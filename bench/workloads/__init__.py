@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 ORDER = (
-    "ingest", "delivery", "latency", "catchup", "fanout", "memory",
+    "ingest", "delivery", "latency", "catchup", "fanout", "fanout_auth", "memory",
     "prompts", "channels", "polling", "latejoin", "browser", "verdicts",
 )  # fmt: skip
 
