@@ -55,6 +55,7 @@ test.describe("an operator", () => {
     await page.goto("/launch?operator=somebody-else");
     await expect(page.getByTestId("launch-operator")).toHaveText("kim");
     await expect(page.getByRole("textbox", { name: "Operator" })).toHaveCount(0);
+    await expect(page.getByRole("link", { name: "People" })).toHaveCount(0); // admins only
     await page.getByLabel("Test Path").selectOption("station/test_power.py");
     await page.getByLabel(/UUT Serial/).fill("KIM-0001");
     await page.getByRole("button", { name: "Start Test" }).click();
@@ -98,6 +99,36 @@ test.describe("a viewer", () => {
     await admin.post(`/api/runs/${burnIn}/abort`);
     await admin.dispose();
   });
+});
+
+test("an admin adds a person, changes the role, issues and revokes a token on the People page", async ({ page, request }) => {
+  await page.goto("/launch");
+  await page.getByRole("link", { name: "People" }).click();
+  await expect(page).toHaveURL(/\/people$/);
+  const add = page.getByRole("form", { name: "Add a person" });
+  await add.getByLabel("Name").fill("zoe");
+  await add.getByLabel("Password").fill("short");
+  await add.getByRole("button", { name: "Add person" }).click();
+  await expect(page.getByTestId("people-refusal")).toContainText("at least 8 characters; got 5");
+  await add.getByLabel("Password").fill("zoe's long password");
+  await add.getByRole("button", { name: "Add person" }).click();
+  await expect(page.getByTestId("person-zoe")).toContainText("set");
+  await expect(page.getByTestId("people-refusal")).toHaveCount(0);
+  await page.getByLabel("Role of zoe").selectOption("viewer");
+  await expect.poll(async () => ((await (await request.get("/api/users")).json()) as { name: string; role: string }[]).find((u) => u.name === "zoe")?.role).toBe("viewer");
+
+  const issue = page.getByRole("form", { name: "Issue a token" });
+  await issue.getByLabel("Token name").fill("wall-7");
+  await issue.getByRole("button", { name: "Issue token" }).click();
+  const secret = (await page.getByTestId("issued-token").locator("code").textContent()) ?? "";
+  expect(secret).toMatch(/^llt_/);
+  expect((await request.get("/api/runs", { headers: { Authorization: `Bearer ${secret}` } })).status()).toBe(200);
+  await page.screenshot({ path: `${SHOTS}/people.png` });
+  await page.getByRole("button", { name: "Revoke wall-7" }).click();
+  await expect(page.getByTestId("token-wall-7")).toHaveCount(0);
+  expect((await request.get("/api/runs", { headers: { Authorization: `Bearer ${secret}` } })).status()).toBe(401);
+  await page.getByRole("button", { name: "Remove zoe" }).click();
+  await expect(page.getByTestId("person-zoe")).toHaveCount(0);
 });
 
 async function evilPage(page: Page, target: string, enctype: string, body: string): Promise<void> {

@@ -1,4 +1,4 @@
-// HTTP calls to the backend (launch, history, abort, test list). Their bodies are generated
+// HTTP calls to the backend (launch, history, abort, test list; people.ts the admin's). Bodies are generated
 // from protocol/schema.json like the WebSocket messages (PROTOCOL.md §9).
 import type { LaunchBody, Launched as LaunchedBody, RunView, TestList } from "./protocol";
 
@@ -18,7 +18,7 @@ export class ApiError extends Error {
   }
 }
 
-async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+export async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
   const init: RequestInit = { method, headers: { accept: "application/json" } };
   if (body !== undefined) {
     init.body = JSON.stringify(body);

@@ -7,12 +7,20 @@ export type Route =
   | { page: "launch"; query: URLSearchParams }
   | { page: "live"; runId: string }
   | { page: "results" }
+  | { page: "people" }
   | { page: "result"; runId: string }
   | { page: "bad_address"; path: string; reason: string }
   | { page: "missing"; path: string };
 
 /** The protocol's bound on a run id (PROTOCOL.md: RunId, 1 to 64 characters). */
 export const MAX_RUN_ID = 64;
+
+/** Pages whose address is one segment and carries nothing else. */
+const SINGLE: Record<string, Route> = { results: { page: "results" }, people: { page: "people" } };
+
+function singlePage(segment: string): Route | undefined {
+  return Object.hasOwn(SINGLE, segment) ? SINGLE[segment] : undefined;
+}
 
 export function parse(pathname: string, search: string): Route {
   const raw = pathname.split("/").filter(Boolean);
@@ -23,7 +31,8 @@ export function parse(pathname: string, search: string): Route {
   const [first, second] = parts;
   if (parts.length === 0 || (first === "launch" && parts.length === 1)) return { page: "launch", query: new URLSearchParams(search) };
   if ((first === "live" || first === "results") && second && parts.length === 2) return runRoute(first, second, pathname);
-  if (first === "results" && parts.length === 1) return { page: "results" };
+  const single = parts.length === 1 ? singlePage(first!) : undefined;
+  if (single) return single;
   return { page: "missing", path: pathname };
 }
 

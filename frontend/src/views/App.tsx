@@ -8,6 +8,7 @@ import { promptsWaiting } from "../store";
 import { LaunchPage } from "./LaunchPage";
 import { LivePage } from "./LivePage";
 import { OutageBanner } from "./OutageBanner";
+import { PeoplePage } from "./PeoplePage";
 import { ResultDetailPage } from "./ResultDetailPage";
 import { ResultsPage } from "./ResultsPage";
 import { Sidebar } from "./Sidebar";
@@ -19,6 +20,7 @@ const TITLES: Record<Route["page"], string> = {
   live: "Live",
   results: "Results",
   result: "Result",
+  people: "People",
   bad_address: "Not a run address",
   missing: "Not found",
 };
@@ -58,6 +60,8 @@ function Page() {
       return <ResultsPage />;
     case "result":
       return <ResultDetailPage key={r.runId} runId={r.runId} />;
+    case "people":
+      return <PeoplePage />;
     case "bad_address":
       return (
         <section class="notice" data-tone="error" data-testid="bad-address">

@@ -30,6 +30,7 @@ export function Sidebar() {
         <nav class="nav">
           <Link href="/launch" data-current={page === "launch"}>Launch Test</Link>
           <Link href="/results" data-current={page === "results" || page === "result"}>Results</Link>
+          {me.value?.role === "admin" && <Link href="/people" data-current={page === "people"}>People</Link>}
         </nav>
         <ActiveTests />
         <Alerts />
