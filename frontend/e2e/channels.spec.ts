@@ -83,7 +83,8 @@ test("a reload in the middle of a burn-in restores its channels at once", async 
   await expect(page.getByTestId("channel")).toHaveCount(BURN_IN_CHANNELS.length);
   expect(Number(await card(page, "dut.fan_rpm").locator(".channel-count").textContent())).toBeGreaterThanOrEqual(before);
   await expectDrawn(page, "dut.fan_rpm", "rpm", 20);
-  await expect(pill(page)).toHaveText("RUNNING");
+  // the burn-in lasts ~15 s: on a loaded machine it may end while this test works, so the pill reads the live status either way
+  await expect(pill(page)).toHaveText(/^(RUNNING|PASSED)$/);
   const load = card(page, "dut.load");
   await expect(load.locator(".channel-count")).toHaveText(/^(1[2-9]|[2-9]\d)$/, { timeout: 15_000 });
   await expect(load.getByTestId("channel-last")).toHaveText(/^(75|100)$/);
