@@ -76,7 +76,7 @@ def _plain(root: Path, target: str) -> tuple[dict[str, int], int]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "LITMUS_"))}
     env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     done = subprocess.run([sys.executable, "-m", "pytest", "--color=no", target], cwd=root, env=env,
-                          capture_output=True, text=True, timeout=300, check=False)  # fmt: skip
+                          capture_output=True, encoding="utf-8", errors="replace", timeout=300, check=False)  # fmt: skip
     last = (done.stdout.strip().splitlines() or [""])[-1]
     counts = dict.fromkeys(("passed", "failed", "errors", "skipped", "xfailed", "xpassed"), 0)
     for number, word in _SUMMARY.findall(last):
