@@ -24,8 +24,12 @@ from table import Row, below
 from workloads import repeats
 
 TESTS = 1000
+# How often the end of a run is polled: the server shares a core with the tests it runs, so
+# polling it at 100/s would bill the observer's requests (each an HTTP round trip, a token
+# looked up) to Litmus Live. 50 ms makes an end read at most that much late, never early.
+_POLL = 0.05
 COMPAT = Path(__file__).resolve().parents[2] / "backend" / "tests" / "suites" / "compat"
-SUITES = ("warnings/", "outcomes/", "collection/", "output/", "subtests/")
+SUITES = ("warnings/", "outcomes/", "collection/", "output/", "subtests/", "capsys/")
 _SUMMARY = re.compile(r"(\d+) (passed|failed|errors?|skipped|xfailed|xpassed)\b")
 _KEYS = {"error": "errors", "errors": "errors"}
 _FAST = """
@@ -58,7 +62,7 @@ def _ratio(server: Server, root: Path, target: str, times: int, name: str) -> Ro
         counts, exit_code = _plain(root, target)
         plain.append(time.perf_counter() - started)
         run_id, launched = server.launch(target)
-        ended = server.wait_no_live_runs(timeout=300)
+        ended = server.wait_no_live_runs(timeout=300, every=_POLL)
         watched.append(ended - launched)
         summary = server.run(run_id)
         ours = {key: summary[key] for key in counts}
@@ -75,8 +79,9 @@ def _ratio(server: Server, root: Path, target: str, times: int, name: str) -> Ro
 def _plain(root: Path, target: str) -> tuple[dict[str, int], int]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "LITMUS_"))}
     env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
-    done = subprocess.run([sys.executable, "-m", "pytest", "--color=no", target], cwd=root, env=env,
-                          capture_output=True, encoding="utf-8", errors="replace", timeout=300, check=False)  # fmt: skip
+    command = [sys.executable, "-m", "pytest", "--color=no", target]
+    done = subprocess.run(command, cwd=root, env=env, capture_output=True, encoding="utf-8", errors="replace",
+                          timeout=300, check=False)  # fmt: skip
     last = (done.stdout.strip().splitlines() or [""])[-1]
     counts = dict.fromkeys(("passed", "failed", "errors", "skipped", "xfailed", "xpassed"), 0)
     for number, word in _SUMMARY.findall(last):

@@ -65,7 +65,11 @@ class LiveOutput:
         """The phase is ending: send everything its files hold, partial last lines too."""
         with self._lock:
             for stream, fd in self._files.items():
-                self._read(stream, fd, whole_lines=False)
+                try:
+                    if os.fstat(fd).st_size > self._offsets[stream]:  # most phases print nothing
+                        self._read(stream, fd, whole_lines=False)
+                except OSError:
+                    continue
 
     def phase_done(self) -> dict[str, int]:
         """pytest has emptied its files: how much of the phase was sent; the next phase starts at 0."""

@@ -4,6 +4,8 @@
 whatever is pending in one write. Channel samples are buffered per channel and flushed
 every FLUSH_INTERVAL, so recording a reading costs the test an append. If the runner goes
 away (the server died), the test process is interrupted rather than left running unobserved.
+After each write the sender rests COALESCE seconds: a burst of fast tests leaves in a few large
+writes, so neither process pays a wake-up per report (the first report after a pause goes at once).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import os
 import signal
 import socket
 import threading
+import time
 
 from . import report as r
 from .definitions import FD_ENV, MAX_FRAME
@@ -21,6 +24,7 @@ from .definitions import FD_ENV, MAX_FRAME
 _EXIT_GRACE = 10.0
 _CLOSE_WAIT = 5.0
 FLUSH_INTERVAL = 0.05
+COALESCE = 0.02
 
 
 class _Buffer:
@@ -130,6 +134,7 @@ class Channel:
                     return
             if is_last:
                 return
+            time.sleep(COALESCE)
 
     def _watch_runner(self) -> None:
         try:
