@@ -3,11 +3,13 @@
 Each suite in suites/compat/ is copied to a temp root and run twice: `python -m pytest` alone,
 then launched through a real server whose station Python (LITMUS_PYTHON) is the same
 interpreter. The counts of pytest's summary line and the exit code must be equal. Venvs made
-here (pytest only, no package of ours) are the stations: the newest pytest, and pytest 7.4.
+here (pytest only, no package of ours) are the stations: the newest pytest, pytest 7.4, and
+pytest 7.4 in the oldest Python the plugin supports (3.9, found as `oldest_python()` says).
 """
 
 from __future__ import annotations
 
+import glob
 import os
 import re
 import shutil
@@ -26,8 +28,23 @@ _SUMMARY = re.compile(r"(\d+) (passed|failed|errors?|skipped|xfailed|xpassed)\b"
 SYNTAX_ERROR = "def test_broken(:\n    pass\n"
 
 
-def _make_venv(where: Path, requirement: str) -> str:
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(where)], check=True)
+OLDEST = "3.9"
+
+
+def oldest_python() -> str:
+    """A Python 3.9 interpreter: python3.9 on PATH (Debian's or a venv's), else one under pyenv's versions."""
+    candidates = [shutil.which(f"python{OLDEST}") or "", *sorted(glob.glob(
+        os.path.expanduser(f"~/.pyenv/versions/{OLDEST}.*/bin/python{OLDEST}")))]  # fmt: skip
+    for python in filter(None, candidates):
+        probe = subprocess.run([python, "-c", "import sys; print(sys.version_info[:2])"], capture_output=True,
+                               text=True, check=False)  # fmt: skip
+        if probe.returncode == 0 and probe.stdout.strip() == f"({OLDEST.replace('.', ', ')})":
+            return python
+    raise RuntimeError(f"the verdict comparison needs a Python {OLDEST} interpreter; looked at {candidates}")
+
+
+def _make_venv(where: Path, requirement: str, base: str = sys.executable) -> str:
+    subprocess.run([base, "-m", "venv", "--without-pip", str(where)], check=True)
     python = str(where / "bin" / "python")
     subprocess.run(
         [sys.executable, "-m", "pip", "--python", python, "install", "-q", "--disable-pip-version-check", requirement],
@@ -47,11 +64,12 @@ def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def stations(tmp_path_factory: pytest.TempPathFactory, root: Path) -> dict[str, str]:
-    """Two station venvs: the newest pytest 9 (with the src-layout package installed) and pytest 7.4."""
+    """Station venvs: the newest pytest 9 (with the src-layout package installed), pytest 7.4, and 7.4 on 3.9."""
     base = tmp_path_factory.mktemp("venvs")
     found = {
         "pytest9": _make_venv(base / "pytest9", "pytest>=9,<10"),
         "pytest74": _make_venv(base / "pytest74", "pytest==7.4.4"),
+        "py39": _make_venv(base / "py39", "pytest==7.4.4", oldest_python()),
     }
     site = subprocess.run([found["pytest9"], "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                           capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
@@ -101,8 +119,9 @@ async def through_litmus(server: Server, target: str) -> tuple[dict[str, int], i
 
 CASES = [
     ("pytest9", "warnings/"), ("pytest9", "outcomes/"), ("pytest9", "collection/"), ("pytest9", "output/"),
-    ("pytest9", "subtests/"), ("pytest9", "srclayout/"),
+    ("pytest9", "subtests/"), ("pytest9", "srclayout/"), ("pytest9", "capsys/"), ("py39", "capsys/"),
     ("pytest74", "warnings/"), ("pytest74", "outcomes/"), ("pytest74", "collection/"), ("pytest74", "output/"),
+    ("py39", "warnings/"), ("py39", "outcomes/"), ("py39", "collection/"), ("py39", "output/"),
     ("server", "warnings/"), ("server", "outcomes/"),
 ]  # fmt: skip
 
