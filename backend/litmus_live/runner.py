@@ -15,6 +15,7 @@ import shutil
 import signal
 import socket
 import sys
+import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -30,6 +31,7 @@ from litmus_live.plugin.definitions import FD_ENV, MAX_FRAME
 log = logging.getLogger(__name__)
 _READ_CHUNK = 64 * 1024
 _DRAIN_AFTER_EXIT = 2.0
+_GROUP_POLL = 0.05
 STOPPED_REASON = "server stopped during the run"
 PLUGIN_DIR = Path(__file__).resolve().parent / "plugin"
 # The test process loads the plugin from its folder, under a name of its own: nothing else of
@@ -224,7 +226,7 @@ class Runner:
             self._signal(run, signal.SIGKILL)
 
     @staticmethod
-    def _signal(run: LiveRun, sig: signal.Signals) -> bool:
+    def _signal(run: LiveRun, sig: signal.Signals | int) -> bool:
         """Send `sig` to the run's process group; False when nothing of it is left."""
         if run.process is None:
             return False
@@ -305,9 +307,12 @@ class Runner:
         return exit_code, ""
 
     async def _end_leftovers(self, run: LiveRun, readers: list[asyncio.Task[None]]) -> None:
-        """pytest has exited: whatever it left running in its group gets SIGTERM, then SIGKILL after the grace."""
+        """pytest has exited: whatever it left running in its group gets SIGTERM, then SIGKILL if any of it is
+        still there after the grace (its pipes may close long before it ends: the group is what is waited for)."""
         if self._signal(run, signal.SIGTERM):
-            _, late = await asyncio.wait(readers, timeout=self._abort_grace)
+            deadline = time.monotonic() + self._abort_grace
+            while time.monotonic() < deadline and self._signal(run, 0):
+                await asyncio.sleep(_GROUP_POLL)
             self._signal(run, signal.SIGKILL)
         # Output a process outside the group still holds open must not keep the run from ending.
         _, late = await asyncio.wait(readers, timeout=_DRAIN_AFTER_EXIT)

@@ -125,7 +125,8 @@ async def test_long_lines_are_cut_between_characters_and_bytes_kept_exactly(serv
 
 async def test_the_process_group_ends_with_the_run(server_factory, tmp_path: Path) -> None:
     pid_file = tmp_path / "child.pid"
-    server = server_factory(env={"LITMUS_ABORT_GRACE": "1", "LITMUS_CHILD_PID_FILE": str(pid_file)})
+    # the grace leaves a loaded machine time for the stubborn child to print more than its first tick
+    server = server_factory(env={"LITMUS_ABORT_GRACE": "3", "LITMUS_CHILD_PID_FILE": str(pid_file)})
     server.start()
     run_id = server.launch("test_forks.py")
     async with await connect(server.ws) as ws:
@@ -134,6 +135,18 @@ async def test_the_process_group_ends_with_the_run(server_factory, tmp_path: Pat
     assert "child tick 1" in _lines(records)  # its output up to the end is kept
     pid = int(pid_file.read_text())
     assert not _is_running(pid), f"child {pid} outlived its run"
+
+
+async def test_a_leftover_that_closed_its_pipes_still_gets_the_grace_after_sigterm(server_factory, tmp_path) -> None:
+    done = tmp_path / "child.done"
+    server = server_factory(env={"LITMUS_ABORT_GRACE": "20", "LITMUS_CHILD_DONE_FILE": str(done)})
+    server.start()
+    run_id = server.launch("test_forks_quiet.py")
+    async with await connect(server.ws) as ws:
+        records = await collect_run(ws, run_id)
+    assert records[-1]["status"] == "PASSED"
+    assert done.read_text() == "cleaned up"  # its SIGTERM handler ran to the end: no SIGKILL cut it short
+    assert not _is_running(int(Path(f"{done}.pid").read_text()))
 
 
 def _is_running(pid: int) -> bool:
@@ -194,3 +207,31 @@ async def test_a_run_closed_at_start_up_after_a_crash_tells_the_truth(server_fac
     assert (last_step["nodeid"], last_step["outcome"]) == ("test_slow.py::test_slow_steps", "interrupted")
     summary = server.get(f"/api/runs/{run_id}")
     assert (summary["done"], summary["total"], summary["current_step"]) == (0, 1, None)
+
+
+async def test_sys_capture_output_is_shown_once_and_bytes_past_it_kept_exactly(server: Server) -> None:
+    run_id = server.launch("compat/capsys/")
+    async with await connect(server.ws) as ws:
+        records = await collect_run(ws, run_id)
+    lines = _lines(records)
+    log = (server.data_dir / "runs" / run_id / "output.log").read_bytes()
+    assert b"fd raw \xff\xfe bytes\n" in log
+    assert any(line.endswith("fd raw \ufffd\ufffd bytes") for line in lines)
+    # (pytest prints a failed test's captured output again in its report: only passing ones are counted)
+    for text in ("sys text caf\u00e9 \u20ac", "no newline at the end", "sys to stderr"):
+        assert log.count(text.encode()) == 1, text
+        assert sum(line.count(text) for line in lines) == 1, text
+    for i in (0, 2):
+        assert log.count(f"sys subtest {i}\n".encode()) == 1
+        assert sum(line.count(f"sys subtest {i}") for line in lines) == 1
+
+
+async def test_subtests_output_is_shown_once_under_fd_capture(server: Server) -> None:
+    run_id = server.launch("compat/subtests/")
+    async with await connect(server.ws) as ws:
+        records = await collect_run(ws, run_id)
+    lines = _lines(records)
+    log = (server.data_dir / "runs" / run_id / "output.log").read_bytes()
+    for i in (0, 1, 2, 4):  # (3 fails: pytest prints its output again in the report)
+        assert log.count(f"subtest {i}\n".encode()) == 1, log.decode(errors="replace")[-3000:]
+        assert sum(line.count(f"subtest {i}") for line in lines) == 1, i
