@@ -22,9 +22,25 @@ from . import step as s
 from .capture import LiveOutput, sends_sections
 from .channel import Channel
 from .prompting import MARKER, Asker, PromptUnavailableError, UndeclaredPromptError, definitions_for
-from .readings import LIMITS_MARKER, Channels, LimitFailure, MissingLimitError, OutOfLimits, Verify, limits_for
+from .readings import (
+    LIMITS_MARKER,
+    Channels,
+    LimitFailure,
+    Measurement,
+    MissingLimitError,
+    OutOfLimits,
+    Verify,
+    limits_for,
+)
 
-__all__ = ["LimitFailure", "MissingLimitError", "OutOfLimits", "PromptUnavailableError", "UndeclaredPromptError"]
+__all__ = [
+    "LimitFailure",
+    "Measurement",
+    "MissingLimitError",
+    "OutOfLimits",
+    "PromptUnavailableError",
+    "UndeclaredPromptError",
+]
 # Litmus markers: any other litmus_* marker fails the test carrying it, rather than let it pass unjudged.
 _IMPLEMENTED = (MARKER, LIMITS_MARKER)
 _UNIMPLEMENTED = ("litmus_sweeps", "litmus_retry")  # registered, so --strict-markers lets them reach that

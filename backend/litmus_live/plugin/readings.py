@@ -6,6 +6,7 @@ disk); a measurement is reported at once and fails the test when it is out of li
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import numbers
 import time
@@ -26,6 +27,26 @@ class OutOfLimits(AssertionError):
 
 
 LimitFailure = OutOfLimits  # Litmus's name for it
+
+
+@dataclasses.dataclass(frozen=True)
+class Measurement:
+    """What verify() returns, as Litmus's does: the value as recorded, its limits and its verdict.
+    `float(m)` is the value (an out-of-limits value raises LimitFailure instead of returning)."""
+
+    name: str
+    value: float
+    low: float | None
+    high: float | None
+    unit: str
+    verdict: str  # "PASS" or "FAIL"
+
+    @property
+    def passed(self) -> bool:
+        return self.verdict == "PASS"
+
+    def __float__(self) -> float:
+        return self.value
 
 
 class MissingLimitError(LookupError):
@@ -93,7 +114,7 @@ def limits_for(item: pytest.Item | None) -> dict[str, object]:
 
 class Verify:
     """verify("vout", 5.01, low=4.9, high=5.1, unit="V") or verify("vout", 5.01, {"low": 4.9, "high": 5.1}):
-    record it; fail when out of limits."""
+    record it and return the Measurement; fail when out of limits."""
 
     def __init__(self, channel: Channel | None, nodeid: str, marked: dict[str, object] | None = None) -> None:
         self._channel = channel
@@ -103,7 +124,7 @@ class Verify:
     def __call__(
         self, name: str, value: float, limit: dict | None = None, *, low: float | None = None,
         high: float | None = None, unit: str = "", namespace: str | None = None,
-    ) -> float:  # fmt: skip
+    ) -> Measurement:  # fmt: skip
         full = _check_name("measurement", f"{namespace}.{name}" if namespace else name)
         low, high, unit = self._limits(full, name, limit, (low, high, unit))
         number = _number(full, "value", value)
@@ -115,7 +136,7 @@ class Verify:
             )  # fmt: skip
         if not is_pass:
             raise OutOfLimits(f"{full} = {number:g}{unit and ' ' + unit} is outside {_limits(low, high, unit)}")
-        return number
+        return Measurement(full, number, low, high, unit, "PASS")
 
     def _limits(self, full: str, name: str, limit: object, given: tuple) -> tuple[float | None, float | None, str]:
         low, high, unit = given

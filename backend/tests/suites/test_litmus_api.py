@@ -23,7 +23,12 @@ def test_prompt_unavailable_is_a_runtime_error():
 
 
 def test_limit_dict_positional_and_keyword(verify):
-    assert verify("vout", 5.0, {"low": 4.9, "high": 5.1, "unit": "V"}) == 5.0
+    from litmus_live_plugin import Measurement
+
+    measured = verify("vout", 5.0, {"low": 4.9, "high": 5.1, "unit": "V"})
+    assert isinstance(measured, Measurement) and not isinstance(measured, float)
+    assert (measured.name, measured.value, measured.low, measured.high, measured.unit) == ("vout", 5.0, 4.9, 5.1, "V")
+    assert measured.verdict == "PASS" and measured.passed and float(measured) == 5.0
     verify("iout", 0.5, limit={"high": 1.0, "unit": "A"})
     verify("gain", 3.0, namespace="amp", low=1)
 
