@@ -6,9 +6,10 @@ import time
 CHILD = """
 import os, signal, sys, time
 signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a stubborn one: only SIGKILL ends it
-open(sys.argv[1], "w").write(str(os.getpid()))
 for i in range(100000):
     print(f"child tick {i}", flush=True)
+    if i == 1:  # its first ticks are out before the test sees it started
+        open(sys.argv[1], "w").write(str(os.getpid()))
     time.sleep(0.05)
 """
 
