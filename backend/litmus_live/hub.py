@@ -32,6 +32,18 @@ class SeqOutOfRange(ValueError):
     pass
 
 
+class Batch(list[bytes]):
+    """Committed records after one cursor, as encoded JSON. Every connection at that cursor
+    gets the same Batch, and its frames are built once for all of them."""
+
+    _frames: list[str] | None = None
+
+    def frames(self) -> list[str]:
+        if self._frames is None:
+            self._frames = p.frames(self)
+        return self._frames
+
+
 class Subscription:
     def __init__(self, run_id: str, cursor: int, waker: asyncio.Event) -> None:
         self.run_id = run_id
@@ -56,6 +68,9 @@ class Hub:
         self._last_wake: dict[str, float] = {}
         self._wake_timers: dict[str, asyncio.TimerHandle] = {}
         self._connections: set[asyncio.Event] = set()
+        # run_id -> (cursor, head, batch): the last batch read at a live run's tail, handed
+        # to every connection at the same cursor while the head has not moved
+        self._shared: dict[str, tuple[int, int, Batch]] = {}
         self._fault_frame = b""  # the store_unavailable error while the store cannot commit
         self._fault_version = 0
 
@@ -155,6 +170,7 @@ class Hub:
             if not subs:
                 del self._subs[sub.run_id]
                 self._last_wake.pop(sub.run_id, None)
+                self._shared.pop(sub.run_id, None)
 
     def publish_state(self, run_id: str, frame: bytes) -> None:
         """A channel delta for every subscriber of `run_id` (encoded once)."""
@@ -179,13 +195,22 @@ class Hub:
         sub.state_frames = []
         return frames
 
-    async def pending(self, sub: Subscription) -> list[bytes]:
+    async def pending(self, sub: Subscription) -> Batch:
         """The next committed records after the cursor (a bounded batch), advancing it.
 
         When the run is complete and everything was delivered, the subscription is dropped
         and `is_drained` turns true.
         """
-        records = await self._store.since(sub.run_id, sub.cursor)
+        head = self._store.committed_head(sub.run_id)
+        shared = self._shared.get(sub.run_id)
+        if shared is not None and shared[0] == sub.cursor and shared[1] == head:
+            records = shared[2]
+        else:
+            records = Batch(await self._store.since(sub.run_id, sub.cursor))
+            if head is not None:
+                self._shared[sub.run_id] = (sub.cursor, head, records)
+            else:
+                self._shared.pop(sub.run_id, None)
         if records:
             sub.cursor += len(records)
         elif self._store.committed_head(sub.run_id) is None:

@@ -143,6 +143,29 @@ async def test_reopening_closes_runs_left_live_as_error(tmp_path: Path) -> None:
     assert dt.datetime.fromisoformat(rows[-1]["ts"]) >= dt.datetime.fromisoformat(rows[0]["ts"])
 
 
+async def test_a_run_left_live_is_folded_forward_from_its_last_checkpoint(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite3"
+    first = CountingStore(path)
+    await first.open()
+    first.append(created("r"))
+    first.append(running("r", done=4))
+    await first.flush()  # a new run's row is written; later commits within a second leave it be
+    for i in range(5):
+        first.append(line("r", f"{i}"))
+        await first.flush()
+    await first.close()
+    assert first.transactions == 6
+
+    second = SqliteStore(path)
+    await second.open()
+    rows = [decode(row) for row in await second.since("r", 0)]
+    summary = await second.summary("r")
+    await second.close()
+    assert [row["seq"] for row in rows] == list(range(1, 9))
+    assert (rows[-1]["type"], rows[-1]["reason"]) == ("complete", STOPPED_REASON)
+    assert (summary.status, summary.done, summary.total, summary.last_seq) == (Status.ERROR, 4, 10, 8)
+
+
 class FullDiskStore(SqliteStore):
     """A disk that refuses commits while `is_full` (the same OSError a full disk raises)."""
 

@@ -7,8 +7,8 @@ Backends (sqlite.py) supply the blocking I/O; everything here runs on the event 
 
 When a commit fails (disk full), appends still succeed: records wait in memory, in order,
 and every commit is retried until one succeeds. `on_fault` hears when that starts and ends;
-past the bound (MAX_PENDING_BYTES waiting, or MAX_OUTAGE seconds failing) `on_overflow`
-is told once, so the runner stops the live runs instead of letting memory grow.
+past the bound (outage.py) `on_overflow` is told once, so the runner stops the live runs
+instead of letting memory grow.
 """
 
 from __future__ import annotations
@@ -24,17 +24,17 @@ import msgspec
 
 from litmus_live.events import Event, PromptResolved, Record, RunCreated, utcnow
 from litmus_live.store import summary as summaries
-from litmus_live.store.summary import RunSummary
+from litmus_live.store.outage import MAX_OUTAGE, MAX_PENDING_BYTES, Outage
+from litmus_live.store.summary import Checkpoints, RunSummary
 from litmus_live.store.tail import Tail, take
+from litmus_live.store.window import CommitWindow
 
 _encode = msgspec.json.Encoder().encode
+_decode_record = msgspec.json.Decoder(Record).decode
 # (run_id, channel, unit, times, values): readings of one channel, kept apart from the log
 SampleBatch = tuple[str, str, str, list[float], list[float | bool | str]]
 STOPPED_REASON = "server stopped during the run"
 RETRY_AFTER = 0.5
-# The bound on what may wait for a failing store (see the module docstring and PROTOCOL.md).
-MAX_PENDING_BYTES = 64 * 1024 * 1024
-MAX_OUTAGE = 60.0
 _SAMPLE_BYTES = 16  # what one channel reading costs in memory, about
 # How long opening and closing wait for a failing store before going on without it.
 OPEN_CLOSE_WAIT = 5.0
@@ -64,17 +64,11 @@ class EventStore:
         max_pending_bytes: int = MAX_PENDING_BYTES,
         max_outage: float = MAX_OUTAGE,
     ) -> None:
-        self._commit_interval = commit_interval
+        self._window = CommitWindow(commit_interval)
+        self._checkpoints = Checkpoints()
         self._tail_size = tail_size
         self._notify: Callable[[str, int], None] = lambda run_id, seq: None
-        self._on_fault: Callable[[str | None], None] = lambda reason: None
-        self._on_overflow: Callable[[str], None] = lambda reason: None
-        self._max_pending_bytes = max_pending_bytes
-        self._max_outage = max_outage
-        self._pending_bytes = 0
-        self._fault: str | None = None  # why commits fail, in words; None while they succeed
-        self._fault_since = 0.0
-        self._is_over_bound = False
+        self._outage = Outage(max_pending_bytes=max_pending_bytes, max_outage=max_outage)
         self._live: dict[str, RunSummary] = {}
         self._tails: dict[str, Tail] = {}
         self._pending: list[tuple[str, int, bytes]] = []
@@ -99,25 +93,23 @@ class EventStore:
 
     def on_fault(self, notify: Callable[[str | None], None]) -> None:
         """Call `notify(reason)` when commits start failing, `notify(None)` once one succeeds."""
-        self._on_fault = notify
+        self._outage.on_fault = notify
 
     def on_overflow(self, stop: Callable[[str], None]) -> None:
         """Call `stop(reason)` once per outage when what waits passes the bound."""
-        self._on_overflow = stop
+        self._outage.on_overflow = stop
 
     @property
     def fault(self) -> str | None:
         """Why the store cannot commit now, in words (with what waits and since when), or None."""
-        if self._fault is None:
-            return None
         waiting = len(self._pending) + len(self._pending_samples) + len(self._pending_snapshots)
-        failing = time.monotonic() - self._fault_since
-        return f"the store cannot commit: {self._fault}; {waiting} records waiting in memory for {failing:.0f} s"
+        return self._outage.describe(waiting)
 
     async def open(self) -> None:
         await self._write(self._io_open)
         self._task = asyncio.create_task(self._commit_loop(), name="store-commit")
         for stale in await self._read(self._io_live_runs):
+            await self._fold_forward(stale)
             self._close_stale(stale)
         with contextlib.suppress(TimeoutError):  # a full disk must not keep the server from starting
             await asyncio.wait_for(self.flush(), OPEN_CLOSE_WAIT)
@@ -126,10 +118,11 @@ class EventStore:
         try:
             await asyncio.wait_for(self.flush(), OPEN_CLOSE_WAIT)
         except TimeoutError:
-            log.error("closing with %d records never committed: %s", len(self._pending), self._fault)
+            cause = self._outage.cause
+            log.error("closing with %d records never committed: %s", len(self._pending), cause)
             for _, done in self._flushes:
                 if not done.done():
-                    done.set_exception(StoreUnavailable(f"the store was closed before it could commit: {self._fault}"))
+                    done.set_exception(StoreUnavailable(f"the store was closed before it could commit: {cause}"))
             self._flushes = []
         if self._task is not None:
             self._task.cancel()
@@ -138,6 +131,12 @@ class EventStore:
         await self._write(self._io_close)
         self._reader.shutdown(wait=True)
         self._writer.shutdown(wait=True)
+
+    async def _fold_forward(self, summary: RunSummary) -> None:
+        """Bring a stored summary (a checkpoint) up to date with the records after it."""
+        while rows := await self._read(self._io_since, summary.run_id, summary.last_seq, 8192, 2**30):
+            for row in rows:
+                summaries.fold(summary, _decode_record(row))
 
     def _close_stale(self, stale: RunSummary) -> None:
         self._live[stale.run_id] = stale
@@ -162,13 +161,10 @@ class EventStore:
         summaries.fold(live, record)
         body = _encode(record)
         self._pending.append((record.run_id, record.seq, body))
-        self._pending_bytes += len(body)
         self._dirty.add(record.run_id)
         self._appended += 1
         self._wake.set()
-        if self._pending_bytes > self._max_pending_bytes:
-            mib = self._max_pending_bytes / 2**20
-            self._overflow(f"more than {mib:g} MiB of records waited for the store")
+        self._outage.queued(len(body))
         return record
 
     def _begin(self, record: Record) -> RunSummary:
@@ -182,7 +178,7 @@ class EventStore:
     def append_samples(self, batch: SampleBatch) -> None:
         """Keep a batch of channel readings; committed with the next transaction."""
         self._pending_samples.append(batch)
-        self._pending_bytes += _SAMPLE_BYTES * len(batch[3])
+        self._outage.queued(_SAMPLE_BYTES * len(batch[3]))
         self._appended += 1
         self._wake.set()
 
@@ -204,12 +200,12 @@ class EventStore:
         while True:
             await self._wake.wait()
             self._wake.clear()
-            started = time.monotonic()
+            started, carried = time.monotonic(), len(self._pending)
             if not await self._commit_pending():
                 await asyncio.sleep(RETRY_AFTER)
                 self._wake.set()
                 continue
-            rest = self._commit_interval - (time.monotonic() - started)
+            rest = self._window.after(carried) - (time.monotonic() - started)
             if rest > 0:
                 await asyncio.sleep(rest)
 
@@ -218,8 +214,9 @@ class EventStore:
         batch, self._pending = self._pending, []
         samples, self._pending_samples = self._pending_samples, []
         snapshots, self._pending_snapshots = self._pending_snapshots, {}
-        rows = [(run_id, msgspec.json.encode(self._live[run_id])) for run_id in self._dirty]
-        self._dirty = set()
+        due = [self._live[run_id] for run_id in self._dirty if self._checkpoints.is_due(self._live[run_id])]
+        rows = [(live.run_id, msgspec.json.encode(live)) for live in due]
+        self._dirty.difference_update(live.run_id for live in due)
         work = len(batch) + len(samples) + len(snapshots)
         if not work:
             return True
@@ -229,37 +226,16 @@ class EventStore:
             self._pending[:0], self._pending_samples[:0] = batch, samples
             self._pending_snapshots = {**snapshots, **self._pending_snapshots}
             self._dirty |= {run_id for run_id, _ in rows}
-            self._failed(exc)
+            self._outage.failed(exc)
             return False
         self._committed += work
-        self._pending_bytes -= sum(len(body) for _, _, body in batch)
-        self._pending_bytes -= _SAMPLE_BYTES * sum(len(b[3]) for b in samples)
-        if self._fault is not None:
-            self._recovered()
-        self._is_over_bound &= self._pending_bytes > self._max_pending_bytes
+        for live in due:
+            self._checkpoints.wrote(live)
+        size = sum(len(body) for _, _, body in batch) + _SAMPLE_BYTES * sum(len(b[3]) for b in samples)
+        self._outage.committed(size)
         self._publish(batch)
         self._release_flushes()
         return True
-
-    def _failed(self, exc: Exception) -> None:
-        if self._fault is None:
-            log.error("commit failed, records wait in memory and the commit is retried: %s", exc, exc_info=exc)
-            self._fault, self._fault_since = _describe(exc), time.monotonic()
-            self._on_fault(f"the store cannot commit: {self._fault}; records wait in memory until it can")
-        failing = time.monotonic() - self._fault_since
-        if failing > self._max_outage:
-            self._overflow(f"the store could not commit for {failing:.0f} s")
-
-    def _recovered(self) -> None:
-        log.warning("the store commits again after %.1f s", time.monotonic() - self._fault_since)
-        self._fault = None
-        self._on_fault(None)
-
-    def _overflow(self, what: str) -> None:
-        if not self._is_over_bound:
-            self._is_over_bound = True
-            cause = f" ({self._fault})" if self._fault else ""
-            self._on_overflow(f"stopped: {what}{cause}")
 
     def _release_flushes(self) -> None:
         still = []
@@ -403,10 +379,3 @@ class EventStore:
 
     def _io_live_runs(self) -> list[RunSummary]:
         raise NotImplementedError
-
-
-def _describe(exc: Exception) -> str:
-    """What went wrong, in words: the OS's or SQLite's own message, not a Python repr."""
-    if isinstance(exc, OSError) and exc.strerror:
-        return exc.strerror if exc.filename is None else f"{exc.strerror} ({exc.filename})"
-    return str(exc) or type(exc).__name__

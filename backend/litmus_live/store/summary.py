@@ -1,8 +1,14 @@
-"""A run at a glance (the runs list, results header): a fold of the run's log records."""
+"""A run at a glance (the runs list, results header): a fold of the run's log records.
+
+The stored row of a live run is a checkpoint of that fold, not written with every commit
+(`Checkpoints`): the log is the truth, and a run found live at start-up is folded forward
+from its row over the records after the row's last_seq.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import msgspec
 
@@ -114,3 +120,24 @@ def closing(summary: RunSummary, reason: str, now: dt.datetime) -> list[Record]:
         run_id=run_id, ts=now, status=Status.ERROR, exit_code=None, reason=reason, duration=duration, **counts
     )
     return [*withdrawn, end]
+
+
+# A live run's row is rewritten when its status changes, else at most this often.
+CHECKPOINT_EVERY = 1.0
+
+
+class Checkpoints:
+    """Which live summaries a commit writes to the store."""
+
+    def __init__(self) -> None:
+        self._written: dict[str, tuple[Status, float]] = {}
+
+    def is_due(self, summary: RunSummary) -> bool:
+        last = self._written.get(summary.run_id)
+        return last is None or last[0] is not summary.status or time.monotonic() - last[1] >= CHECKPOINT_EVERY
+
+    def wrote(self, summary: RunSummary) -> None:
+        if summary.status.is_final:
+            self._written.pop(summary.run_id, None)
+        else:
+            self._written[summary.run_id] = (summary.status, time.monotonic())
