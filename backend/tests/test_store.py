@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import sqlite3
 from pathlib import Path
 
 import msgspec
@@ -249,11 +250,20 @@ async def test_closing_a_store_that_cannot_commit_gives_up_and_says_so(
         await waiting
 
 
-async def test_a_live_summary_never_claims_records_that_are_not_committed(store: SqliteStore) -> None:
+async def test_a_live_summary_never_claims_records_that_are_not_committed(store: SqliteStore, tmp_path: Path) -> None:
     store.append(created("r"))
+    store.append(running("r", done=1))
     await store.flush()
+    # Another connection holds the database's write lock: the next commit waits for it, so
+    # what is appended now stays pending for as long as the lock is held, however slow the machine.
+    holder = sqlite3.connect(tmp_path / "db.sqlite3", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
     store.append(line("r", "pending"))
-    assert (await store.summary("r")).last_seq == 1
-    assert [s.last_seq for s in await store.runs()] == [1]
+    store.append(running("r", done=2))
+    for summary in [await store.summary("r"), *await store.runs()]:
+        assert (summary.last_seq, summary.done) == (2, 1)
+    holder.execute("ROLLBACK")
+    holder.close()
     await store.flush()
-    assert (await store.summary("r")).last_seq == 2
+    for summary in [await store.summary("r"), *await store.runs()]:
+        assert (summary.last_seq, summary.done) == (4, 2)

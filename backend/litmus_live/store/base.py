@@ -41,6 +41,10 @@ OPEN_CLOSE_WAIT = 5.0
 log = logging.getLogger(__name__)
 
 
+def _copy(summary: RunSummary) -> RunSummary:
+    return msgspec.structs.replace(summary, open_prompts=list(summary.open_prompts))
+
+
 class UnknownRun(LookupError):
     pass
 
@@ -70,6 +74,7 @@ class EventStore:
         self._notify: Callable[[str, int], None] = lambda run_id, seq: None
         self._outage = Outage(max_pending_bytes=max_pending_bytes, max_outage=max_outage)
         self._live: dict[str, RunSummary] = {}
+        self._shown: dict[str, RunSummary] = {}  # each live run as of its last commit
         self._tails: dict[str, Tail] = {}
         self._pending: list[tuple[str, int, bytes]] = []
         self._pending_samples: list[SampleBatch] = []
@@ -140,6 +145,7 @@ class EventStore:
 
     def _close_stale(self, stale: RunSummary) -> None:
         self._live[stale.run_id] = stale
+        self._shown[stale.run_id] = _copy(stale)
         self._tails[stale.run_id] = Tail(stale.last_seq + 1, self._tail_size)
         for record in summaries.closing(stale, STOPPED_REASON, utcnow()):
             self.append(record)
@@ -216,6 +222,7 @@ class EventStore:
         snapshots, self._pending_snapshots = self._pending_snapshots, {}
         due = [self._live[run_id] for run_id in self._dirty if self._checkpoints.is_due(self._live[run_id])]
         rows = [(live.run_id, msgspec.json.encode(live)) for live in due]
+        shown = {run_id: _copy(self._live[run_id]) for run_id in self._dirty}
         self._dirty.difference_update(live.run_id for live in due)
         work = len(batch) + len(samples) + len(snapshots)
         if not work:
@@ -229,6 +236,7 @@ class EventStore:
             self._outage.failed(exc)
             return False
         self._committed += work
+        self._shown.update(shown)
         for live in due:
             self._checkpoints.wrote(live)
         size = sum(len(body) for _, _, body in batch) + _SAMPLE_BYTES * sum(len(b[3]) for b in samples)
@@ -265,6 +273,7 @@ class EventStore:
         live = self._live.get(run_id)
         if live is not None and live.status.is_final and live.last_seq == seq:
             del self._live[run_id]
+            self._shown.pop(run_id, None)
             self._tails.pop(run_id, None)
 
     # -- reading -------------------------------------------------------------------------
@@ -323,7 +332,11 @@ class EventStore:
         return [self._as_committed(s) for s in newest]
 
     def _as_committed(self, summary: RunSummary) -> RunSummary:
-        """A copy whose last_seq a subscriber can resume from (a live run's counters may be ahead)."""
+        """A live run as of its last commit (its counters and status agree with its last_seq);
+        before its first commit, its summary with nothing to resume from."""
+        shown = self._shown.get(summary.run_id)
+        if shown is not None:
+            return _copy(shown)
         head = self.committed_head(summary.run_id)
         return msgspec.structs.replace(summary, last_seq=summary.last_seq if head is None else head)
 
