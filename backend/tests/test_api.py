@@ -74,7 +74,10 @@ async def test_healthz(server: Server) -> None:
     assert server.get("/healthz") == {"status": "ok", "live_runs": 0}
 
 
-async def test_the_output_log_of_a_live_run_can_be_read_while_it_grows(server: Server) -> None:
+async def test_the_output_log_of_a_live_run_can_be_read_while_it_grows(server_factory, tmp_path: Path) -> None:
+    stop = tmp_path / "seen-enough"
+    server = server_factory(env={"LITMUS_GROWING_STOP": str(stop)})
+    server.start()
     run_id = server.launch("test_growing.py")
     async with await connect(server.ws) as ws:
         await ws.send(json.dumps({"type": "subscribe", "run_id": run_id}))
@@ -85,8 +88,11 @@ async def test_the_output_log_of_a_live_run_can_be_read_while_it_grows(server: S
             status, text = server.request("GET", f"/api/runs/{run_id}/output")  # a short body would raise
             assert status == 200 and text.endswith("\n")
             sizes.append(len(text))
+            if len(sizes) == 3:
+                stop.touch()  # seen it grow: the test may end
             await asyncio.sleep(0.1)  # a polite poller: well under the per-client request rate
-    assert len(sizes) >= 2 and sizes == sorted(sizes) and sizes[0] > 10_000_000 // 1000
+    assert len(sizes) >= 3 and sizes == sorted(sizes) and sizes[0] > 10_000_000 // 1000
+    assert sizes[-1] > sizes[0]  # it grew between two reads
 
 
 async def test_a_live_runs_output_tail_comes_from_memory(server: Server) -> None:
