@@ -12,8 +12,10 @@ WORKDIR /app
 COPY backend /app/backend
 RUN pip install --no-cache-dir /app/backend
 COPY examples /app/examples
+COPY protocol /app/protocol
 COPY --from=frontend /src/frontend/dist /app/frontend/dist
-ENV LITMUS_DATA_DIR=/data LITMUS_TESTS=/app/examples LITMUS_STATIC_DIR=/app/frontend/dist
+ENV LITMUS_DATA_DIR=/data LITMUS_TESTS=/app/examples LITMUS_STATIC_DIR=/app/frontend/dist \
+    LITMUS_PROTOCOL_DIR=/app/protocol
 VOLUME /data
 EXPOSE 8000
 # Inside a container the published port must be reachable: bind all interfaces here only.

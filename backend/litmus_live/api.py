@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import unicodedata
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from typing import Annotated
 
@@ -16,7 +17,8 @@ from litmus_live.auth import Gate, Role
 from litmus_live.auth.edge import identity_of, public, requires
 from litmus_live.live_run import TAIL_LINES
 from litmus_live.runner import InvalidTestPath, LaunchRequest, Runner
-from litmus_live.store import EventStore, RunSummary, UnknownRun
+from litmus_live.events import Status
+from litmus_live.store import EventStore, RunQuery, RunSummary, UnknownRun
 
 MAX_TESTS_LISTED = 1000
 _Text = Annotated[str, msgspec.Meta(max_length=200)]
@@ -27,6 +29,17 @@ class LaunchBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     uut_serial: Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=r"\S")]
     operator: _Text = ""  # ignored: the run's operator is the signed-in name (kept for old clients)
     station: _Text = ""
+
+
+def _refuse_control_characters(launch: LaunchBody) -> None:
+    """A serial, operator or station is printable text: a test would see it cut at a NUL."""
+    for field in ("uut_serial", "operator", "station"):
+        text = getattr(launch, field)
+        if bad := next((c for c in text if unicodedata.category(c) == "Cc"), None):
+            where = text.index(bad) + 1
+            raise msgspec.ValidationError(
+                f"{field} holds the control character U+{ord(bad):04X} at character {where}; printable text only"
+            )
 
 
 class Launched(msgspec.Struct, frozen=True, kw_only=True):
@@ -96,7 +109,13 @@ async def _prefix(path: Path, size: int, chunk: int = 256 * 1024) -> AsyncIterat
 def _csv_cell(value: object) -> str:
     if isinstance(value, str):
         return '"' + value.replace('"', '""') + '"'
-    return str(value).lower() if isinstance(value, bool) else repr(value)
+    return str(value).lower() if isinstance(value, bool) else _number(value)
+
+
+def _number(value: object) -> str:
+    """The shortest text that reads back as the same number: 1 for 1.0, 0.1, 1e-05."""
+    text = repr(value)
+    return text[:-2] if text.endswith(".0") else text
 
 
 def discover_tests(root: Path) -> list[str]:
@@ -113,6 +132,29 @@ def discover_tests(root: Path) -> list[str]:
             break
     folders = sorted({f"{Path(f).parent.as_posix()}/" for f in files if "/" in f})
     return folders + files
+
+
+_FILTERS = {"serial": "uut_serial", "test_path": "test_path", "status": "status", "station": "station",
+            "since": "since", "until": "until"}  # fmt: skip
+
+
+def _bounded_int(params: Mapping[str, str], name: str, default: int, most: int) -> int:
+    """A query parameter from 0 to `most`; raises ValueError saying what arrived."""
+    raw = params.get(name, str(default))
+    if not raw.isdigit() or int(raw) > most:
+        raise ValueError(f"{name} must be a whole number from 0 to {most}, got {raw}")
+    return int(raw)
+
+
+def _run_query(params: Mapping[str, str]) -> RunQuery:
+    """The run list's filters from the query string; raises ValueError saying which is wrong."""
+    fields: dict[str, object] = {"limit": _bounded_int(params, "limit", 200, 1000)}
+    fields |= {field: params[name] for name, field in _FILTERS.items() if name in params}
+    try:
+        return msgspec.convert(fields, RunQuery, strict=False)
+    except msgspec.ValidationError as exc:
+        raise ValueError(f"invalid run filter: {exc} (status is one of {', '.join(Status)};"
+                         " since and until are ISO 8601 times with a zone)") from None  # fmt: skip
 
 
 class Api:
@@ -150,6 +192,7 @@ class Api:
         identity = identity_of(request)
         try:
             launch = msgspec.json.decode(await request.body(), type=LaunchBody)
+            _refuse_control_characters(launch)
             fields = {**msgspec.structs.asdict(launch), "operator": identity.name}
             run_id = self._runner.launch(LaunchRequest(**fields))
         except (msgspec.ValidationError, msgspec.DecodeError) as exc:
@@ -162,11 +205,20 @@ class Api:
 
     @requires(Role.VIEWER)
     async def list_runs(self, request: Request) -> Response:
+        """Runs newest first, filtered; `before=<run_id>` pages on from the last run of a page."""
         try:
-            limit = min(max(int(request.query_params.get("limit", "200")), 1), 1000)
-        except ValueError:
-            return _error(400, "bad_request", "limit must be an integer")
-        return _json([_view(s) for s in await self._store.runs(limit)])
+            query = _run_query(request.query_params)
+        except ValueError as exc:
+            return _error(400, "bad_request", str(exc))
+        before = request.query_params.get("before")
+        if before is not None:
+            try:
+                last = await self._store.summary(before)
+            except UnknownRun as exc:
+                return _error(404, "run_not_found", f"the cursor before={before} names no run: {exc}")
+            query = msgspec.structs.replace(query, before=(last.created_at, last.run_id))
+        runs = await self._store.runs(query) if query.limit else []
+        return _json([_view(s) for s in runs])
 
     @requires(Role.VIEWER)
     async def get_run(self, request: Request) -> Response:
@@ -193,13 +245,16 @@ class Api:
         """The last lines of a live run's output, from the runner's memory (no disk, no log)."""
         run_id = request.path_params["run_id"]
         try:
-            lines = min(max(int(request.query_params.get("lines", "100")), 1), TAIL_LINES)
-        except ValueError:
-            return _error(400, "bad_request", "lines must be an integer")
+            lines = _bounded_int(request.query_params, "lines", 100, TAIL_LINES)
+        except ValueError as exc:
+            return _error(400, "bad_request", str(exc))
+        if (missing := await self._missing(run_id)) is not None:
+            return missing
         tail = self._runner.tail(run_id)
         if tail is None:
-            return _error(409, "run_not_live", f"run {run_id!r} is not live here; its full log is at /output")
-        return _json({"run_id": run_id, "lines": [{"stream": s, "line": t} for s, t in tail[-lines:]]})
+            return _error(409, "run_not_live", f"run {run_id} is not live here; its full log is at /output")
+        kept = tail[len(tail) - lines :] if lines else []
+        return _json({"run_id": run_id, "lines": [{"stream": s, "line": t} for s, t in kept]})
 
     @requires(Role.OPERATOR)
     async def abort(self, request: Request) -> Response:
@@ -225,9 +280,11 @@ class Api:
     @requires(Role.VIEWER)
     async def samples_csv(self, request: Request) -> Response:
         run_id, channel = request.path_params["run_id"], request.path_params["channel"]
+        if (missing := await self._missing(run_id)) is not None:
+            return missing
         rows = await self._store.samples(run_id, channel)
         if not rows:
-            return _error(404, "channel_not_found", f"run {run_id!r} has no readings of channel {channel!r}")
+            return _error(404, "channel_not_found", f"run {run_id} has no readings of channel {channel}")
         lines = ["t,value", *(f"{t!r},{_csv_cell(v)}" for t, v in rows)]
         return Response("\n".join(lines) + "\n", media_type="text/csv; charset=utf-8")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import html
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -10,7 +11,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
@@ -88,9 +89,9 @@ def create_app(settings: Settings) -> Starlette:
         *IdentityRoutes(gate).routes(),
         *AdminRoutes(gate).routes(),
         WebSocketRoute("/ws", websocket),
+        Mount("/protocol", app=StaticFiles(directory=settings.protocol_dir, check_dir=False)),
     ]
-    if settings.static_dir is not None:
-        routes += _spa_routes(settings.static_dir)
+    routes += _spa_routes(settings.static_dir) if settings.static_dir is not None else [Route("/live/{run_id}", _no_spa)]
 
     async def before_stop() -> None:
         """A graceful stop, before any client is disconnected: live runs end ERROR, committed."""
@@ -102,6 +103,17 @@ def create_app(settings: Settings) -> Starlette:
     app.state.store, app.state.hub, app.state.runner = store, hub, runner
     app.state.before_stop = before_stop
     return app
+
+
+async def _no_spa(request: Request) -> Response:
+    """A launch's live_url on a server with no SPA to serve: where to follow the run instead."""
+    run_id = html.escape(request.path_params["run_id"])
+    body = (
+        f"<!doctype html><title>Run {run_id}</title><p>This server serves no web app (start it with --static-dir)."
+        f' Follow run {run_id} over the WebSocket protocol at <code>/ws</code>'
+        f' (<a href="/protocol/PROTOCOL.md">PROTOCOL.md</a>) or at <a href="/api/runs/{run_id}">/api/runs/{run_id}</a>.'
+    )
+    return HTMLResponse(body)
 
 
 def _spa_routes(static_dir: Path) -> list[Route | Mount]:

@@ -53,6 +53,9 @@ _PYTEST_ARGS = ("--color=no",)
 _EXIT_REASONS = {2: "interrupted", 3: "internal error", 4: "usage error", 5: "no tests collected"}
 
 
+MAX_NAME = 255  # bytes in one file or folder name, as the file systems allow
+
+
 class InvalidTestPath(ValueError):
     pass
 
@@ -74,12 +77,26 @@ def resolve_test_path(root: Path, test_path: str) -> str:
     root = root.resolve()
     if not path_part or "\0" in test_path:
         raise InvalidTestPath(f"test_path must name a file or folder under the test root, got {test_path!r}")
+    if long := next((p for p in Path(path_part).parts if len(p.encode()) > MAX_NAME), None):
+        raise InvalidTestPath(f"test_path has a name of {len(long.encode())} bytes; at most {MAX_NAME} are allowed")
     target = (root / path_part).resolve()
     if not target.is_relative_to(root):
         raise InvalidTestPath(f"test_path {test_path!r} is outside the test root {str(root)!r}")
     if not target.exists():
         raise InvalidTestPath(f"test_path {test_path!r} does not exist under the test root {str(root)!r}")
+    if target.is_dir() and (link := _link_out_of(target, root)) is not None:
+        raise InvalidTestPath(f"test_path {test_path!r} holds {link}, a link out of the test root: nothing in it runs")
     return f"{target}{sep}{rest}"
+
+
+def _link_out_of(folder: Path, root: Path) -> str | None:
+    """The first symbolic link under `folder` that leads outside `root` (pytest would follow it)."""
+    for here, dirs, files in os.walk(folder):
+        for name in dirs + files:
+            path = Path(here) / name
+            if path.is_symlink() and not path.resolve().is_relative_to(root):
+                return str(path.relative_to(root))
+    return None
 
 
 def verdict(

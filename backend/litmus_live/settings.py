@@ -32,6 +32,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     message_rate: float = 200.0
     # Static SPA to serve (frontend/dist); None serves the API and protocol only.
     static_dir: Path | None = None
+    # PROTOCOL.md, schema.json, asyncapi.yaml and the examples, served at /protocol/.
+    protocol_dir: Path = Path(__file__).resolve().parents[2] / "protocol"
     # Group commit: at most one store transaction per interval (seconds).
     commit_interval: float = 0.002
     # fsync every commit (SQLite synchronous=FULL); off trades power-loss safety for speed.
@@ -88,6 +90,7 @@ _ENV = {
     "tests": "LITMUS_TESTS",
     "allowed_origins": "LITMUS_ALLOWED_ORIGINS",
     "static_dir": "LITMUS_STATIC_DIR",
+    "protocol_dir": "LITMUS_PROTOCOL_DIR",
     "abort_grace": "LITMUS_ABORT_GRACE",
     "send_timeout": "LITMUS_SEND_TIMEOUT",
     "ping_interval": "LITMUS_PING_INTERVAL",

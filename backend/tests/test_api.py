@@ -23,12 +23,106 @@ async def test_runs_list_newest_first_with_live_flags(server: Server) -> None:
     server.request("POST", f"/api/runs/{second}/abort")
 
 
-async def test_unknown_runs_are_404_with_a_message(server: Server) -> None:
-    for path in ["/api/runs/nope", "/api/runs/nope/output"]:
-        status, body = server.request("GET", path)
-        assert (status, body["error"]["code"]) == (404, "run_not_found")
-    status, body = server.request("POST", "/api/runs/nope/abort")
-    assert (status, body["error"]["message"]) == (404, "no run 'nope'")
+async def test_every_run_endpoint_answers_an_unknown_run_with_404_run_not_found(server: Server) -> None:
+    reads = ["", "/output", "/tail", "/tail?lines=0", "/channels", "/channels/psu.voltage/samples.csv"]
+    for method, path in [*(("GET", f"/api/runs/nope{p}") for p in reads), ("POST", "/api/runs/nope/abort"),
+                         ("GET", "/api/runs?before=nope")]:  # fmt: skip
+        status, body = server.request(method, path)
+        assert (status, body["error"]["code"]) == (404, "run_not_found"), (method, path, body)
+        assert "nope" in body["error"]["message"]
+
+
+async def test_limit_0_lists_no_runs_and_lines_0_tails_no_lines(server: Server) -> None:
+    run_id = server.launch("test_slow.py")
+    async with await connect(server.ws) as ws:
+        await ws.send(json.dumps({"type": "subscribe", "run_id": run_id}))
+        while not any(m.get("data", {}).get("line") == "tick 1" for m in await receive(ws)):
+            pass
+        assert server.get("/api/runs?limit=0") == []
+        assert [r["run_id"] for r in server.get("/api/runs?limit=1")] == [run_id]
+        assert server.get(f"/api/runs/{run_id}/tail?lines=0")["lines"] == []
+        assert len(server.get(f"/api/runs/{run_id}/tail?lines=1")["lines"]) == 1
+        for path in ["/api/runs?limit=-1", "/api/runs?limit=1001", "/api/runs?limit=ten",
+                     f"/api/runs/{run_id}/tail?lines=1.5", f"/api/runs/{run_id}/tail?lines=1001"]:  # fmt: skip
+            status, body = server.request("GET", path)
+            assert (status, body["error"]["code"]) == (400, "bad_request"), path
+            assert "from 0 to" in body["error"]["message"]
+        server.request("POST", f"/api/runs/{run_id}/abort")
+        await collect_run(ws, run_id)
+
+
+async def test_runs_are_filtered_and_paged_with_a_before_cursor(server: Server) -> None:
+    launched = [
+        server.launch("test_pass.py", serial="SN-A", station="bench-1"),
+        server.launch("test_mixed.py", serial="SN-B", station="bench-1"),
+        server.launch("test_pass.py", serial="SN-B", station="bench-2"),
+    ]
+    async with await connect(server.ws) as ws:
+        for run_id in launched:
+            await collect_run(ws, run_id)
+    newest_first = launched[::-1]
+
+    def ids(query: str) -> list[str]:
+        return [r["run_id"] for r in server.get(f"/api/runs?{query}")]
+
+    assert ids("") == newest_first
+    assert ids("serial=SN-B") == newest_first[:2]
+    assert ids("station=bench-1") == newest_first[1:]
+    assert ids("test_path=test_pass.py") == [launched[2], launched[0]]
+    assert ids("status=FAILED") == [launched[1]] and ids("status=PASSED&serial=SN-A") == [launched[0]]
+    page, pages = ids("limit=1"), []
+    while page:
+        pages += page
+        page = ids(f"limit=1&before={page[-1]}")
+    assert pages == newest_first
+    created = [server.get(f"/api/runs/{r}")["created_at"] for r in launched]
+    assert ids(f"since={created[1]}") == newest_first[:2]
+    assert ids(f"until={created[1]}") == [launched[0]]
+    status, body = server.request("GET", "/api/runs?status=GREEN")
+    assert status == 400 and "status is one of STARTING, RUNNING, PASSED" in body["error"]["message"]
+
+
+async def test_launch_refuses_control_characters_and_names_longer_than_255_bytes(server: Server) -> None:
+    for body, where in [
+        ({"test_path": "test_pass.py", "uut_serial": "SN\u00001"}, "uut_serial holds the control character U+0000"),
+        ({"test_path": "test_pass.py", "uut_serial": "SN", "operator": "ada\u001b[31m"}, "operator holds"),
+        ({"test_path": "test_pass.py", "uut_serial": "SN", "station": "a\tb"}, "station holds"),
+    ]:
+        status, reply = server.request("POST", "/api/runs", json.loads(json.dumps(body).replace("\\\\", "\\")))
+        assert (status, reply["error"]["code"]) == (400, "bad_request") and where in reply["error"]["message"]
+    status, reply = server.request("POST", "/api/runs", {"test_path": "é" * 200 + ".py", "uut_serial": "SN"})
+    assert (status, reply["error"]["code"]) == (400, "invalid_test_path")
+    assert "a name of 403 bytes; at most 255" in reply["error"]["message"]
+    assert server.get("/api/runs") == []
+
+
+async def test_a_folder_holding_a_link_out_of_the_test_root_is_refused(server_factory, tmp_path: Path) -> None:
+    root, outside = tmp_path / "root", tmp_path / "outside"
+    (root / "links").mkdir(parents=True)
+    (root / "plain").mkdir()
+    outside.mkdir()
+    (outside / "test_escape.py").write_text("def test_escape():\n    pass\n")
+    (root / "plain" / "test_ok.py").write_text("def test_ok():\n    pass\n")
+    (root / "links" / "test_escape.py").symlink_to(outside / "test_escape.py")
+    server = server_factory(tests=root)
+    server.start()
+    status, reply = server.request("POST", "/api/runs", {"test_path": "links/", "uut_serial": "SN"})
+    assert (status, reply["error"]["code"]) == (400, "invalid_test_path")
+    assert "links/test_escape.py, a link out of the test root" in reply["error"]["message"]
+    status, reply = server.request("POST", "/api/runs", {"test_path": "links/test_escape.py", "uut_serial": "SN"})
+    assert (status, reply["error"]["code"]) == (400, "invalid_test_path")
+    assert server.launch("plain/")
+
+
+async def test_the_protocol_files_are_served_and_live_url_answers_without_an_spa(server: Server) -> None:
+    protocol = Path(__file__).resolve().parents[2] / "protocol"
+    for name in ["PROTOCOL.md", "schema.json", "asyncapi.yaml", "examples/passing_run.jsonl"]:
+        status, body = server.request("GET", f"/protocol/{name}")
+        text = body if isinstance(body, str) else json.dumps(body)
+        assert status == 200 and (text == (protocol / name).read_text() or body == json.loads((protocol / name).read_text()))
+    status, reply = server.request("POST", "/api/runs", {"test_path": "test_pass.py", "uut_serial": "SN"})
+    status, page = server.request("GET", reply["live_url"])
+    assert status == 200 and "/ws" in page and f"/api/runs/{reply['run_id']}" in page
 
 
 async def test_the_output_log_holds_both_streams(server: Server) -> None:

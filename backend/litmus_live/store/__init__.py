@@ -9,12 +9,13 @@ from litmus_live.store.base import (
     UnknownRun,
 )
 from litmus_live.store.sqlite import SqliteStore
-from litmus_live.store.summary import RunSummary
+from litmus_live.store.summary import RunQuery, RunSummary
 
 __all__ = [
     "STOPPED_REASON",
     "EventStore",
     "PromptClosed",
+    "RunQuery",
     "RunSummary",
     "SampleBatch",
     "SqliteStore",

@@ -25,9 +25,11 @@ import msgspec
 from litmus_live.events import Event, PromptResolved, Record, RunCreated, utcnow
 from litmus_live.store import summary as summaries
 from litmus_live.store.outage import MAX_OUTAGE, MAX_PENDING_BYTES, Outage
-from litmus_live.store.summary import Checkpoints, RunSummary
+from litmus_live.store.summary import Checkpoints, RunQuery, RunSummary
 from litmus_live.store.tail import Tail, take
 from litmus_live.store.window import CommitWindow
+
+_ALL_RUNS = RunQuery()
 
 _encode = msgspec.json.Encoder().encode
 _decode_record = msgspec.json.Decoder(Record).decode
@@ -324,11 +326,14 @@ class EventStore:
             raise UnknownRun(f"no run {run_id!r}")
         return found
 
-    async def runs(self, limit: int = 200) -> list[RunSummary]:
-        """The newest runs first."""
-        stored = {s.run_id: s for s in await self._read(self._io_runs, limit)}
+    async def runs(self, query: RunQuery = _ALL_RUNS) -> list[RunSummary]:
+        """The runs `query` asks for, newest first."""
+        # live runs' stored rows may be stale: ask for as many more as may be dropped below
+        wider = msgspec.structs.replace(query, limit=query.limit + len(self._live))
+        stored = {s.run_id: s for s in await self._read(self._io_runs, wider)}
         merged = {**stored, **self._live}  # live runs as they are now, committed or not yet
-        newest = sorted(merged.values(), key=lambda s: s.created_at, reverse=True)[:limit]
+        found = [s for s in merged.values() if query.matches(s)]
+        newest = sorted(found, key=lambda s: (s.created_at, s.run_id), reverse=True)[: query.limit]
         return [self._as_committed(s) for s in newest]
 
     def _as_committed(self, summary: RunSummary) -> RunSummary:
@@ -387,7 +392,8 @@ class EventStore:
     def _io_summary(self, run_id: str) -> RunSummary | None:
         raise NotImplementedError
 
-    def _io_runs(self, limit: int) -> list[RunSummary]:
+    def _io_runs(self, query: RunQuery) -> list[RunSummary]:
+        """At least every stored run `query` matches (a backend may return more: they are filtered again)."""
         raise NotImplementedError
 
     def _io_live_runs(self) -> list[RunSummary]:

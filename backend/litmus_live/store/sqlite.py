@@ -6,6 +6,7 @@ Both are written in the same transaction, so a summary never runs ahead of its l
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 import threading
 from pathlib import Path
@@ -13,7 +14,7 @@ from pathlib import Path
 import msgspec
 
 from litmus_live.store.base import EventStore, SampleBatch
-from litmus_live.store.summary import RunSummary
+from litmus_live.store.summary import RunQuery, RunSummary
 from litmus_live.store.tail import take
 
 _SCHEMA = """
@@ -136,10 +137,41 @@ class SqliteStore(EventStore):
         row = self._conn().execute("SELECT body FROM runs WHERE run_id = ?", (run_id,)).fetchone()
         return None if row is None else _decode_summary(row[0])
 
-    def _io_runs(self, limit: int) -> list[RunSummary]:
-        rows = self._conn().execute("SELECT body FROM runs ORDER BY created_at DESC LIMIT ?", (limit,))
+    def _io_runs(self, query: RunQuery) -> list[RunSummary]:
+        where, params = _where(query)
+        sql = f"SELECT body FROM runs WHERE {where} ORDER BY created_at DESC, run_id DESC LIMIT ?"  # noqa: S608
+        rows = self._conn().execute(sql, (*params, query.limit))
         return [_decode_summary(row[0]) for row in rows]
 
     def _io_live_runs(self) -> list[RunSummary]:
         rows = self._conn().execute("SELECT body FROM runs WHERE status IN ('STARTING', 'RUNNING')")
         return [_decode_summary(row[0]) for row in rows]
+
+
+def _where(query: RunQuery) -> tuple[str, list[object]]:
+    """The SQL condition of `query` (columns where the table has them, the body's JSON otherwise)."""
+    clauses, params = ["1"], []
+    for field in ("uut_serial", "test_path", "station"):
+        if (value := getattr(query, field)) is not None:
+            clauses.append(f"json_extract(body, '$.{field}') = ?")
+            params.append(value)
+    if query.status is not None:
+        clauses.append("status = ?")
+        params.append(query.status.value)
+    # created_at is stored as the JSON text of the datetime, so it compares as that text does
+    if query.since is not None:
+        clauses.append("created_at >= ?")
+        params.append(_iso(query.since))
+    if query.until is not None:
+        clauses.append("created_at < ?")
+        params.append(_iso(query.until))
+    if query.before is not None:
+        clauses.append("(created_at, run_id) < (?, ?)")
+        params += [_iso(query.before[0]), query.before[1]]
+    return " AND ".join(clauses), params
+
+
+def _iso(moment: dt.datetime) -> str:
+    """As the JSON of a stored time, with a full fraction: "…:00.000000Z" sorts after "…:00Z"
+    of the same moment's second-only form, and before every later moment."""
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

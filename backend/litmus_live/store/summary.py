@@ -58,6 +58,29 @@ class RunSummary(msgspec.Struct, kw_only=True):
         return not self.status.is_final
 
 
+class RunQuery(msgspec.Struct, frozen=True, kw_only=True):
+    """Which runs a list holds: newest first (by created_at, then run_id), every filter given
+    matched exactly, strictly older than the `before` cursor, at most `limit` of them."""
+
+    limit: int = 200
+    before: tuple[dt.datetime, str] | None = None  # (created_at, run_id) of the last run already held
+    uut_serial: str | None = None
+    test_path: str | None = None
+    status: Status | None = None
+    station: str | None = None
+    since: dt.datetime | None = None  # created_at >= since
+    until: dt.datetime | None = None  # created_at < until
+
+    def matches(self, s: RunSummary) -> bool:
+        fields = ((self.uut_serial, s.uut_serial), (self.test_path, s.test_path), (self.status, s.status),
+                  (self.station, s.station))  # fmt: skip
+        if any(wanted is not None and wanted != value for wanted, value in fields):
+            return False
+        if self.before is not None and (s.created_at, s.run_id) >= self.before:
+            return False
+        return (self.since is None or s.created_at >= self.since) and (self.until is None or s.created_at < self.until)
+
+
 def start(record: Event) -> RunSummary:
     """The summary of a run whose first record is `record` (a run_created event)."""
     meta = record.data
