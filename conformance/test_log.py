@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 
@@ -94,3 +96,43 @@ async def test_unsubscribe_is_acknowledged_and_a_second_one_is_not_subscribed(co
     await peer.send({"type": "unsubscribe", "run_id": run_id, "id": "u2"})
     error = await peer.until(lambda m: m["type"] == "error")
     assert (error["code"], error["id"]) == ("not_subscribed", "u2")
+
+
+async def test_ts_never_decreases_along_seq(finished_run) -> None:
+    _, records = finished_run
+    times = [dt.datetime.fromisoformat(r["ts"].replace("Z", "+00:00")) for r in records]
+    assert times == sorted(times)
+
+
+async def test_subscribing_at_once_after_launch_starts_at_run_created(connect, launch, plain_test) -> None:
+    run_id = launch(plain_test)
+    reply, records = await (await connect()).records(run_id)
+    assert reply["head_seq"] >= 0 and (reply["head_seq"] > 0 or reply["status"] == "STARTING")
+    assert records[0]["seq"] == 1 and records[0]["data"]["kind"] == "run_created"
+
+
+async def test_a_finished_run_subscribed_at_its_last_seq_ends_at_once(connect, finished_run) -> None:
+    run_id, records = finished_run
+    peer = await connect()
+    await peer.send({"type": "subscribe", "run_id": run_id, "since_seq": records[-1]["seq"], "id": "end"})
+    reply = await peer.until(lambda m: m["type"] == "subscribed")
+    assert (reply["head_seq"], reply["status"]) == (records[-1]["seq"], records[-1]["status"])
+    await peer.send({"type": "subscribe", "run_id": "probe", "id": "probe"})
+    await peer.until(lambda m: m.get("id") == "probe")
+    assert not [m for m in peer.seen if "seq" in m]
+
+
+async def test_complete_clears_the_current_step_of_an_interrupted_run(connect, http, launch, prompt_test) -> None:
+    run_id = launch(prompt_test)  # its first step waits at a prompt: the abort interrupts it
+    peer = await connect()
+    await peer.send({"type": "subscribe", "run_id": run_id})
+    await peer.until(lambda m: m["type"] == "prompt")
+    http.request("POST", f"/api/runs/{run_id}/abort")
+    complete = await peer.until(lambda m: m["type"] == "complete")
+    progress = [m for m in peer.seen if m["type"] == "progress"]
+    assert complete["status"] == "ABORTED" and progress[-1]["current_step"] is not None
+    started = {m["data"]["nodeid"] for m in peer.seen if m.get("data", {}).get("kind") == "step_started"}
+    finished = {m["data"]["nodeid"] for m in peer.seen if m.get("data", {}).get("kind") == "step_finished"}
+    assert progress[-1]["current_step"] in started - finished  # the interrupted step
+    _, summary = http.request("GET", f"/api/runs/{run_id}")
+    assert summary["current_step"] is None and summary["done"] == len(finished) < summary["total"]

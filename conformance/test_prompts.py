@@ -91,3 +91,48 @@ async def test_the_active_runs_feed_shows_a_waiting_prompt_and_the_run_leaving(c
     assert {"test_path", "uut_serial", "status", "total", "done", "current_step", "created_at"} <= set(run)
     http.request("POST", f"/api/runs/{run_id}/abort")
     await feed.until(lambda m: m["type"] == "active_runs" and all(r["run_id"] != run_id for r in m["runs"]))
+
+
+async def test_a_wallboard_answers_from_the_active_feed_alone(connect, launch, prompt_test) -> None:
+    feed = await connect()
+    await feed.send({"type": "subscribe_active", "id": "wall"})
+    run_id = launch(prompt_test)
+
+    def waiting(m: dict) -> bool:
+        return m["type"] == "active_runs" and any(r["run_id"] == run_id and r["prompts"] for r in m["runs"])
+
+    run = next(r for r in (await feed.until(waiting))["runs"] if r["run_id"] == run_id)
+    prompt = run["prompts"][0]
+    assert run["prompts_waiting"] == len(run["prompts"]) == 1
+    assert (prompt["type"], prompt["run_id"], prompt["prompt_type"]) == ("prompt", run_id, "confirm")
+    assert {"prompt_id", "name", "message", "choices", "pattern", "deadline", "seq"} <= set(prompt)
+    assert (await answer(feed, prompt, True, "w1", "wall"))["type"] == "prompt_accepted"
+
+    def answered(m: dict) -> bool:
+        runs = [r for r in m["runs"] if r["run_id"] == run_id] if m["type"] == "active_runs" else []
+        return any(all(q["prompt_id"] != prompt["prompt_id"] for q in r["prompts"]) for r in runs)
+
+    await feed.until(answered)
+
+
+async def test_the_finished_feed_pushes_each_run_as_it_ends(connect, http, launch, plain_test) -> None:
+    feed = await connect()
+    await feed.send({"type": "subscribe_finished", "id": "done"})
+    await feed.send({"type": "subscribe_active", "id": "sync"})  # its snapshot: the feed is on by now
+    await feed.until(lambda m: m["type"] == "active_runs")
+    run_id = launch(plain_test)
+    finished = await feed.until(lambda m: m["type"] == "run_finished" and m["run_id"] == run_id)
+    _, summary = http.request("GET", f"/api/runs/{run_id}")
+    assert summary["status"] in ("PASSED", "FAILED") and summary["finished_at"] is not None
+    assert {k: finished[k] for k in ("status", "exit_code", "reason", "done", "total", "last_seq", "finished_at")} == {
+        k: summary[k] for k in ("status", "exit_code", "reason", "done", "total", "last_seq", "finished_at")
+    }
+    await feed.send({"type": "unsubscribe_finished"})
+    await feed.send({"type": "subscribe", "run_id": "probe"})  # once answered, the unsubscribe was handled
+    await feed.until(lambda m: m["type"] == "error" and m["run_id"] == "probe")
+    second = launch(plain_test)
+    peer = await connect()
+    await peer.records(second)
+    await feed.send({"type": "subscribe", "run_id": "probe-2"})
+    await feed.until(lambda m: m["type"] == "error" and m["run_id"] == "probe-2")
+    assert not [m for m in feed.seen if m["type"] == "run_finished" and m["run_id"] == second]

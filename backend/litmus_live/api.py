@@ -15,9 +15,9 @@ from starlette.routing import Route
 
 from litmus_live.auth import Gate, Role
 from litmus_live.auth.edge import identity_of, public, requires
+from litmus_live.events import Status
 from litmus_live.live_run import TAIL_LINES
 from litmus_live.runner import InvalidTestPath, LaunchRequest, Runner
-from litmus_live.events import Status
 from litmus_live.store import EventStore, RunQuery, RunSummary, UnknownRun
 
 MAX_TESTS_LISTED = 1000

@@ -47,10 +47,10 @@ def create_app(settings: Settings) -> Starlette:
                 store.save_channels(run_id, found)
         return found
 
-    hub = Hub(store, channel_snapshot)
+    prompts = Prompts(store.append, store.flush)
+    hub = Hub(store, channel_snapshot, open_prompts=prompts.open_records)
     store.on_commit(hub.notify)
     board = ChannelBoard(hub.publish_state, store.append_samples, store.save_channels)
-    prompts = Prompts(store.append, store.flush)
     runner = Runner(
         tests_root=settings.tests,
         data_dir=settings.data_dir,
@@ -110,7 +110,7 @@ async def _no_spa(request: Request) -> Response:
     run_id = html.escape(request.path_params["run_id"])
     body = (
         f"<!doctype html><title>Run {run_id}</title><p>This server serves no web app (start it with --static-dir)."
-        f' Follow run {run_id} over the WebSocket protocol at <code>/ws</code>'
+        f" Follow run {run_id} over the WebSocket protocol at <code>/ws</code>"
         f' (<a href="/protocol/PROTOCOL.md">PROTOCOL.md</a>) or at <a href="/api/runs/{run_id}">/api/runs/{run_id}</a>.'
     )
     return HTMLResponse(body)

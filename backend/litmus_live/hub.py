@@ -15,10 +15,13 @@ import time
 from collections.abc import Awaitable, Callable
 
 from litmus_live import protocol as p
+from litmus_live.events import Prompt
 from litmus_live.store import EventStore, RunSummary, UnknownRun
 
 # The active-runs feed is rebuilt at most this often; unchanged snapshots are not sent.
 ACTIVE_INTERVAL = 0.05
+# run_finished messages held for a connection that reads nothing; later ones are dropped
+MAX_FINISHED_BACKLOG = 1000
 # Channel deltas a connection may fall behind by before they collapse into one snapshot.
 MAX_STATE_BACKLOG = 40
 # Each wake of a connection costs a frame. With many watchers of one run, wakes are spaced
@@ -45,20 +48,41 @@ class Batch(list[bytes]):
 
 
 class Subscription:
-    def __init__(self, run_id: str, cursor: int, waker: asyncio.Event) -> None:
+    def __init__(self, run_id: str, cursor: int, waker: asyncio.Event, *, is_channels_only: bool = False) -> None:
         self.run_id = run_id
         self.cursor = cursor
         self.waker = waker
         self.is_drained = False
+        self.is_channels_only = is_channels_only
         # live channel state: deltas to send, or a snapshot first
         self.state_frames: list[bytes] = []
         self.needs_snapshot = True
 
 
+class FinishedWatch:
+    """One connection's finished-runs feed: the `run_finished` messages it has not sent yet."""
+
+    def __init__(self, waker: asyncio.Event) -> None:
+        self.waker = waker
+        self.frames: list[bytes] = []
+
+    def take(self) -> list[bytes]:
+        frames, self.frames = self.frames, []
+        return frames
+
+
 class Hub:
-    def __init__(self, store: EventStore, channel_snapshot: Callable[[str], Awaitable[bytes | None]]) -> None:
+    def __init__(
+        self,
+        store: EventStore,
+        channel_snapshot: Callable[[str], Awaitable[bytes | None]],
+        open_prompts: Callable[[str], list[Prompt]] = lambda run_id: [],
+    ) -> None:
         self._store = store
         self._channel_snapshot = channel_snapshot
+        self._open_prompts = open_prompts
+        self._finished_watches: set[FinishedWatch] = set()
+        self._announcing: set[asyncio.Task[None]] = set()
         self._subs: dict[str, set[Subscription]] = {}
         self._active_watchers: set[asyncio.Event] = set()
         self._active_frame = b""
@@ -88,12 +112,37 @@ class Hub:
         if self._active_watchers and self._active_timer is None:
             delay = max(0.0, self._active_built + ACTIVE_INTERVAL - time.monotonic())
             self._active_timer = asyncio.get_running_loop().call_later(delay, self._rebuild_active)
+        if self._finished_watches and self._store.committed_head(run_id) is None:  # that was its last record
+            task = asyncio.get_running_loop().create_task(self._announce_finished(run_id))
+            self._announcing.add(task)
+            task.add_done_callback(self._announcing.discard)
 
     def _wake(self, run_id: str) -> None:
         self._wake_timers.pop(run_id, None)
         self._last_wake[run_id] = time.monotonic()
+        is_over = self._store.committed_head(run_id) is None
         for sub in self._subs.get(run_id, ()):
-            sub.waker.set()
+            if is_over or not sub.is_channels_only:  # channel updates wake those on their own
+                sub.waker.set()
+
+    # -- the finished-runs feed ----------------------------------------------------------
+
+    def watch_finished(self, waker: asyncio.Event) -> FinishedWatch:
+        watch = FinishedWatch(waker)
+        self._finished_watches.add(watch)
+        return watch
+
+    def unwatch_finished(self, watch: FinishedWatch | None) -> None:
+        self._finished_watches.discard(watch)  # type: ignore[arg-type]
+
+    async def _announce_finished(self, run_id: str) -> None:
+        summary = await self._store.summary(run_id)
+        fields = {f: getattr(summary, f) for f in p.RunFinished.__struct_fields__}
+        frame = p.encode(p.RunFinished(**fields))
+        for watch in self._finished_watches:
+            if len(watch.frames) < MAX_FINISHED_BACKLOG:
+                watch.frames.append(frame)
+            watch.waker.set()
 
     # -- store faults: every connection is told at once ------------------------------------
 
@@ -134,7 +183,7 @@ class Hub:
         self._active_timer = None
         self._active_built = time.monotonic()
         live = [s for s in self._store.live_runs() if s.is_live]
-        runs = [_active_run(s) for s in sorted(live, key=lambda s: s.created_at)]
+        runs = [_active_run(s, self._open_prompts(s.run_id)) for s in sorted(live, key=lambda s: s.created_at)]
         frame = p.encode(p.ActiveRuns(runs=runs))
         if frame == self._active_frame:
             return
@@ -143,14 +192,16 @@ class Hub:
         for waker in self._active_watchers:
             waker.set()
 
-    async def subscribe(self, run_id: str, since_seq: int, waker: asyncio.Event) -> tuple[Subscription, RunSummary]:
+    async def subscribe(
+        self, run_id: str, since_seq: int, waker: asyncio.Event, *, is_channels_only: bool = False
+    ) -> tuple[Subscription, RunSummary]:
         """Start delivering `run_id` after `since_seq`; raises UnknownRun or SeqOutOfRange."""
         summary = await self._store.summary(run_id)
         head = self._store.committed_head(run_id)
         head = summary.last_seq if head is None else head
         if since_seq > head:
-            raise SeqOutOfRange(f"since_seq {since_seq} is past the last seq of run {run_id!r} ({head})")
-        sub = Subscription(run_id, since_seq, waker)
+            raise SeqOutOfRange(f"since_seq {since_seq} is past the last seq of run {run_id} ({head})")
+        sub = Subscription(run_id, since_seq, waker, is_channels_only=is_channels_only)
         self._subs.setdefault(run_id, set()).add(sub)
         summary.last_seq = head
         waker.set()
@@ -201,6 +252,8 @@ class Hub:
         When the run is complete and everything was delivered, the subscription is dropped
         and `is_drained` turns true.
         """
+        if sub.is_channels_only:
+            return await self._pending_end(sub)
         head = self._store.committed_head(sub.run_id)
         shared = self._shared.get(sub.run_id)
         if shared is not None and shared[0] == sub.cursor and shared[1] == head:
@@ -227,11 +280,21 @@ class Hub:
             await asyncio.sleep(0.01)
         await asyncio.sleep(0.01)  # the last batch's write
 
+    async def _pending_end(self, sub: Subscription) -> Batch:
+        """For a channels-only subscription: nothing while the run is live, then its `complete`."""
+        if self._store.committed_head(sub.run_id) is not None:
+            return Batch()
+        last = (await self._store.summary(sub.run_id)).last_seq
+        records = Batch(await self._store.since(sub.run_id, last - 1) if last > sub.cursor else [])
+        sub.cursor, sub.is_drained = last, True
+        self.unsubscribe(sub)
+        return records
+
     def subscriber_count(self) -> int:
         return sum(len(subs) for subs in self._subs.values())
 
 
-def _active_run(s: RunSummary) -> p.ActiveRun:
+def _active_run(s: RunSummary, prompts: list[Prompt]) -> p.ActiveRun:
     return p.ActiveRun(
         run_id=s.run_id,
         test_path=s.test_path,
@@ -244,4 +307,5 @@ def _active_run(s: RunSummary) -> p.ActiveRun:
         done=s.done,
         current_step=s.current_step,
         prompts_waiting=len(s.open_prompts),
+        prompts=prompts,
     )

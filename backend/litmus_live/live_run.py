@@ -126,6 +126,8 @@ class LiveRun:
         )
 
     def on_report(self, item: r.Report) -> None:
+        # A record's ts is the server's clock when it is recorded (not the test process's report
+        # time), so ts never decreases along seq.
         if self.is_closed:
             return
         match item:
@@ -137,8 +139,8 @@ class LiveRun:
                 self._collect_error(item)
             case r.StepStarted():
                 self.current_step, self.step_started = item.nodeid, _ts(item.ts)
-                self.event(StepStarted(nodeid=item.nodeid), _ts(item.ts))
-                self.progress(_ts(item.ts))
+                self.event(StepStarted(nodeid=item.nodeid), utcnow())
+                self.progress(utcnow())
             case r.StepFinished():
                 self._step_finished(item)
             case r.SessionFinished():
@@ -173,8 +175,8 @@ class LiveRun:
         if self.current_step == item.nodeid:
             self.current_step = None
         data = StepFinished(nodeid=item.nodeid, outcome=item.outcome, duration=item.duration, reason=item.reason)
-        self.event(data, _ts(item.ts))
-        self.progress(_ts(item.ts))
+        self.event(data, utcnow())
+        self.progress(utcnow())
 
     def _measurement(self, item: r.Measurement) -> None:
         verdict = Verdict.PASS if item.is_pass else Verdict.FAIL
@@ -182,7 +184,7 @@ class LiveRun:
             name=item.name, value=item.value, low=item.low, high=item.high,
             unit=item.unit, verdict=verdict, step=item.nodeid,
         )  # fmt: skip
-        self.event(data, _ts(item.ts))
+        self.event(data, utcnow())
 
     def on_refused(self, refused: r.Refused) -> None:
         """A line of the channel that was no acceptable report: logged; a prompt it asked is withdrawn."""

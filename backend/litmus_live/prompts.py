@@ -114,6 +114,10 @@ class Prompts:
             )
             self._resolve(key, data, None)
 
+    def open_records(self, run_id: str) -> list[Prompt]:
+        """The `prompt` records of `run_id` still waiting, oldest first."""
+        return [pending.record for key, pending in self._pending.items() if key[0] == run_id]
+
     def waiting(self, run_id: str) -> int:
         return sum(1 for k in self._pending if k[0] == run_id)
 

@@ -87,6 +87,8 @@ class Subscribe(_Message, kw_only=True, tag="subscribe"):
     run_id: RunId
     since_seq: Seq = 0
     id: RequestId | None = None
+    # channel readings only, for telemetry walls: no log records but the final `complete`
+    channels_only: bool = False
 
 
 class Unsubscribe(_Message, kw_only=True, tag="unsubscribe"):
@@ -113,7 +115,18 @@ class UnsubscribeActive(_Message, kw_only=True, tag="unsubscribe_active"):
     id: RequestId | None = None
 
 
-ClientMessage = Subscribe | Unsubscribe | PromptResponse | SubscribeActive | UnsubscribeActive
+class SubscribeFinished(_Message, kw_only=True, tag="subscribe_finished"):
+    id: RequestId | None = None
+
+
+class UnsubscribeFinished(_Message, kw_only=True, tag="unsubscribe_finished"):
+    id: RequestId | None = None
+
+
+ClientMessage = (
+    Subscribe | Unsubscribe | PromptResponse | SubscribeActive | UnsubscribeActive | SubscribeFinished
+    | UnsubscribeFinished
+)  # fmt: skip
 
 
 # -- server -> client --------------------------------------------------------------------
@@ -157,10 +170,34 @@ class ActiveRun(msgspec.Struct, frozen=True, kw_only=True):
     done: int
     current_step: str | None
     prompts_waiting: int
+    # the `prompt` records still waiting, oldest first: enough to answer without subscribing
+    prompts: list[Prompt] = msgspec.field(default_factory=list)
 
 
 class ActiveRuns(_Message, kw_only=True, tag="active_runs"):
     runs: list[ActiveRun]
+
+
+class RunFinished(_Message, kw_only=True, tag="run_finished"):
+    """A run ended (to `subscribe_finished` connections): its verdict, as GET /api/runs lists it."""
+
+    run_id: str
+    test_path: str
+    uut_serial: str
+    operator: str
+    station: str
+    created_at: dt.datetime
+    finished_at: dt.datetime | None
+    status: Status
+    exit_code: int | None
+    reason: str
+    total: int
+    done: int
+    passed: int
+    failed: int
+    skipped: int
+    errors: int
+    last_seq: int
 
 
 Reading = float | bool | str
@@ -199,6 +236,7 @@ ServerMessage = (
     | Unsubscribed
     | PromptAccepted
     | ActiveRuns
+    | RunFinished
     | Channels
     | Error
     | Event

@@ -19,7 +19,7 @@ from litmus_live import protocol as p
 from litmus_live.auth import Gate, Identity, Role
 from litmus_live.auth.identity import Kind
 from litmus_live.events import utcnow
-from litmus_live.hub import Hub, SeqOutOfRange, Subscription
+from litmus_live.hub import FinishedWatch, Hub, SeqOutOfRange, Subscription
 from litmus_live.prompts import Answer, Outcome
 from litmus_live.store import UnknownRun
 
@@ -67,6 +67,7 @@ class Session:
         self._identity: Identity | None = None
         self._revoked: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._active_sent: int | None = None  # None: not watching the active-runs feed
+        self._finished: FinishedWatch | None = None  # None: not watching the finished-runs feed
         self._send_timeout = send_timeout
         self._subs: dict[str, Subscription] = {}
         self._outbox: list[bytes] = []
@@ -136,6 +137,7 @@ class Session:
                 self._hub.unsubscribe(sub)
             self._hub.unwatch_active(self._waker)
             self._hub.detach(self._waker)
+            self._hub.unwatch_finished(self._finished)
 
     async def _authenticate(self) -> Identity:
         identity = await self._gate.identify(self._ws.headers, self._ws.cookies)
@@ -271,13 +273,20 @@ class Session:
             case p.UnsubscribeActive():
                 self._active_sent = None
                 self._hub.unwatch_active(self._waker)
+            case p.SubscribeFinished():
+                self._finished = self._finished or self._hub.watch_finished(self._waker)
+            case p.UnsubscribeFinished():
+                self._hub.unwatch_finished(self._finished)
+                self._finished = None
 
     async def _subscribe(self, message: p.Subscribe) -> None:
         old = self._subs.pop(message.run_id, None)
         if old is not None:
             self._hub.unsubscribe(old)
         try:
-            sub, summary = await self._hub.subscribe(message.run_id, message.since_seq, self._waker)
+            sub, summary = await self._hub.subscribe(
+                message.run_id, message.since_seq, self._waker, is_channels_only=message.channels_only
+            )
         except UnknownRun as exc:
             self.send(p.Error(code=p.ErrorCode.RUN_NOT_FOUND, message=str(exc), id=message.id, run_id=message.run_id))
             return
@@ -370,6 +379,8 @@ class Session:
         if self._is_welcomed:  # the welcome goes out in a frame of its own
             parts += self._fault_notice()
         self._is_welcomed = True
+        if self._finished is not None:
+            parts += self._finished.take()
         if self._active_sent is not None:
             version, frame = self._hub.active()
             if version > self._active_sent:

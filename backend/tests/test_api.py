@@ -119,7 +119,9 @@ async def test_the_protocol_files_are_served_and_live_url_answers_without_an_spa
     for name in ["PROTOCOL.md", "schema.json", "asyncapi.yaml", "examples/passing_run.jsonl"]:
         status, body = server.request("GET", f"/protocol/{name}")
         text = body if isinstance(body, str) else json.dumps(body)
-        assert status == 200 and (text == (protocol / name).read_text() or body == json.loads((protocol / name).read_text()))
+        assert status == 200 and (
+            text == (protocol / name).read_text() or body == json.loads((protocol / name).read_text())
+        )
     status, reply = server.request("POST", "/api/runs", {"test_path": "test_pass.py", "uut_serial": "SN"})
     status, page = server.request("GET", reply["live_url"])
     assert status == 200 and "/ws" in page and f"/api/runs/{reply['run_id']}" in page

@@ -158,3 +158,30 @@ def test_decimation_keeps_extremes_in_time_order_and_the_last_reading() -> None:
     assert decimate(times[:3], values[:3]) == list(zip(times[:3], values[:3], strict=True))
     states = ["BOOT"] * 50 + ["READY"] * 50
     assert decimate(times, states) == [(0.099, "READY")]
+
+
+async def test_a_channels_only_subscription_gets_channels_and_the_complete_record_only(server: Server) -> None:
+    run_id = server.launch("test_channels.py::test_stream")
+    async with await connect(server.ws) as ws:
+        await ws.send(json.dumps({"type": "subscribe", "run_id": run_id, "channels_only": True, "id": "wall"}))
+        received = []
+        while not received or received[-1].get("type") != "complete":
+            received += [m for m in await receive(ws, 60) if m.get("run_id") == run_id]
+        full, _ = await watch(ws, run_id)
+    kinds = {m["type"] for m in received}
+    assert kinds == {"subscribed", "channels", "complete"}, kinds
+    assert received[0]["id"] == "wall" and received[-1] == full[-1]
+    state: dict = {}
+    for message in received:
+        if message["type"] == "channels":
+            fold_channels(state, message)
+    assert sorted(state) == ["ch0", "ch1", "ch2"] and all(c["count"] == 1000 for c in state.values())
+
+
+async def test_samples_csv_writes_numbers_in_their_shortest_form(server: Server) -> None:
+    run_id = server.launch("test_channels.py::test_burst_and_states")
+    async with await connect(server.ws) as ws:
+        await watch(ws, run_id)
+    status, text = server.request("GET", f"/api/runs/{run_id}/channels/scope.ch1/samples.csv")
+    assert status == 200
+    assert [line.split(",")[1] for line in text.splitlines()[1:5]] == ["0", "1", "-1", "0.5"]

@@ -7,6 +7,7 @@ export interface Subscribe {
   run_id: string;
   since_seq?: number;
   id?: string | null;
+  channels_only?: boolean;
 }
 
 export interface Unsubscribe {
@@ -34,6 +35,16 @@ export interface SubscribeActive {
 
 export interface UnsubscribeActive {
   type: "unsubscribe_active";
+  id?: string | null;
+}
+
+export interface SubscribeFinished {
+  type: "subscribe_finished";
+  id?: string | null;
+}
+
+export interface UnsubscribeFinished {
+  type: "unsubscribe_finished";
   id?: string | null;
 }
 
@@ -85,6 +96,51 @@ export interface ActiveRun {
   done: number;
   current_step: string | null;
   prompts_waiting: number;
+  prompts?: Prompt[];
+}
+
+/** A test asks the operator; open until a prompt_resolved event with its prompt_id. */
+export interface Prompt {
+  type: "prompt";
+  run_id: string;
+  seq?: number;
+  ts: string;
+  prompt_id: string;
+  name: string;
+  prompt_type: PromptType;
+  message: string;
+  choices?: string[] | null;
+  default?: string | null;
+  pattern?: string | null;
+  min?: number | null;
+  max?: number | null;
+  step?: string | null;
+  timeout_seconds?: number | null;
+  deadline?: string | null;
+}
+
+export type PromptType = "choice" | "confirm" | "input";
+
+/** A run ended (to `subscribe_finished` connections): its verdict, as GET /api/runs lists it. */
+export interface RunFinished {
+  type: "run_finished";
+  run_id: string;
+  test_path: string;
+  uut_serial: string;
+  operator: string;
+  station: string;
+  created_at: string;
+  finished_at: string | null;
+  status: Status;
+  exit_code: number | null;
+  reason: string;
+  total: number;
+  done: number;
+  passed: number;
+  failed: number;
+  skipped: number;
+  errors: number;
+  last_seq: number;
 }
 
 export interface Channels {
@@ -218,28 +274,6 @@ export interface Progress {
   current_step?: string | null;
 }
 
-/** A test asks the operator; open until a prompt_resolved event with its prompt_id. */
-export interface Prompt {
-  type: "prompt";
-  run_id: string;
-  seq?: number;
-  ts: string;
-  prompt_id: string;
-  name: string;
-  prompt_type: PromptType;
-  message: string;
-  choices?: string[] | null;
-  default?: string | null;
-  pattern?: string | null;
-  min?: number | null;
-  max?: number | null;
-  step?: string | null;
-  timeout_seconds?: number | null;
-  deadline?: string | null;
-}
-
-export type PromptType = "choice" | "confirm" | "input";
-
 /** The last record: the verdict, and the final counts (equal to pytest's terminal summary). */
 export interface Complete {
   type: "complete";
@@ -312,6 +346,6 @@ export interface TestList {
   tests: string[];
 }
 
-export type ClientMessage = Subscribe | Unsubscribe | PromptResponse | SubscribeActive | UnsubscribeActive;
+export type ClientMessage = Subscribe | Unsubscribe | PromptResponse | SubscribeActive | UnsubscribeActive | SubscribeFinished | UnsubscribeFinished;
 
-export type ServerMessage = Welcome | Subscribed | Unsubscribed | PromptAccepted | ActiveRuns | Channels | Error | Event | Progress | Prompt | Complete;
+export type ServerMessage = Welcome | Subscribed | Unsubscribed | PromptAccepted | ActiveRuns | RunFinished | Channels | Error | Event | Progress | Prompt | Complete;

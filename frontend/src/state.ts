@@ -130,12 +130,8 @@ function assertNever(_unknown: never): void {}
 
 export function apply(state: RunState, msg: ServerMessage): RunState {
   if (isRecord(msg)) return isNext(state, msg) ? onRecord(state, msg) : state;
+  if (isNotThisRunsView(msg)) return state;
   switch (msg.type) {
-    case "welcome":
-    case "unsubscribed":
-    case "prompt_accepted": // a reply to this client's answer: the store's business, not the log's
-    case "active_runs":
-      return state;
     case "subscribed":
       return msg.run_id === state.runId ? onSubscribed(state, msg) : state;
     case "channels":
@@ -149,6 +145,23 @@ export function apply(state: RunState, msg: ServerMessage): RunState {
 }
 
 const RECORD_TYPES: ReadonlySet<string> = new Set<LogRecord["type"]>(["event", "progress", "prompt", "complete"]);
+
+/** Messages that change nothing in one run's view: replies and the feeds are the store's business. */
+type NotThisRunsView = Extract<
+  ServerMessage,
+  { type: "welcome" | "unsubscribed" | "prompt_accepted" | "active_runs" | "run_finished" }
+>;
+const NOT_THIS_RUNS_VIEW: ReadonlySet<string> = new Set<NotThisRunsView["type"]>([
+  "welcome",
+  "unsubscribed",
+  "prompt_accepted",
+  "active_runs",
+  "run_finished",
+]);
+
+function isNotThisRunsView(msg: ServerMessage): msg is NotThisRunsView {
+  return NOT_THIS_RUNS_VIEW.has(msg.type);
+}
 
 function isRecord(msg: ServerMessage): msg is LogRecord {
   return RECORD_TYPES.has(msg.type);

@@ -139,7 +139,7 @@ class SqliteStore(EventStore):
 
     def _io_runs(self, query: RunQuery) -> list[RunSummary]:
         where, params = _where(query)
-        sql = f"SELECT body FROM runs WHERE {where} ORDER BY created_at DESC, run_id DESC LIMIT ?"  # noqa: S608
+        sql = f"SELECT body FROM runs WHERE {where} ORDER BY created_at DESC, run_id DESC LIMIT ?"
         rows = self._conn().execute(sql, (*params, query.limit))
         return [_decode_summary(row[0]) for row in rows]
 
