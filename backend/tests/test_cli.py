@@ -10,8 +10,8 @@ from pathlib import Path
 
 from conftest import TEST_USER, Server
 
-from litmus_live import client
-from litmus_live.events import Event, PromptResolved, Via
+from litmus_live import cli, client
+from litmus_live.events import Event, PromptResolved, Status, Via
 
 
 def litmus(*args: str) -> subprocess.CompletedProcess[str]:
@@ -172,3 +172,22 @@ def test_respond_refuses_a_rules_file_it_cannot_follow(tmp_path: Path) -> None:
     rules.write_text("rules:\n  - name: x\n    anser: true\n")
     refused = litmus("respond", "--rules", str(rules))
     assert refused.returncode == 2 and "anser" in refused.stderr
+
+
+def test_watch_reconnects_across_a_graceful_restart_and_resumes_from_its_seq(server: Server) -> None:
+    run_id = server.launch("test_slow.py")
+    watcher = litmus_bg("watch", run_id, "--server", server.http, "--show-seq")
+    assert watcher.stdout is not None
+    lines = []
+    for line in watcher.stdout:
+        lines.append(line)
+        if "tick 1" in line:
+            break
+    server.stop()  # graceful: every connection is closed with 1001, "reconnect and resume"
+    server.start()
+    rest, errors = watcher.communicate(timeout=120)
+    status = server.get(f"/api/runs/{run_id}")["status"]
+    assert watcher.returncode == cli.EXIT_CODES[Status(status)], errors
+    printed = seqs_printed(lines + rest.splitlines())
+    assert printed == list(range(1, printed[-1] + 1)) and printed[-1] == server.get(f"/api/runs/{run_id}")["last_seq"]
+

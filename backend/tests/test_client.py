@@ -143,6 +143,19 @@ async def test_watch_resumes_across_a_server_crash_and_restart(server: Server) -
     assert seqs(records) == list(range(1, records[-1].seq + 1))
 
 
+async def test_the_client_resumes_a_watch_after_a_graceful_restart(server: Server) -> None:
+    run_id = server.launch("test_slow.py")
+    async with client.connect(server.ws) as c:
+        received = []
+        async for message in c.watch(run_id):
+            received.append(message)
+            if isinstance(message, Event) and "tick 1" in str(message.data):
+                await asyncio.to_thread(server.stop)
+                await asyncio.to_thread(server.start)
+    records = [m for m in received if isinstance(m, Record)]
+    assert sum(isinstance(m, p.Subscribed) for m in received) >= 2
+    assert [r.seq for r in records] == list(range(1, records[-1].seq + 1)) and isinstance(records[-1], Complete)
+
 async def test_two_watches_of_one_run_each_get_every_seq(server: Server) -> None:
     run_id = server.launch("test_pass.py")
     async with client.connect(server.ws) as c:

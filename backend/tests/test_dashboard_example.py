@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -35,3 +36,23 @@ def test_a_passed_run_exits_0_and_an_unknown_run_exits_4(server: Server) -> None
     assert passed.returncode == 0 and passed.stdout.splitlines()[-1] == "verdict PASSED (exit code 0)"
     unknown = dashboard(server, "no-such-run")
     assert unknown.returncode == 4 and "error run_not_found" in unknown.stderr
+
+
+def test_the_whole_lifecycle_launch_fold_answer_resume_and_both_feeds(server_factory) -> None:
+    server = server_factory(tests=DASHBOARD.parents[2] / "examples")
+    server.start()
+    assert NODE is not None, "node is required (the frontend build needs it as well)"
+    done = subprocess.run(
+        [NODE, "--experimental-websocket", "--no-warnings", str(DASHBOARD), server.ws,
+         "--launch", "station/test_setup.py", "--serial", "SN-NODE", "--drop-after", "5"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    summary = json.loads(done.stdout.splitlines()[-1])
+    run = server.get(f"/api/runs/{summary['run_id']}")
+    assert (summary["status"], summary["finished_feed_status"], run["status"]) == ("PASSED",) * 3
+    assert summary["records"] == summary["last_seq"] == run["last_seq"]
+    assert (summary["gaps"], summary["duplicates"], summary["resumes"], summary["open_prompts"]) == (0, 0, 1, 0)
+    assert summary["answered"] == ["insert_uut", "pick_bench", "chamber_temp"]
+    assert summary["active_feed_showed_it"] and set(summary["steps"].values()) == {"passed"}
+    assert summary["closes"] == [4000]  # the one close it chose; nothing else closed it
