@@ -264,7 +264,7 @@ class Api:
         except UnknownRun as exc:
             return _error(404, "run_not_found", str(exc))
         if not summary.is_live or not self._runner.is_live(run_id):
-            return _error(409, "run_not_live", f"run {run_id!r} is {summary.status}; only a live run can be aborted")
+            return _error(409, "run_not_live", f"run {run_id} is {summary.status}; only a live run can be aborted")
         await self._gate.audit(identity, "abort", run_id)
         task = asyncio.create_task(self._runner.abort(run_id, by=identity.name))
         task.add_done_callback(lambda t: t.cancelled() or t.exception())

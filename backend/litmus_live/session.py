@@ -160,14 +160,14 @@ class Session:
         origin = self._ws.headers.get("origin")
         if origin is not None and not self._gate.is_origin_allowed(origin):
             raise ProtocolViolation(
-                p.ErrorCode.ORIGIN_FORBIDDEN, p.CloseCode.ORIGIN_FORBIDDEN, f"origin {origin!r} is not allowed"
+                p.ErrorCode.ORIGIN_FORBIDDEN, p.CloseCode.ORIGIN_FORBIDDEN, f"origin {origin} is not allowed"
             )
         if chosen is None:
             offered = self._ws.scope.get("subprotocols") or []
             raise ProtocolViolation(
                 p.ErrorCode.UNSUPPORTED_PROTOCOL,
                 p.CloseCode.UNSUPPORTED_PROTOCOL,
-                f"expected subprotocol {p.SUBPROTOCOL!r}, client offered {offered!r}",
+                f"expected subprotocol {p.SUBPROTOCOL}, client offered {', '.join(offered) or 'none'}",
             )
 
     async def _refuse(self, violation: ProtocolViolation) -> None:
@@ -310,7 +310,7 @@ class Session:
             self.send(
                 p.Error(
                     code=p.ErrorCode.NOT_SUBSCRIBED,
-                    message=f"not subscribed to run {message.run_id!r}",
+                    message=f"not subscribed to run {message.run_id}",
                     id=message.id,
                     run_id=message.run_id,
                 )

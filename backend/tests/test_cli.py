@@ -190,4 +190,3 @@ def test_watch_reconnects_across_a_graceful_restart_and_resumes_from_its_seq(ser
     assert watcher.returncode == cli.EXIT_CODES[Status(status)], errors
     printed = seqs_printed(lines + rest.splitlines())
     assert printed == list(range(1, printed[-1] + 1)) and printed[-1] == server.get(f"/api/runs/{run_id}")["last_seq"]
-

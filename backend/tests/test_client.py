@@ -156,6 +156,7 @@ async def test_the_client_resumes_a_watch_after_a_graceful_restart(server: Serve
     assert sum(isinstance(m, p.Subscribed) for m in received) >= 2
     assert [r.seq for r in records] == list(range(1, records[-1].seq + 1)) and isinstance(records[-1], Complete)
 
+
 async def test_two_watches_of_one_run_each_get_every_seq(server: Server) -> None:
     run_id = server.launch("test_pass.py")
     async with client.connect(server.ws) as c:
