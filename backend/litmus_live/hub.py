@@ -11,12 +11,15 @@ memory or holds back anyone else.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable
 
 from litmus_live import protocol as p
 from litmus_live.events import Prompt
-from litmus_live.store import EventStore, RunSummary, UnknownRun
+from litmus_live.store import EventStore, RunSummary, StoreUnavailable, UnknownRun
+
+log = logging.getLogger(__name__)
 
 # The active-runs feed is rebuilt at most this often; unchanged snapshots are not sent.
 ACTIVE_INTERVAL = 0.05
@@ -136,7 +139,11 @@ class Hub:
         self._finished_watches.discard(watch)  # type: ignore[arg-type]
 
     async def _announce_finished(self, run_id: str) -> None:
-        summary = await self._store.summary(run_id)
+        try:
+            summary = await self._store.summary(run_id)
+        except (UnknownRun, StoreUnavailable) as exc:  # its complete record still reaches its subscribers
+            log.warning("could not announce that run %s finished: %s", run_id, exc)
+            return
         fields = {f: getattr(summary, f) for f in p.RunFinished.__struct_fields__}
         frame = p.encode(p.RunFinished(**fields))
         for watch in self._finished_watches:
