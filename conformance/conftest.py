@@ -41,6 +41,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption("--prompt-test", default="station/test_setup.py",
                     help="a test path that asks a confirm, a choice and an input prompt, in that order")  # fmt: skip
+    group.addoption("--channels-test", default="station/test_power.py",
+                    help="a test path that records channel readings")  # fmt: skip
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -205,3 +207,8 @@ def plain_test(request: pytest.FixtureRequest, http: Http) -> str:
 @pytest.fixture
 def prompt_test(request: pytest.FixtureRequest, http: Http) -> str:
     return _test_path(request, http, "--prompt-test")
+
+
+@pytest.fixture
+def channels_test(request: pytest.FixtureRequest, http: Http) -> str:
+    return _test_path(request, http, "--channels-test")

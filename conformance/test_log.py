@@ -136,3 +136,17 @@ async def test_complete_clears_the_current_step_of_an_interrupted_run(connect, h
     assert progress[-1]["current_step"] in started - finished  # the interrupted step
     _, summary = http.request("GET", f"/api/runs/{run_id}")
     assert summary["current_step"] is None and summary["done"] == len(finished) < summary["total"]
+
+
+async def test_a_channels_only_subscription_gets_channels_then_complete_and_no_other_record(
+    connect, launch, channels_test
+) -> None:
+    run_id = launch(channels_test)
+    wall, viewer = await connect(), await connect()
+    await wall.send({"type": "subscribe", "run_id": run_id, "channels_only": True, "id": "wall"})
+    reply = await wall.until(lambda m: m["type"] == "subscribed")
+    complete = await wall.until(lambda m: m["type"] == "complete" and m["run_id"] == run_id)
+    mine = [m for m in wall.seen if m.get("run_id") == run_id]
+    assert reply["id"] == "wall" and {m["type"] for m in mine} == {"subscribed", "channels", "complete"}
+    _, records = await viewer.records(run_id)
+    assert complete == records[-1]
