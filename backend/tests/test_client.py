@@ -143,18 +143,26 @@ async def test_watch_resumes_across_a_server_crash_and_restart(server: Server) -
     assert seqs(records) == list(range(1, records[-1].seq + 1))
 
 
-async def test_the_client_resumes_a_watch_after_a_graceful_restart(server: Server) -> None:
-    run_id = server.launch("test_slow.py")
+async def test_the_client_rides_through_a_graceful_restart(server: Server) -> None:
+    first = server.launch("test_slow.py")
     async with client.connect(server.ws) as c:
+        feed = c.active()
+        assert [r.run_id for r in (await anext(feed)).runs] in ([], [first])
         received = []
-        async for message in c.watch(run_id):
+        async for message in c.watch(first):
             received.append(message)
             if isinstance(message, Event) and "tick 1" in str(message.data):
-                await asyncio.to_thread(server.stop)
+                await asyncio.to_thread(server.stop)  # closes every connection with 1001
                 await asyncio.to_thread(server.start)
+        second = server.launch("test_slow.py")  # the same client, on the connection it reopened
+        async with asyncio.timeout(60):
+            while second not in [r.run_id for r in (await anext(feed)).runs]:
+                pass
+        await feed.aclose()
+        assert (await anext(aiter(c.watch(second)))).run_id == second
     records = [m for m in received if isinstance(m, Record)]
-    assert sum(isinstance(m, p.Subscribed) for m in received) >= 2
     assert [r.seq for r in records] == list(range(1, records[-1].seq + 1)) and isinstance(records[-1], Complete)
+    assert (records[-1].status, records[-1].reason) == (Status.ERROR, "server stopped during the run")
 
 
 async def test_two_watches_of_one_run_each_get_every_seq(server: Server) -> None:
