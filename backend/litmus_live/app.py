@@ -91,7 +91,9 @@ def create_app(settings: Settings) -> Starlette:
         WebSocketRoute("/ws", websocket),
         Mount("/protocol", app=StaticFiles(directory=settings.protocol_dir, check_dir=False)),
     ]
-    routes += _spa_routes(settings.static_dir) if settings.static_dir is not None else [Route("/live/{run_id}", _no_spa)]
+    routes += (
+        _spa_routes(settings.static_dir) if settings.static_dir is not None else [Route("/live/{run_id}", _no_spa)]
+    )
 
     async def before_stop() -> None:
         """A graceful stop, before any client is disconnected: live runs end ERROR, committed."""
