@@ -130,12 +130,21 @@ async def test_complete_clears_the_current_step_of_an_interrupted_run(connect, h
     http.request("POST", f"/api/runs/{run_id}/abort")
     complete = await peer.until(lambda m: m["type"] == "complete")
     progress = [m for m in peer.seen if m["type"] == "progress"]
-    assert complete["status"] == "ABORTED" and progress[-1]["current_step"] is not None
-    started = {m["data"]["nodeid"] for m in peer.seen if m.get("data", {}).get("kind") == "step_started"}
-    finished = {m["data"]["nodeid"] for m in peer.seen if m.get("data", {}).get("kind") == "step_finished"}
-    assert progress[-1]["current_step"] in started - finished  # the interrupted step
+    running = progress[-1]["current_step"]
+    assert complete["status"] == "ABORTED" and running is not None
+    events = [m for m in peer.seen if m["type"] == "event"]
+    last = events[-1]  # the step that was running, logged interrupted after the last progress
+    assert last["seq"] > progress[-1]["seq"] and last["seq"] < complete["seq"]
+    assert (last["data"]["kind"], last["data"]["nodeid"], last["data"]["outcome"]) == (
+        "step_finished",
+        running,
+        "interrupted",
+    )
+    steps = [m["data"] for m in events if m["data"]["kind"] == "step_finished"]
+    finished = [s for s in steps if s["outcome"] != "interrupted"]
     _, summary = http.request("GET", f"/api/runs/{run_id}")
-    assert summary["current_step"] is None and summary["done"] == len(finished) < summary["total"]
+    assert summary["current_step"] is None and summary["done"] == complete["done"] == len(finished)
+    assert summary["done"] < summary["total"]
 
 
 async def test_a_channels_only_subscription_gets_channels_then_complete_and_no_other_record(

@@ -19,7 +19,7 @@ from starlette.websockets import WebSocket
 from litmus_live import api, channels
 from litmus_live.auth import Gate, SqliteIdentityStore, first_start, local, notify
 from litmus_live.auth.admin import AdminRoutes
-from litmus_live.auth.edge import Edge
+from litmus_live.auth.edge import Edge, public
 from litmus_live.auth.routes import IdentityRoutes
 from litmus_live.channels import ChannelBoard
 from litmus_live.hub import Hub
@@ -89,7 +89,7 @@ def create_app(settings: Settings) -> Starlette:
         *IdentityRoutes(gate).routes(),
         *AdminRoutes(gate).routes(),
         WebSocketRoute("/ws", websocket),
-        Mount("/protocol", app=StaticFiles(directory=settings.protocol_dir, check_dir=False)),
+        _protocol_route(settings.protocol_dir),
     ]
     routes += (
         _spa_routes(settings.static_dir) if settings.static_dir is not None else [Route("/live/{run_id}", _no_spa)]
@@ -107,6 +107,19 @@ def create_app(settings: Settings) -> Starlette:
     return app
 
 
+def _protocol_route(protocol_dir: Path) -> Route:
+    """PROTOCOL.md and its companions: public, like the source tree they come from, so a client
+    can be written before anyone holds a token (they say nothing about runs)."""
+    files = StaticFiles(directory=protocol_dir, check_dir=False)
+
+    @public
+    async def document(request: Request) -> Response:
+        return await files.get_response(request.path_params["name"], request.scope)
+
+    return Route("/protocol/{name:path}", document, methods=["GET", "HEAD"])
+
+
+@public
 async def _no_spa(request: Request) -> Response:
     """A launch's live_url on a server with no SPA to serve: where to follow the run instead."""
     run_id = html.escape(request.path_params["run_id"])

@@ -7,7 +7,10 @@ import json
 from pathlib import Path
 
 from conftest import Server, collect_run, connect, receive
+from starlette.routing import Route
 
+from litmus_live import app as app_module
+from litmus_live import settings
 from litmus_live.api import discover_tests
 
 
@@ -117,14 +120,25 @@ async def test_a_folder_holding_a_link_out_of_the_test_root_is_refused(server_fa
 async def test_the_protocol_files_are_served_and_live_url_answers_without_an_spa(server: Server) -> None:
     protocol = Path(__file__).resolve().parents[2] / "protocol"
     for name in ["PROTOCOL.md", "schema.json", "asyncapi.yaml", "examples/passing_run.jsonl"]:
-        status, body = server.request("GET", f"/protocol/{name}")
+        status, body = server.request("GET", f"/protocol/{name}", token=None)  # public: no credential
         text = body if isinstance(body, str) else json.dumps(body)
         assert status == 200 and (
             text == (protocol / name).read_text() or body == json.loads((protocol / name).read_text())
         )
     status, reply = server.request("POST", "/api/runs", {"test_path": "test_pass.py", "uut_serial": "SN"})
-    status, page = server.request("GET", reply["live_url"])
+    status, page = server.request("GET", reply["live_url"], token=None)
     assert status == 200 and "/ws" in page and f"/api/runs/{reply['run_id']}" in page
+    assert server.request("GET", "/protocol/%2e%2e/README.md", token=None)[0] == 404
+    assert server.request("GET", "/protocol/nothing.md", token=None)[0] == 404
+
+
+def test_every_http_route_declares_who_may_call_it_and_only_documents_are_public(tmp_path: Path) -> None:
+    app = app_module.create_app(settings.load(data_dir=tmp_path, tests=tmp_path))
+    routes = [r for r in app.routes if isinstance(r, Route)]
+    undeclared = [r.path for r in routes if not hasattr(r.endpoint, "required_role")]
+    assert routes and not undeclared
+    public = {r.path for r in routes if r.endpoint.required_role is None}
+    assert public == {"/healthz", "/api/session", "/api/session/link/{code}", "/protocol/{name:path}", "/live/{run_id}"}
 
 
 async def test_the_output_log_holds_both_streams(server: Server) -> None:
