@@ -6,6 +6,8 @@ import asyncio
 import signal
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 from conftest import TEST_USER, Server
@@ -50,6 +52,20 @@ def litmus_bg(*args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "litmus_live.cli", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
+
+
+def printed_lines(process: subprocess.Popen[str]) -> tuple[list[str], threading.Thread]:
+    """The lines `process` prints, appended as they come by a reader thread until it ends."""
+    lines: list[str] = []
+
+    def read() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(line)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    return lines, reader
 
 
 def seqs_printed(lines: list[str]) -> list[int]:
@@ -177,16 +193,19 @@ def test_respond_refuses_a_rules_file_it_cannot_follow(tmp_path: Path) -> None:
 def test_watch_reconnects_across_a_graceful_restart_and_resumes_from_its_seq(server: Server) -> None:
     run_id = server.launch("test_slow.py")
     watcher = litmus_bg("watch", run_id, "--server", server.http, "--show-seq")
-    assert watcher.stdout is not None
-    lines = []
-    for line in watcher.stdout:
-        lines.append(line)
-        if "tick 1" in line:
-            break
+    lines, reader = printed_lines(watcher)  # every line, read by a thread: none is left in a read-ahead buffer
+    deadline = time.monotonic() + 60
+    while not any("tick 1" in line for line in lines):
+        assert time.monotonic() < deadline, lines
+        time.sleep(0.05)
     server.stop()  # graceful: every connection is closed with 1001, "reconnect and resume"
     server.start()
-    rest, errors = watcher.communicate(timeout=120)
+    watcher.wait(timeout=120)
+    reader.join(timeout=30)
+    assert watcher.stdout is not None and watcher.stderr is not None
+    errors = watcher.stderr.read()
+    watcher.stdout.close(), watcher.stderr.close()
     status = server.get(f"/api/runs/{run_id}")["status"]
     assert watcher.returncode == cli.EXIT_CODES[Status(status)], errors
-    printed = seqs_printed(lines + rest.splitlines())
+    printed = seqs_printed(list(lines))
     assert printed == list(range(1, printed[-1] + 1)) and printed[-1] == server.get(f"/api/runs/{run_id}")["last_seq"]
