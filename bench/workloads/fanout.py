@@ -55,20 +55,22 @@ def run(quick: bool) -> list[Row]:
     return rows
 
 
+# what each window of a paced run is judged by: (figure, unit, how it is read from a window)
+FIGURES = (
+    ("deliveries/s", "", lambda w: w.deliveries),
+    ("p50", "ms", lambda w: w.p50 * 1e3),
+    ("p99", "ms", lambda w: w.p99 * 1e3),
+    ("server CPU", "%", lambda w: w.server_cpu * 100),
+)
+
+
 def _rows(clients: int, ours: list[paced.Window], ceiling: list[paced.Window]) -> list[Row]:
     label = f"{clients} sub{'s' if clients > 1 else ''} at {RATE:,}/s"
-    figures = (
-        ("deliveries/s", "", lambda w: w.deliveries),
-        ("p50", "ms", lambda w: w.p50 * 1e3),
-        ("p99", "ms", lambda w: w.p99 * 1e3),
-        ("server CPU", "%", lambda w: w.server_cpu * 100),
-        ("subscriber processes' CPU", "%", lambda w: w.load_cpu * 100),
-    )
     rows = []
-    for name, unit, pick in figures:
+    for name, unit, pick in (*FIGURES, ("subscriber processes' CPU", "%", lambda w: w.load_cpu * 100)):
         mine, bare = [pick(w) for w in ours], [pick(w) for w in ceiling]
         ratio = statistics.median(mine) / statistics.median(bare) if statistics.median(bare) else math.nan
-        against = f"ceiling {_text(statistics.median(bare), unit)}"
+        against = f"ceiling {text(statistics.median(bare), unit)}"
         verdict = f"{ratio:.2f}x ceiling{_judge(ratio, TARGETS.get((name, clients)))}"
         if name == "p99" and clients == 500:
             met = statistics.median(mine) < P99_AT_500
@@ -85,7 +87,7 @@ def _judge(ratio: float, target: tuple[float, bool] | None) -> str:
     return f" ({'≥' if is_floor else '≤'} {bound}x: {'ok' if met else 'MISSED'})"
 
 
-def _text(value: float, unit: str) -> str:
+def text(value: float, unit: str) -> str:
     if unit == "ms":
         return f"{value:.2f} ms"
     return f"{value:,.0f}{unit}"

@@ -17,6 +17,7 @@ from station import Station
 from table import Row
 
 from workloads import repeats
+from workloads.fanout import FIGURES, text
 
 RATE = 1000
 
@@ -46,24 +47,12 @@ def run(quick: bool) -> list[Row]:
 
 def _rows(clients: int, on: list[paced.Window], off: list[paced.Window]) -> list[Row]:
     label = f"auth on, {clients} sub{'s' if clients > 1 else ''} at {RATE:,}/s"
-    figures = (
-        ("deliveries/s", "", lambda w: w.deliveries),
-        ("p50", "ms", lambda w: w.p50 * 1e3),
-        ("p99", "ms", lambda w: w.p99 * 1e3),
-        ("server CPU", "%", lambda w: w.server_cpu * 100),
-    )
     rows = []
-    for name, unit, pick in figures:
+    for name, unit, pick in FIGURES:
         mine, bare = [pick(w) for w in on], [pick(w) for w in off]
         ratio = statistics.median(mine) / statistics.median(bare) if statistics.median(bare) else math.nan
-        against = f"auth off {_text(statistics.median(bare), unit)}"
+        against = f"auth off {text(statistics.median(bare), unit)}"
         rows.append(
             Row("fan-out auth", f"{name}, {label}", unit, mine, against=against, ratio=f"{ratio:.2f}x auth off")
         )
     return rows
-
-
-def _text(value: float, unit: str) -> str:
-    if unit == "ms":
-        return f"{value:.2f} ms"
-    return f"{value:,.0f}{unit}"
