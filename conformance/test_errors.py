@@ -92,6 +92,9 @@ async def test_a_binary_frame_holding_a_message_is_answered_like_a_text_frame(co
          "$.who"),
         ({"type": "prompt_response", "id": "r5", "run_id": "x", "prompt_id": "p", "value": True, "via": "fax"},
          "$.via"),
+        # "auto" is the server's own word for LITMUS_AUTO_CONFIRM's answers: no client may claim it
+        ({"type": "prompt_response", "id": "r8", "run_id": "x", "prompt_id": "p", "value": True, "via": "auto"},
+         "$.via"),
         ({"type": "subscribe", "id": "r6", "run_id": "x", "since_seq": 1.0}, "$.since_seq"),
         ({"type": "subscribe", "id": "r7", "run_id": "x", "since_seq": "3"}, "$.since_seq"),
     ],

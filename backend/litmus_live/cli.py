@@ -32,7 +32,6 @@ from litmus_live.events import (
     Status,
     StepFinished,
     StepStarted,
-    Via,
 )
 from litmus_live.plugin.definitions import PromptType
 
@@ -97,7 +96,7 @@ def _parser() -> argparse.ArgumentParser:
     answer.add_argument("prompt", help="the prompt's name (insert_uut) or its prompt_id")
     answer.add_argument("value", help="confirm: true (or yes); choice: one of the choices; input: the text")
     answer.add_argument("--who", default=None, help="ignored: the server records the token's name")
-    answer.add_argument("--via", choices=[v.value for v in Via], default=Via.TERMINAL.value,
+    answer.add_argument("--via", choices=[v.value for v in p.AnswerVia], default=p.AnswerVia.TERMINAL.value,
                         help="ignored: the server records 'script' for a token")  # fmt: skip
     answer.add_argument("--wait", action="store_true", help="wait for the prompt to open instead of failing")
     answer.add_argument("--server", default=_DEFAULT_SERVER)
@@ -242,7 +241,7 @@ async def _answer_prompt(args: argparse.Namespace) -> int:
                       file=sys.stderr)  # fmt: skip
                 return 1
             value = parse_value(prompt, args.value)
-            result = await c.answer(args.run_id, prompt.prompt_id, value, who=args.who, via=Via(args.via))
+            result = await c.answer(args.run_id, prompt.prompt_id, value, who=args.who, via=p.AnswerVia(args.via))
     except client.ServerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return NO_VERDICT

@@ -21,7 +21,7 @@ import msgspec
 import websockets
 
 from litmus_live import protocol as p
-from litmus_live.events import Complete, Event, Progress, Prompt, Record, Via
+from litmus_live.events import Complete, Event, Progress, Prompt, Record
 
 log = logging.getLogger(__name__)
 _decode_one = msgspec.json.Decoder(p.ServerMessage).decode
@@ -250,8 +250,9 @@ class Client:
                 self._post(p.UnsubscribeActive())
 
     async def answer(
-        self, run_id: str, prompt_id: str, value: object, *, who: str | None = None, via: Via = Via.SCRIPT
-    ) -> AnswerResult:
+        self, run_id: str, prompt_id: str, value: object, *, who: str | None = None,
+        via: p.AnswerVia = p.AnswerVia.SCRIPT,
+    ) -> AnswerResult:  # fmt: skip
         """Answer an open prompt; resent as the same request after a reconnect (the server dedupes)."""
         if self._error is not None:
             raise self._error

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import msgspec
 
-from litmus_live.events import Complete, Event, Progress, Prompt, Status, Via
+from litmus_live.events import Complete, Event, Progress, Prompt, Status
 
 SUBPROTOCOL = "litmus-live.v1"
 MAX_CLIENT_MESSAGE = 64 * 1024
@@ -96,6 +96,14 @@ class Unsubscribe(_Message, kw_only=True, tag="unsubscribe"):
     id: RequestId | None = None
 
 
+class AnswerVia(enum.StrEnum):
+    """The routes a client may name in a prompt_response (`auto` is the server's own, never a client's)."""
+
+    UI = "ui"
+    SCRIPT = "script"
+    TERMINAL = "terminal"
+
+
 class PromptResponse(_Message, kw_only=True, tag="prompt_response"):
     id: RequestId
     run_id: RunId
@@ -104,7 +112,7 @@ class PromptResponse(_Message, kw_only=True, tag="prompt_response"):
     # never a protocol violation
     value: Any
     who: Annotated[str, msgspec.Meta(max_length=64)] | None = None
-    via: Via = Via.SCRIPT
+    via: AnswerVia = AnswerVia.SCRIPT
 
 
 class SubscribeActive(_Message, kw_only=True, tag="subscribe_active"):

@@ -17,7 +17,7 @@ import yaml
 
 from litmus_live import protocol as p
 from litmus_live.client import AnswerOutcome, Client
-from litmus_live.events import Complete, Event, Prompt, PromptResolved, Record, Via
+from litmus_live.events import Complete, Event, Prompt, PromptResolved, Record
 from litmus_live.plugin.definitions import PromptType
 
 RULES_FORMAT = """\
@@ -130,7 +130,7 @@ class Responder:
             self.say(f"no rule for {where}: left to people")
             return
         value = rule.value_for(prompt)
-        result = await self.client.answer(prompt.run_id, prompt.prompt_id, value, who=self.who, via=Via.SCRIPT)
+        result = await self.client.answer(prompt.run_id, prompt.prompt_id, value, who=self.who, via=p.AnswerVia.SCRIPT)
         if result.outcome is AnswerOutcome.ACCEPTED:
             self.say(f"answered {where}: {value!r} (rule {number})")
         elif result.outcome is AnswerOutcome.INVALID:

@@ -23,10 +23,11 @@ export interface PromptResponse {
   prompt_id: string;
   value: unknown;
   who?: string | null;
-  via?: Via;
+  via?: AnswerVia;
 }
 
-export type Via = "auto" | "script" | "terminal" | "ui";
+/** The routes a client may name in a prompt_response (`auto` is the server's own, never a client's). */
+export type AnswerVia = "script" | "terminal" | "ui";
 
 export interface SubscribeActive {
   type: "subscribe_active";
@@ -233,6 +234,8 @@ export interface PromptResolved {
 }
 
 export type Resolution = "answered" | "expired" | "withdrawn";
+
+export type Via = "auto" | "script" | "terminal" | "ui";
 
 /** A value checked against limits (either may be null: one-sided) by `verify`. */
 export interface Measurement {
