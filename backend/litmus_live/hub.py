@@ -16,8 +16,10 @@ import time
 from collections.abc import Awaitable, Callable
 
 from litmus_live import protocol as p
+from litmus_live.batch import Batch
 from litmus_live.events import Prompt
 from litmus_live.store import EventStore, RunSummary, StoreUnavailable, UnknownRun
+from litmus_live.store.tail import EMPTY, Page
 
 log = logging.getLogger(__name__)
 
@@ -38,23 +40,16 @@ class SeqOutOfRange(ValueError):
     pass
 
 
-class Batch(list[bytes]):
-    """Committed records after one cursor, as encoded JSON. Every connection at that cursor
-    gets the same Batch, and its frames are built once for all of them."""
-
-    _frames: list[str] | None = None
-
-    def frames(self) -> list[str]:
-        if self._frames is None:
-            self._frames = p.frames(self)
-        return self._frames
-
-
 class Subscription:
-    def __init__(self, run_id: str, cursor: int, waker: asyncio.Event, *, is_channels_only: bool = False) -> None:
+    def __init__(
+        self, run_id: str, cursor: int, waker: asyncio.Event, *, is_channels_only: bool = False,
+        deliver: Callable[[Batch], bool] | None = None,
+    ) -> None:  # fmt: skip
         self.run_id = run_id
         self.cursor = cursor
         self.waker = waker
+        # sends a batch at once if its connection has nothing else to send first (else False)
+        self.deliver = deliver
         self.is_drained = False
         self.is_channels_only = is_channels_only
         # live channel state: deltas to send, or a snapshot first
@@ -123,10 +118,43 @@ class Hub:
     def _wake(self, run_id: str) -> None:
         self._wake_timers.pop(run_id, None)
         self._last_wake[run_id] = time.monotonic()
-        is_over = self._store.committed_head(run_id) is None
+        head = self._store.committed_head(run_id)  # None: the run is over, each writer sends its end
         for sub in self._subs.get(run_id, ()):
-            if is_over or not sub.is_channels_only:  # channel updates wake those on their own
+            # channels-only subscriptions are woken by channel updates, and by the end
+            if head is None or not (sub.is_channels_only or self._push(sub, head)):
                 sub.waker.set()
+
+    def _push(self, sub: Subscription, head: int) -> bool:
+        """Hand `sub` what was committed past its cursor, from the run's tail, straight to its
+        connection if that has nothing else to send; False leaves the rest to its writer."""
+        if sub.cursor >= head:
+            return True
+        if sub.deliver is None:
+            return False
+        batch = self._shared_batch(sub.run_id, sub.cursor, head)
+        if batch is None:
+            page = self._store.tail_page(sub.run_id, sub.cursor)
+            if page is None:
+                return False
+            batch = self._share(sub.run_id, sub.cursor, head, Batch(page))
+        if not sub.deliver(batch):
+            return False
+        sub.cursor += batch.count
+        return sub.cursor >= head
+
+    def _shared_batch(self, run_id: str, cursor: int, head: int | None) -> Batch | None:
+        shared = self._shared.get(run_id)
+        if shared is not None and shared[0] == cursor and shared[1] == head:
+            return shared[2]
+        return None
+
+    def _share(self, run_id: str, cursor: int, head: int | None, batch: Batch) -> Batch:
+        """Keep `batch` for every connection at `cursor` while the head has not moved."""
+        if head is None:
+            self._shared.pop(run_id, None)
+        else:
+            self._shared[run_id] = (cursor, head, batch)
+        return batch
 
     # -- the finished-runs feed ----------------------------------------------------------
 
@@ -200,15 +228,16 @@ class Hub:
             waker.set()
 
     async def subscribe(
-        self, run_id: str, since_seq: int, waker: asyncio.Event, *, is_channels_only: bool = False
-    ) -> tuple[Subscription, RunSummary]:
+        self, run_id: str, since_seq: int, waker: asyncio.Event, *, is_channels_only: bool = False,
+        deliver: Callable[[Batch], bool] | None = None,
+    ) -> tuple[Subscription, RunSummary]:  # fmt: skip
         """Start delivering `run_id` after `since_seq`; raises UnknownRun or SeqOutOfRange."""
         summary = await self._store.summary(run_id)
         head = self._store.committed_head(run_id)
         head = summary.last_seq if head is None else head
         if since_seq > head:
             raise SeqOutOfRange(f"since_seq {since_seq} is past the last seq of run {run_id} ({head})")
-        sub = Subscription(run_id, since_seq, waker, is_channels_only=is_channels_only)
+        sub = Subscription(run_id, since_seq, waker, is_channels_only=is_channels_only, deliver=deliver)
         self._subs.setdefault(run_id, set()).add(sub)
         summary.last_seq = head
         waker.set()
@@ -262,17 +291,12 @@ class Hub:
         if sub.is_channels_only:
             return await self._pending_end(sub)
         head = self._store.committed_head(sub.run_id)
-        shared = self._shared.get(sub.run_id)
-        if shared is not None and shared[0] == sub.cursor and shared[1] == head:
-            records = shared[2]
-        else:
-            records = Batch(await self._store.since(sub.run_id, sub.cursor))
-            if head is not None:
-                self._shared[sub.run_id] = (sub.cursor, head, records)
-            else:
-                self._shared.pop(sub.run_id, None)
+        records = self._shared_batch(sub.run_id, sub.cursor, head)
+        if records is None:
+            cursor = sub.cursor
+            records = self._share(sub.run_id, cursor, head, Batch(await self._store.page(sub.run_id, cursor)))
         if records:
-            sub.cursor += len(records)
+            sub.cursor += records.count
         elif self._store.committed_head(sub.run_id) is None:
             sub.is_drained = True
             self.unsubscribe(sub)
@@ -292,7 +316,7 @@ class Hub:
         if self._store.committed_head(sub.run_id) is not None:
             return Batch()
         last = (await self._store.summary(sub.run_id)).last_seq
-        records = Batch(await self._store.since(sub.run_id, last - 1) if last > sub.cursor else [])
+        records = Batch(Page.of(await self._store.since(sub.run_id, last - 1)) if last > sub.cursor else EMPTY)
         sub.cursor, sub.is_drained = last, True
         self.unsubscribe(sub)
         return records

@@ -14,14 +14,16 @@ from collections.abc import Awaitable, Callable, Coroutine
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from litmus_live import __version__
+from litmus_live import __version__, batch
 from litmus_live import protocol as p
 from litmus_live.auth import Gate, Identity, Role
 from litmus_live.auth.identity import Kind
+from litmus_live.batch import Batch
 from litmus_live.events import utcnow
 from litmus_live.hub import FinishedWatch, Hub, SeqOutOfRange, Subscription
 from litmus_live.prompts import Answer, Outcome
 from litmus_live.store import UnknownRun
+from litmus_live.transport import EXTENSION, Transport, text_frame
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +62,8 @@ class Session:
         send_timeout: float = 15.0,
     ) -> None:
         self._ws = websocket
+        # the connection's own transport, which takes frames built once for every viewer
+        self._transport: Transport | None = websocket.scope.get("extensions", {}).get(EXTENSION)
         self._hub = hub
         self._answer = answer
         self._gate = gate
@@ -75,6 +79,7 @@ class Session:
         # prompt_resolved it acknowledges, both durable by then)
         self._replies: list[bytes] = []
         self._waker = asyncio.Event()
+        self._is_idle = False  # the writer waits for the waker, with nothing in hand
         self._answers: set[asyncio.Task[None]] = set()  # answers waiting to be durable
         self._fault_seen = 0  # the version of the hub's store-fault notice last sent
         self._is_welcomed = False
@@ -285,8 +290,9 @@ class Session:
             self._hub.unsubscribe(old)
         try:
             sub, summary = await self._hub.subscribe(
-                message.run_id, message.since_seq, self._waker, is_channels_only=message.channels_only
-            )
+                message.run_id, message.since_seq, self._waker, is_channels_only=message.channels_only,
+                deliver=self._deliver if self._transport is not None else None,
+            )  # fmt: skip
         except UnknownRun as exc:
             self.send(p.Error(code=p.ErrorCode.RUN_NOT_FOUND, message=str(exc), id=message.id, run_id=message.run_id))
             return
@@ -357,9 +363,19 @@ class Session:
         self._outbox.append(p.encode(message))
         self._waker.set()
 
+    def _deliver(self, batch: Batch) -> bool:
+        """Send records the hub hands over at once, unless something queued must go first."""
+        wire = self._transport
+        if not self._is_idle or self._waker.is_set() or wire is None or not wire.is_writable:
+            return False
+        wire.write_frame(batch.frame(text_frame))
+        return True
+
     async def _write_loop(self) -> None:
         while True:
+            self._is_idle = True
             await self._waker.wait()
+            self._is_idle = False
             self._waker.clear()
             frames = await self._collect()
             while frames:
@@ -372,7 +388,7 @@ class Session:
                     raise
                 await sending
 
-    async def _collect(self) -> list[str]:
+    async def _collect(self) -> list[Batch]:
         """The frames to send next: what is queued, then what each subscription has pending."""
         parts, self._outbox = self._outbox, []
         replies, self._replies = self._replies, []  # taken first: their records are committed
@@ -386,20 +402,18 @@ class Session:
             if version > self._active_sent:
                 parts.append(frame)
                 self._active_sent = version
-        batches = []
+        segments = [batch.single(part) for part in parts]
         for run_id, sub in list(self._subs.items()):
             state = await self._hub.pending_state(sub)
             records = await self._hub.pending(sub)
             if self._subs.get(run_id) is not sub:
                 continue  # resubscribed meanwhile: the new cursor starts over
-            parts.extend(state)
-            parts.extend(records)
-            batches += [records] * bool(records)
+            segments += [batch.single(frame) for frame in state] + [records] * bool(records)
             if sub.is_drained:
                 del self._subs[run_id]
-        if len(batches) == 1 and len(parts) == len(batches[0]) and not replies:
-            return batches[0].frames()  # the live tail: the same frames as every viewer at this seq
-        return p.frames(parts + replies) if parts or replies else []
+        if len(segments) == 1 and not replies:
+            return segments  # the live tail: the same frame as every viewer at this seq
+        return batch.framed(segments + [batch.single(reply) for reply in replies])
 
     def _fault_notice(self) -> list[bytes]:
         """The store_unavailable error, once per fault, if the store cannot commit now."""
@@ -409,15 +423,21 @@ class Session:
         self._fault_seen = version
         return [fault] if fault else []
 
-    async def _send_frames(self, frames: list[str]) -> None:
+    async def _send_frames(self, frames: list[Batch]) -> None:
         try:
-            for text in frames:
+            for frame in frames:
                 # a timer, not a task per frame: wait_for cost a fifth of the loop at 100 viewers
                 async with asyncio.timeout(self._send_timeout):
-                    await self._ws.send_text(text)
+                    await self._send(frame)
         except TimeoutError:
             log.warning("client stopped reading for %.0f s; dropping it", self._send_timeout)
             reason = "slow consumer: resubscribe with since_seq"
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._ws.close(p.CloseCode.SLOW_CONSUMER, reason), 1.0)
             raise SlowConsumer(reason) from None
+
+    async def _send(self, frame: Batch) -> None:
+        if self._transport is None:  # served by another ASGI server: its own framing
+            await self._ws.send_text(frame.payload().decode())
+        else:
+            await self._transport.send_frame(frame.frame(text_frame))

@@ -188,6 +188,29 @@ async def test_server_killed_mid_run_keeps_history_and_closes_the_run_as_error(s
     assert server.get(f"/api/runs/{run_id}")["status"] == "ERROR"
 
 
+async def test_every_viewer_of_a_live_run_gets_each_record_once_in_seq_order(server_factory) -> None:
+    """Records at the tail go straight from the hub to idle connections, in frames built once;
+    a connection with its own messages to send (here the active-runs feed) gets them through
+    its writer instead. Either way each viewer holds the whole log, once, in order."""
+    server = server_factory(env={"LITMUS_CHATTY_LINES": "20000"})
+    server.start()
+    run_id = server.launch("test_chatty.py")
+    viewers = [await connect(server.ws) for _ in range(12)]
+
+    async def watch(i: int, ws: websockets.ClientConnection) -> list[dict]:
+        if i % 3 == 0:
+            await ws.send(json.dumps({"type": "subscribe_active"}))
+        return await collect_run(ws, run_id)
+
+    logs = await asyncio.gather(*(watch(i, ws) for i, ws in enumerate(viewers)))
+    assert len(logs[0]) > 20000 and logs[0][-1]["status"] == "PASSED"
+    for log in logs:
+        assert [r["seq"] for r in log] == list(range(1, len(log) + 1))
+        assert log == logs[0]
+    for ws in viewers:
+        await ws.close()
+
+
 async def test_a_client_that_stops_reading_does_not_delay_another(server_factory) -> None:
     server = server_factory(env={"LITMUS_CHATTY_LINES": "60000"})
     server.start()

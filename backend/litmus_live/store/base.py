@@ -26,7 +26,7 @@ from litmus_live.events import Event, PromptResolved, Record, RunCreated, utcnow
 from litmus_live.store import summary as summaries
 from litmus_live.store.outage import MAX_OUTAGE, MAX_PENDING_BYTES, Outage
 from litmus_live.store.summary import Checkpoints, RunQuery, RunSummary
-from litmus_live.store.tail import Tail, take
+from litmus_live.store.tail import EMPTY, Page, Tail
 from litmus_live.store.window import CommitWindow
 
 _ALL_RUNS = RunQuery()
@@ -36,6 +36,9 @@ _decode_record = msgspec.json.Decoder(Record).decode
 # (run_id, channel, unit, times, values): readings of one channel, kept apart from the log
 SampleBatch = tuple[str, str, str, list[float], list[float | bool | str]]
 STOPPED_REASON = "server stopped during the run"
+# One page of a run's log: what one frame to a catching-up client holds at most.
+PAGE_RECORDS = 8192
+PAGE_BYTES = 480 * 1024
 RETRY_AFTER = 0.5
 _SAMPLE_BYTES = 16  # what one channel reading costs in memory, about
 # How long opening and closing wait for a failing store before going on without it.
@@ -287,13 +290,27 @@ class EventStore:
             return None
         return tail.first_seq + len(tail.items) - 1
 
-    async def since(self, run_id: str, after: int, *, limit: int = 8192, max_bytes: int = 480 * 1024) -> list[bytes]:
+    async def since(
+        self, run_id: str, after: int, *, limit: int = PAGE_RECORDS, max_bytes: int = PAGE_BYTES
+    ) -> list[bytes]:
         """Committed records of `run_id` with seq > `after`, in order, as encoded JSON: a batch
         of at most `limit` records and about `max_bytes` (one frame's worth)."""
         tail = self._tails.get(run_id)
         if tail is not None and tail.covers(after):
-            return take(tail.items[after + 1 - tail.first_seq :], limit, max_bytes)
+            return tail.after(after, limit, max_bytes)
         return await self._read(self._io_since, run_id, after, limit, max_bytes)
+
+    async def page(self, run_id: str, after: int) -> Page:
+        """What `since` gives, joined once: one frame's worth of records past seq `after`."""
+        page = self.tail_page(run_id, after)
+        return page if page is not None else await self._read(self._io_page, run_id, after)
+
+    def tail_page(self, run_id: str, after: int) -> Page | None:
+        """The next page from memory, when the live run's tail still holds seq `after` + 1."""
+        tail = self._tails.get(run_id)
+        if tail is None or not tail.covers(after):
+            return None
+        return Page.of(tail.after(after, PAGE_RECORDS, PAGE_BYTES))
 
     async def channel_snapshot(self, run_id: str) -> bytes | None:
         """The final channel snapshot of a finished run, if it recorded any readings."""
@@ -388,6 +405,11 @@ class EventStore:
 
     def _io_since(self, run_id: str, after: int, limit: int, max_bytes: int) -> list[bytes]:
         raise NotImplementedError
+
+    def _io_page(self, run_id: str, after: int) -> Page:
+        """One page past `after`; a backend that can join records itself does it faster."""
+        rows = self._io_since(run_id, after, PAGE_RECORDS, PAGE_BYTES)
+        return Page.of(rows) if rows else EMPTY
 
     def _io_summary(self, run_id: str) -> RunSummary | None:
         raise NotImplementedError

@@ -1,0 +1,61 @@
+"""What one frame to a connection holds: a Batch of messages already encoded, joined once.
+
+The hub reads committed records a page at a time (store/tail.py's Page); every connection at
+the same cursor gets the same Batch, so its frame is built once for all of them. A session
+joins its own messages and batches, in order, into frames of at most about MAX_SERVER_FRAME.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from litmus_live import protocol as p
+from litmus_live.store.tail import EMPTY, Page
+
+
+class Batch:
+    """`count` messages (usually records in seq order), their JSON joined by commas."""
+
+    def __init__(self, page: Page = EMPTY) -> None:
+        self.count, self.body = page
+        self._frame: bytes | None = None
+
+    def __bool__(self) -> bool:
+        return self.count > 0
+
+    def payload(self) -> bytes:
+        """One message, or an array of them: what a frame of their own holds."""
+        return self.body if self.count == 1 else b"[" + self.body + b"]"
+
+    def frame(self, build: Callable[[bytes], bytes]) -> bytes:
+        """The frame `build` makes of the payload, made by the first connection to send it."""
+        if self._frame is None:
+            self._frame = build(self.payload())
+        return self._frame
+
+
+def single(message: bytes) -> Batch:
+    return Batch(Page(1, message))
+
+
+def framed(segments: list[Batch]) -> list[Batch]:
+    """`segments` joined, in order, into frames of at most about MAX_SERVER_FRAME bytes each (a
+    larger segment is a frame of its own)."""
+    frames: list[Batch] = []
+    group: list[Batch] = []
+    size = 0
+    for segment in segments:
+        if group and size + len(segment.body) > p.MAX_SERVER_FRAME:
+            frames.append(_joined(group))
+            group, size = [], 0
+        group.append(segment)
+        size += len(segment.body) + 1
+    if group:
+        frames.append(_joined(group))
+    return frames
+
+
+def _joined(group: list[Batch]) -> Batch:
+    if len(group) == 1:
+        return group[0]
+    return Batch(Page(sum(segment.count for segment in group), b",".join(segment.body for segment in group)))
