@@ -22,7 +22,7 @@ from pathlib import Path
 import cpus
 import litmus_live
 import workloads
-from table import Row, markdown
+from table import Row, Source, markdown, sources_markdown
 
 RESULTS = Path(__file__).resolve().parent / "results"
 PACKAGES = ("litmus-live", "starlette", "uvicorn", "websockets", "msgspec", "pytest")
@@ -34,10 +34,15 @@ def main() -> int:
         cpus.disable()
     cpus.pin(0, cpus.LOAD)
     quick = not args.full
-    started, load_before, commit = time.monotonic(), os.getloadavg(), _commit()
-    rows = [row for name in args.only or workloads.ORDER for row in _run(name, quick)]
+    started, load_before = time.monotonic(), os.getloadavg()
+    rows: list[Row] = []
+    sources: list[Source] = []
+    for name in args.only or workloads.ORDER:
+        at_start, begun = _checkout(), time.monotonic()
+        rows += _run(name, quick)
+        sources.append(Source(name, at_start, _checkout(), time.monotonic() - begun))
     load = f"{load_before[0]:.2f} before, {os.getloadavg()[0]:.2f} after (1-minute load average)"
-    report = _report(rows, "quick" if quick else "full", time.monotonic() - started, load, commit)
+    report = _report(rows, sources, "quick" if quick else "full", time.monotonic() - started, load)
     print(report)
     if not args.no_save:
         RESULTS.mkdir(exist_ok=True)
@@ -70,7 +75,7 @@ def _run(name: str, quick: bool) -> list[Row]:
     return rows
 
 
-def _report(rows: list[Row], mode: str, elapsed: float, load: str, commit: str) -> str:
+def _report(rows: list[Row], sources: list[Source], mode: str, elapsed: float, load: str) -> str:
     lines = [
         f"# Litmus Live benchmarks — {mode} mode, {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}",
         "",
@@ -81,10 +86,13 @@ def _report(rows: list[Row], mode: str, elapsed: float, load: str, commit: str) 
         "",
         markdown(rows),
         "",
+        "## Code measured, per workload",
+        "",
+        sources_markdown(sources),
+        "",
         "## Machine",
         "",
         *[f"- {key}: {value}" for key, value in _machine().items()],
-        f"- commit: {commit} (at the start of the run)",
         f"- machine load: {load}",
         f"- bench wall time: {elapsed:.0f} s",
     ]
@@ -124,11 +132,14 @@ def _version(name: str) -> str:
         return "not installed"
 
 
-def _commit() -> str:
-    """HEAD, and whether the backend that the servers import has uncommitted changes."""
+def _checkout() -> tuple[str, bool]:
+    """`git describe` of the checkout the servers import from, and whether its tree is clean:
+    nothing modified or untracked, save results of earlier runs under bench/results/."""
     backend = Path(litmus_live.__file__).resolve().parent
-    head = _git(backend, "rev-parse", "--short", "HEAD") or "unknown (not a git checkout)"
-    return f"{head}, uncommitted changes in {backend}" if _git(backend, "status", "--porcelain", ".") else head
+    described = _git(backend, "describe", "--always", "--abbrev=7") or "unknown (not a git checkout)"
+    top = _git(backend, "rev-parse", "--show-toplevel")
+    changes = _git(Path(top), "status", "--porcelain", "--", ".", ":!bench/results") if top else "?"
+    return described, not changes
 
 
 def _git(cwd: Path, *args: str) -> str:

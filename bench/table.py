@@ -1,4 +1,5 @@
-"""Rows of the results table: a figure's repeats, its target, and the verdict, as markdown.
+"""Rows of the results table: a figure's repeats, its target, and the verdict, as markdown;
+and the code each workload measured (Source: the commit and whether the tree was clean).
 
 A workload returns Rows; run.py renders them. The median is the figure; the spread is the
 min-max of the repeats. A missed target reads MISSED, whatever the margin.
@@ -85,4 +86,26 @@ def _number(value: float, unit: str) -> str:
 def markdown(rows: list[Row]) -> str:
     lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
     lines += ["| " + " | ".join(row.cells()) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Source:
+    """What a workload measured: `git describe` of the checkout and whether its tree was clean
+    (nothing modified, nothing untracked outside bench/results/), at its start and its end."""
+
+    workload: str
+    at_start: tuple[str, bool]
+    at_end: tuple[str, bool]
+    seconds: float
+
+    def cells(self) -> tuple[str, ...]:
+        start, end = (f"{commit} ({'clean' if clean else 'DIRTY'})" for commit, clean in (self.at_start, self.at_end))
+        code = start if start == end else f"{start}, then {end}: changed during the workload"
+        return (self.workload, code, f"{self.seconds:.0f} s")
+
+
+def sources_markdown(sources: list[Source]) -> str:
+    lines = ["| workload | commit (tree) | wall time |", "|---|---|---|"]
+    lines += ["| " + " | ".join(source.cells()) + " |" for source in sources]
     return "\n".join(lines)
