@@ -2,7 +2,7 @@
 // `burst URL RUN TRIGGER LAST`: once the page shows the run's "armed" line, create TRIGGER (the test
 // then prints a burst) and time until the row containing LAST is on screen. `frames URL RUN TRIGGER
 // LAST SECONDS`: once the row LAST of the held history is on screen, create TRIGGER (the test starts
-// printing 1,000 lines/s) and record requestAnimationFrame deltas for SECONDS. Prints one JSON line.
+// printing 1,000 lines/s) and record requestAnimationFrame deltas and the page's main-thread CPU for SECONDS. Prints one JSON line.
 import { writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 
@@ -54,13 +54,28 @@ async function traced(page, during) {
   return result;
 }
 
+/**
+ * The page's main-thread CPU over `during`, in ms of thread time (threadTicks: time the thread ran,
+ * not time it waited for a core), split as Chromium's Performance domain counts it.
+ */
+async function mainThreadCpu(page, during) {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send("Performance.enable", { timeDomain: "threadTicks" });
+  const read = async () => Object.fromEntries((await cdp.send("Performance.getMetrics")).metrics.map((m) => [m.name, m.value]));
+  const before = await read();
+  const result = await during();
+  const after = await read();
+  const ms = (name) => (after[name] - before[name]) * 1000;
+  return { result, cpu: { task: ms("TaskDuration"), script: ms("ScriptDuration"), layout: ms("LayoutDuration"), style: ms("RecalcStyleDuration") } };
+}
+
 async function frames(page, trigger, last, seconds) {
   await page.goto(page.litmusUrl);
   await shows(page, last);
   const held = await eventCount(page);
   writeFileSync(trigger, "go");
   await page.waitForTimeout(500);
-  const deltas = await traced(page, () => page.evaluate(
+  const { result: deltas, cpu } = await mainThreadCpu(page, () => traced(page, () => page.evaluate(
     (ms) =>
       new Promise((resolve) => {
         const out = [];
@@ -75,8 +90,8 @@ async function frames(page, trigger, last, seconds) {
         requestAnimationFrame(tick);
       }),
     seconds * 1000,
-  ));
-  return { held, arrived: (await eventCount(page)) - held, deltas };
+  )));
+  return { held, arrived: (await eventCount(page)) - held, deltas, cpu };
 }
 
 async function main() {

@@ -4,11 +4,9 @@
 import type { RefObject } from "preact";
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import type { PromptEntry } from "../prompts";
-import type { Timeline, TimelineEntry } from "../state";
+import type { Timeline } from "../state";
 import { isFailure, SHOWS, useMatches, type Show } from "./eventFilter";
-import { describe } from "./eventText";
-import { clock } from "./format";
-import { pure } from "./pure";
+import { writeRows, type RowAt } from "./eventRows";
 
 const ROW = 24;
 /** Rows kept beyond the visible ones for smooth scrolling; while following the tail only a few (each re-renders every frame). */
@@ -60,6 +58,7 @@ interface WindowProps {
 
 function WindowedRows({ view, jumpAsked, onJumped }: WindowProps) {
   const box = useRef<HTMLDivElement>(null);
+  const pool = useRef<HTMLDivElement>(null);
   const height = useHeight(box);
   const [isFollowing, setFollowing] = useState(true);
   const [scrolledTo, setScrolledTo] = useState(0);
@@ -71,6 +70,14 @@ function WindowedRows({ view, jumpAsked, onJumped }: WindowProps) {
   const top = isFollowing ? end : Math.min(scrolledTo, end);
   if (isFollowing) seen.current = count;
 
+  // Always the same number of rows (all of them when fewer), so every slot of the pool stays filled.
+  const overscan = isFollowing ? OVERSCAN_FOLLOWING : OVERSCAN;
+  const slots = Math.ceil(height / ROW) + 2 * overscan + 1;
+  const last = Math.min(count, Math.max(0, Math.floor(top / ROW) - overscan) + slots);
+  const first = Math.max(0, last - slots);
+  const unseen = isFollowing ? 0 : count - seen.current;
+
+  useLayoutEffect(() => writeRows(pool.current!, recycledRows(view, first, last, slots, marked), view.prompts));
   useLayoutEffect(() => {
     const el = box.current!;
     if (isFollowing) el.scrollTop = end;
@@ -93,20 +100,12 @@ function WindowedRows({ view, jumpAsked, onJumped }: WindowProps) {
     setScrolledTo(Math.max(0, at * ROW - height / 3));
   }, [jumpAsked]);
 
-  // Always the same number of rows (all of them when fewer), so every slot of the pool stays filled.
-  const overscan = isFollowing ? OVERSCAN_FOLLOWING : OVERSCAN;
-  const slots = Math.ceil(height / ROW) + 2 * overscan + 1;
-  const last = Math.min(count, Math.max(0, Math.floor(top / ROW) - overscan) + slots);
-  const first = Math.max(0, last - slots);
-  const rows = recycledRows(view, first, last, slots, marked);
-  const unseen = isFollowing ? 0 : count - seen.current;
-
   return (
     <div class="events-wrap">
       <div class="events" ref={box} onScroll={onScroll} data-testid="events">
         {count === 0 && <p class="empty">{view.matches ? "No event matches" : "Waiting for events…"}</p>}
         <div class="events-space" style={{ height: `${count * ROW}px` }} />
-        <div class="events-rows">{rows}</div>
+        <div class="events-rows" ref={pool} />
       </div>
       {unseen > 0 && (
         <button class="new-pill" onClick={() => setFollowing(true)} data-testid="new-events">{unseen} new ↓</button>
@@ -138,38 +137,18 @@ function useHeight(box: RefObject<HTMLElement | null>): number {
 }
 
 /**
- * Rows [first, last) in a fixed pool of slots (row i in slot i % slots), emitted in slot order: as
- * the window moves, a slot's row only changes its text and offset, so following the tail at
- * 1,000 lines/s creates, moves and removes no elements and restyles none (each row is absolutely
- * placed and contained, so its new text lays out only itself).
+ * Rows [first, last) in a fixed pool of slots (row i in slot i % slots): as the window moves, a
+ * slot's row only changes its text and offset, so following the tail at 1,000 lines/s creates,
+ * moves and removes no elements and restyles none (each row is absolutely placed and contained,
+ * so its new text lays out only itself).
  */
-function recycledRows({ timeline, prompts, matches }: RowsView, first: number, last: number, slots: number, marked: number | null) {
-  const rows: (preact.JSX.Element | null)[] = [];
+function recycledRows({ timeline, matches }: RowsView, first: number, last: number, slots: number, marked: number | null): (RowAt | null)[] {
+  const rows: (RowAt | null)[] = [];
   const offset = matches ? 0 : timeline.dropped;
   for (let slot = 0; slot < slots; slot++) {
     const i = first + ((((slot - first - offset) % slots) + slots) % slots);
     const entry = i < last ? timeline.items[matches ? matches[i]! : i] : undefined;
-    rows.push(entry ? <Row entry={entry} prompts={prompts} top={i * ROW} isMarked={i === marked} key={slot} /> : null);
+    rows.push(entry ? { entry, top: i * ROW, isMarked: i === marked } : null);
   }
   return rows;
 }
-
-interface RowProps {
-  entry: TimelineEntry;
-  prompts: PromptEntry[];
-  top: number;
-  isMarked: boolean;
-}
-
-const Row = pure(function Row({ entry, prompts, top, isMarked }: RowProps) {
-  const { kind, text, tone } = describe(entry, prompts);
-  return (
-    <div class="event" data-kind={kind} data-tone={tone} data-marked={isMarked || undefined} style={{ transform: `translateY(${top}px)` }}>
-      <span class="event-seq">{entry.seq}</span>
-      <span class="event-time">{clock(entry.ts)}</span>
-      <span class="event-kind">{kind.replace("_", " ")}</span>
-      <span class="event-text" title={text}>{text}</span>
-    </div>
-  );
-});
-
