@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { applyChannels, CHANNEL_POINTS, channelKind, type ChannelList, type Point } from "./channels";
 import type { ChannelState, Channels, Event } from "./protocol";
-import { apply, initial, type RunState } from "./state";
+import { apply, entries, initial, type RunState } from "./state";
 
 const RUN = "r1";
 const T0 = 1_795_493_559;
@@ -120,7 +120,7 @@ describe("measurements in the run state", () => {
   it("are kept in log order and listed in the timeline", () => {
     let state = apply(initial(RUN), { type: "subscribed", run_id: RUN, since_seq: 0, head_seq: 0, status: "RUNNING" });
     state = [measured(1, "PASS", 4.9, 5.1), measured(2, "FAIL", null, 5)].reduce(apply, state);
-    expect(state.measurements.map((m) => [m.name, m.verdict, m.low])).toEqual([["rail_1", "PASS", 4.9], ["rail_2", "FAIL", null]]);
+    expect(entries(state.measurements).map((m) => [m.name, m.verdict, m.low])).toEqual([["rail_1", "PASS", 4.9], ["rail_2", "FAIL", null]]);
     expect(state.timeline.length).toBe(2);
   });
 });

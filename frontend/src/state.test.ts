@@ -7,7 +7,7 @@ import { CHANNEL_POINTS } from "./channels";
 import type { Channels, ChannelState, Complete, Event, Progress, Prompt, ServerMessage } from "./protocol";
 import { openPrompts } from "./prompts";
 import { parseFrame } from "./socket";
-import { append, apply, entries, initial, OUTPUT_TAIL, type RunState } from "./state";
+import { append, apply, entries, initial, latest, OUTPUT_TAIL, type Kept, type RunState } from "./state";
 
 const EXAMPLES = resolve(__dirname, "../../protocol/examples");
 const FIXTURES = resolve(__dirname, "__fixtures__");
@@ -94,7 +94,7 @@ describe.each(transcripts())("transcript %s", (path) => {
   it("keeps the last output lines with their stream", () => {
     const output = records.filter((r): r is Event => r.type === "event" && r.data.kind === "output");
     const lines = output.slice(-OUTPUT_TAIL).map((e) => (e.data.kind === "output" ? `${e.data.stream}:${e.data.line}` : ""));
-    expect(state.output.map((o) => `${o.stream}:${o.line}`)).toEqual(lines);
+    expect(latest(state.output, OUTPUT_TAIL).map((o) => `${o.stream}:${o.line}`)).toEqual(lines);
   });
 
   it("is unchanged when the same records are replayed again (resume overlap)", () => {
@@ -113,12 +113,12 @@ describe.each(transcripts())("transcript %s", (path) => {
     expect(resumed.steps).toEqual(state.steps);
     expect(resumed.status).toBe(state.status);
     expect(resumed.prompts).toEqual(state.prompts);
-    expect(resumed.measurements).toEqual(state.measurements);
+    expect(entries(resumed.measurements)).toEqual(entries(state.measurements));
   });
 
   it("keeps every measurement in log order", () => {
     const measured = records.flatMap((r) => (r.type === "event" && r.data.kind === "measurement" ? [r.data] : []));
-    expect(state.measurements).toEqual(measured);
+    expect(entries(state.measurements)).toEqual(measured);
   });
 
   it("holds each channel as a late viewer's snapshot of the same run would", () => {
@@ -157,7 +157,7 @@ describe("the failed run fixture", () => {
   });
 
   it("tags stderr lines", () => {
-    expect(state.output.some((o) => o.stream === "stderr" && o.line.includes("0x1A3"))).toBe(true);
+    expect(entries(state.output).some((o) => o.stream === "stderr" && o.line.includes("0x1A3"))).toBe(true);
   });
 });
 
@@ -194,8 +194,11 @@ describe("apply", () => {
   it("keeps only the last output lines", () => {
     let state = subscribed("r1");
     for (let seq = 1; seq <= 250; seq++) state = apply(state, output(seq, `line ${seq}`));
-    expect(state.output).toHaveLength(OUTPUT_TAIL);
-    expect(state.output[0]?.line).toBe("line 151");
+    const kept = entries(state.output);
+    expect(kept.length).toBeGreaterThanOrEqual(OUTPUT_TAIL);
+    expect(kept.length).toBeLessThanOrEqual(OUTPUT_TAIL * 1.25);
+    expect(kept.at(-1)?.line).toBe("line 250");
+    expect(latest(state.output, OUTPUT_TAIL).map((l) => l.line)[0]).toBe("line 151");
     expect(state.timeline.length).toBe(250);
   });
 
@@ -225,8 +228,22 @@ describe("apply", () => {
     expect(state.steps[1]).toMatchObject({ duration: 7, reason: "aborted by the operator" });
   });
 
+  it("copies no kept output or measurements per record: their arrays change only when a block of old ones is dropped", () => {
+    let state = subscribed("r1");
+    const outputs = new Set<unknown>();
+    const measurements = new Set<unknown>();
+    for (let seq = 1; seq <= 2000; seq++) {
+      const data = { kind: "measurement" as const, name: "v", value: seq, low: null, high: null, unit: "", verdict: "PASS" as const, step: null };
+      state = apply(state, seq % 2 ? output(seq, `line ${seq}`) : { type: "event", run_id: "r1", seq, ts: "2026-01-01T00:00:00Z", data });
+      outputs.add(state.output.items);
+      measurements.add(state.measurements.items);
+    }
+    expect(outputs.size).toBeLessThanOrEqual(1 + 1000 / (OUTPUT_TAIL / 4)); // one array per block of OUTPUT_TAIL / 4 dropped
+    expect(measurements.size).toBe(1); // 1,000 measurements: under the cap, never copied
+  });
+
   it("caps the timeline, counting what it dropped", () => {
-    let timeline = { items: [], length: 0, dropped: 0 } as ReturnType<typeof append>;
+    let timeline: Kept<ReturnType<typeof output>> = { items: [], length: 0, dropped: 0 };
     for (let seq = 1; seq <= 30; seq++) timeline = append(timeline, output(seq, ""), 10);
     expect(timeline.length).toBeLessThanOrEqual(12);
     expect(timeline.dropped + timeline.length).toBe(30);

@@ -62,12 +62,17 @@ export interface Counts {
   errors: number;
 }
 
-/** Append-only, shared between successive states: a state sees `items[0..length)`. */
-export interface Timeline {
-  items: TimelineEntry[];
+/**
+ * Append-only, shared between successive states: a state sees `items[0..length)`, and the oldest
+ * items are dropped in blocks past a cap, so an append costs O(1) amortised, never a copy.
+ */
+export interface Kept<T> {
+  items: T[];
   length: number;
   dropped: number;
 }
+
+export type Timeline = Kept<TimelineEntry>;
 
 export interface RunState {
   runId: string;
@@ -78,11 +83,12 @@ export interface RunState {
   currentStep: string | null;
   steps: Step[];
   timeline: Timeline;
-  output: OutputLine[];
+  /** The last lines printed (at least OUTPUT_TAIL of them once there are that many): read them with latest(). */
+  output: Kept<OutputLine>;
   /** Every prompt of the run in the order asked, open or resolved. */
   prompts: PromptEntry[];
-  /** What `verify` checked, in log order. */
-  measurements: Measurement[];
+  /** What `verify` checked, in log order (at least the last MEASUREMENT_CAP): read them with entries(). */
+  measurements: Kept<Measurement>;
   /** Live instrument channels: not in the log, replaced by snapshots, extended by updates. */
   channels: ChannelList;
   /** Records count only after `subscribed`: earlier ones belong to a previous subscription. */
@@ -102,10 +108,10 @@ export function initial(runId: string): RunState {
     counts: { total: 0, done: 0, passed: 0, failed: 0, skipped: 0, errors: 0 },
     currentStep: null,
     steps: [],
-    timeline: { items: [], length: 0, dropped: 0 },
-    output: [],
+    timeline: none(),
+    output: none(),
     prompts: [],
-    measurements: [],
+    measurements: none(),
     channels: [],
     isSubscribed: false,
     lastSeq: 0,
@@ -217,15 +223,15 @@ function onEvent(state: RunState, event: Event): RunState {
     case "step_finished":
       return onStepFinished(state, data);
     case "output":
-      return { ...state, output: tail(state.output, { seq: event.seq ?? 0, stream: data.stream, line: data.line }) };
+      return { ...state, output: append(state.output, { seq: event.seq ?? 0, stream: data.stream, line: data.line }, OUTPUT_TAIL) };
     case "prompt_resolved":
       return { ...state, prompts: resolve(state.prompts, data, event.ts) };
     case "measurement":
-      return { ...state, measurements: capped(state.measurements, data) };
+      return { ...state, measurements: append(state.measurements, data, MEASUREMENT_CAP) };
     case "report_error": {
       // a report the server refused: shown where a viewer looks for trouble
       const line = `[litmus-live] ${data.reason}`;
-      return { ...state, output: tail(state.output, { seq: event.seq ?? 0, stream: "stderr", line }) };
+      return { ...state, output: append(state.output, { seq: event.seq ?? 0, stream: "stderr", line }, OUTPUT_TAIL) };
     }
     default:
       assertNever(data);
@@ -293,22 +299,17 @@ function upsert(steps: Step[], nodeid: string, make: (previous: Step | undefined
   return copy;
 }
 
-function capped(measurements: Measurement[], added: Measurement): Measurement[] {
-  const kept = measurements.length >= MEASUREMENT_CAP ? measurements.slice(1) : measurements.slice();
-  kept.push(added);
-  return kept;
+function none<T>(): Kept<T> {
+  return { items: [], length: 0, dropped: 0 };
 }
 
-function tail(lines: OutputLine[], line: OutputLine): OutputLine[] {
-  const kept = lines.length >= OUTPUT_TAIL ? lines.slice(lines.length - OUTPUT_TAIL + 1) : lines.slice();
-  kept.push(line);
-  return kept;
-}
-
-/** O(1) amortised append that leaves every earlier state's view intact (it reads only `length`). */
-export function append(timeline: Timeline, entry: TimelineEntry, cap = TIMELINE_CAP): Timeline {
-  let { items, dropped } = timeline;
-  if (items.length !== timeline.length) items = items.slice(0, timeline.length);
+/**
+ * O(1) amortised append that leaves every earlier state's view intact (it reads only `length`):
+ * between `cap` and 1.25 `cap` items are kept.
+ */
+export function append<T>(kept: Kept<T>, entry: T, cap = TIMELINE_CAP): Kept<T> {
+  let { items, dropped } = kept;
+  if (items.length !== kept.length) items = items.slice(0, kept.length);
   if (items.length >= cap + (cap >> 2)) {
     const drop = items.length - cap + 1;
     items = items.slice(drop);
@@ -318,6 +319,11 @@ export function append(timeline: Timeline, entry: TimelineEntry, cap = TIMELINE_
   return { items, length: items.length, dropped };
 }
 
-export function entries(timeline: Timeline): TimelineEntry[] {
-  return timeline.items.length === timeline.length ? timeline.items : timeline.items.slice(0, timeline.length);
+export function entries<T>(kept: Kept<T>): T[] {
+  return kept.items.length === kept.length ? kept.items : kept.items.slice(0, kept.length);
+}
+
+/** The last `count` items (fewer when fewer are kept). */
+export function latest<T>(kept: Kept<T>, count: number): T[] {
+  return kept.items.slice(Math.max(0, kept.length - count), kept.length);
 }

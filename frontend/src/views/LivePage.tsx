@@ -1,9 +1,9 @@
 // /live/<run_id>: the status card pinned on top, then Events / Steps / Channels / Output tabs,
 // the verdict banner once the run ends, and the prompt dialog while a prompt is open.
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useMemo, useState } from "preact/hooks";
 import { typicalDuration } from "../estimate";
 import { openPrompts } from "../prompts";
-import { isCaughtUp, isFinal, type RunState } from "../state";
+import { entries, isCaughtUp, isFinal, latest, OUTPUT_TAIL, type RunState } from "../state";
 import { connectionFailure, history as runHistory, loadHistory, run, unwatch, watch } from "../store";
 import { ChannelsPanel } from "./ChannelsPanel";
 import { EventsList } from "./EventsList";
@@ -59,6 +59,7 @@ export function NotFound({ runId }: { runId: string }) {
 
 function RunTabs({ state }: { state: RunState }) {
   const [tab, setTab] = useState<Tab>(tabInUrl);
+  const lines = useMemo(() => latest(state.output, OUTPUT_TAIL), [state.output]);
   const tabs: [Tab, string, number | null][] = [
     ["events", "Events", state.timeline.length + state.timeline.dropped],
     ["steps", "Steps", state.steps.length],
@@ -76,9 +77,9 @@ function RunTabs({ state }: { state: RunState }) {
       </div>
       <div class="tab-panel" role="tabpanel">
         {tab === "events" && <EventsList timeline={state.timeline} prompts={state.prompts} />}
-        {tab === "steps" && <StepsPanel steps={state.steps} measurements={state.measurements} />}
+        {tab === "steps" && <StepsPanel steps={state.steps} measurements={entries(state.measurements)} />}
         {tab === "channels" && <ChannelsPanel channels={state.channels} />}
-        {tab === "output" && <OutputTail runId={state.runId} lines={state.output} />}
+        {tab === "output" && <OutputTail runId={state.runId} lines={lines} />}
       </div>
     </div>
   );

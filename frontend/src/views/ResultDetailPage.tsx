@@ -2,7 +2,7 @@
 import { useEffect } from "preact/hooks";
 import { outputUrl } from "../api";
 import { run, unwatch, watch } from "../store";
-import type { RunState, Step } from "../state";
+import { entries, type RunState, type Step } from "../state";
 import { ChannelsTable } from "./ChannelsTable";
 import { CopyButton } from "./CopyButton";
 import { dateTime, duration, outcomeLabel, statusTone, stepName } from "./format";
@@ -25,7 +25,7 @@ export function ResultDetailPage({ runId }: { runId: string }) {
     <section class="result">
       <Summary state={state} />
       <StepsTable steps={state.steps} />
-      <MeasurementsTable measurements={state.measurements} />
+      <MeasurementsTable measurements={entries(state.measurements)} />
       <ChannelsTable runId={state.runId} channels={state.channels} />
       <PromptsTable prompts={state.prompts} />
     </section>

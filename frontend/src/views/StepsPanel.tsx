@@ -7,7 +7,11 @@ import { duration, limits, outcomeLabel, reading, stepName } from "./format";
 export function StepsPanel({ steps, measurements }: { steps: Step[]; measurements: Measurement[] }) {
   if (steps.length === 0) return <p class="empty">No steps collected yet</p>;
   const byStep = new Map<string, Measurement[]>();
-  for (const m of measurements) byStep.set(m.step ?? "", [...(byStep.get(m.step ?? "") ?? []), m]);
+  for (const m of measurements) {
+    const ofStep = byStep.get(m.step ?? "");
+    if (ofStep) ofStep.push(m);
+    else byStep.set(m.step ?? "", [m]);
+  }
   return (
     <div class="scroll-x steps-panel">
       <table class="table steps" data-testid="live-steps">
