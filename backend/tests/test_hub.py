@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from pathlib import Path
 
 import msgspec
 import pytest
 
-from litmus_live.events import Complete, Event, Output, RunCreated, Status, Stream, utcnow
+from litmus_live.events import Complete, Event, Output, Progress, RunCreated, Status, Stream, utcnow
 from litmus_live.hub import Hub, SeqOutOfRange
 from litmus_live.store import SqliteStore, UnknownRun
 
@@ -74,3 +75,23 @@ async def test_unknown_runs_and_seqs_past_the_end_are_refused(store: SqliteStore
         await hub.subscribe("nope", 0, asyncio.Event())
     with pytest.raises(SeqOutOfRange, match="past the last seq"):
         await hub.subscribe("r", 5, asyncio.Event())
+
+
+async def test_the_active_runs_feed_shows_each_run_as_committed(store: SqliteStore, tmp_path: Path) -> None:
+    hub = Hub(store, no_channels)
+    store.on_commit(hub.notify)
+    await store.flush()
+    holder = sqlite3.connect(tmp_path / "db.sqlite3", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # the next commit waits: what is appended now stays pending
+    store.append(Progress(run_id="r", ts=utcnow(), status=Status.RUNNING, total=3, done=1))
+    waker = asyncio.Event()
+    hub.watch_active(waker)
+    (run,) = msgspec.json.decode(hub.active()[1])["runs"]
+    assert (run["status"], run["done"]) == ("STARTING", 0)
+    holder.execute("ROLLBACK")
+    holder.close()
+    await store.flush()
+    waker.clear()
+    await asyncio.wait_for(waker.wait(), 30)
+    (run,) = msgspec.json.decode(hub.active()[1])["runs"]
+    assert (run["status"], run["done"]) == ("RUNNING", 1)

@@ -11,7 +11,7 @@ import msgspec
 import pytest
 
 from litmus_live.events import Complete, Event, Output, Progress, RunCreated, Status, Stream, utcnow
-from litmus_live.store import STOPPED_REASON, SqliteStore, StoreUnavailable, UnknownRun
+from litmus_live.store import STOPPED_REASON, RunQuery, SqliteStore, StoreUnavailable, UnknownRun
 
 decode = msgspec.json.decode
 
@@ -267,3 +267,24 @@ async def test_a_live_summary_never_claims_records_that_are_not_committed(store:
     await store.flush()
     for summary in [await store.summary("r"), *await store.runs()]:
         assert (summary.last_seq, summary.done) == (4, 2)
+
+
+async def test_the_runs_list_matches_live_runs_as_committed(store: SqliteStore, tmp_path: Path) -> None:
+    store.append(created("r"))
+    await store.flush()
+    holder = sqlite3.connect(tmp_path / "db.sqlite3", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # the next commit waits: what is appended now stays pending
+    store.append(running("r", done=1))
+    store.append(created("q"))
+    store.append(running("q", done=3))
+    assert await store.runs(RunQuery(status=Status.RUNNING)) == []
+    # q is listed as summary() shows it: as created, with nothing committed to resume from
+    starting = await store.runs(RunQuery(status=Status.STARTING))
+    assert [(s.run_id, s.last_seq, s.done) for s in starting] == [("q", 0, 0), ("r", 1, 0)]
+    assert starting == [await store.summary("q"), await store.summary("r")]
+    holder.execute("ROLLBACK")
+    holder.close()
+    await store.flush()
+    running_now = await store.runs(RunQuery(status=Status.RUNNING))
+    assert [(s.run_id, s.last_seq, s.done) for s in running_now] == [("q", 2, 3), ("r", 2, 1)]
+    assert await store.runs(RunQuery(status=Status.STARTING)) == []

@@ -79,7 +79,8 @@ class EventStore:
         self._notify: Callable[[str, int], None] = lambda run_id, seq: None
         self._outage = Outage(max_pending_bytes=max_pending_bytes, max_outage=max_outage)
         self._live: dict[str, RunSummary] = {}
-        self._shown: dict[str, RunSummary] = {}  # each live run as of its last commit
+        # each live run as of its last commit (before its first, as created: nothing to resume from)
+        self._shown: dict[str, RunSummary] = {}
         self._tails: dict[str, Tail] = {}
         self._pending: list[tuple[str, int, bytes]] = []
         self._pending_samples: list[SampleBatch] = []
@@ -183,6 +184,7 @@ class EventStore:
             raise UnknownRun(f"no live run {record.run_id!r}; a run starts with a run_created event")
         live = summaries.start(record)
         self._live[record.run_id] = live
+        self._shown[record.run_id] = _copy(live)
         self._tails[record.run_id] = Tail(1, self._tail_size)
         return live
 
@@ -335,35 +337,28 @@ class EventStore:
 
     async def summary(self, run_id: str) -> RunSummary:
         """The run's summary as committed; raises UnknownRun."""
-        live = self._live.get(run_id)
-        if live is not None:
-            return self._as_committed(live)
+        shown = self._shown.get(run_id)
+        if shown is not None:
+            return _copy(shown)
         found = await self._read(self._io_summary, run_id)
         if found is None:
             raise UnknownRun(f"no run {run_id!r}")
         return found
 
     async def runs(self, query: RunQuery = _ALL_RUNS) -> list[RunSummary]:
-        """The runs `query` asks for, newest first."""
+        """The runs `query` asks for, newest first, matched and shown as `summary` shows them:
+        a live run as of its last commit."""
         # live runs' stored rows may be stale: ask for as many more as may be dropped below
         wider = msgspec.structs.replace(query, limit=query.limit + len(self._live))
         stored = {s.run_id: s for s in await self._read(self._io_runs, wider)}
-        merged = {**stored, **self._live}  # live runs as they are now, committed or not yet
+        merged = {**stored, **self._shown}
         found = [s for s in merged.values() if query.matches(s)]
         newest = sorted(found, key=lambda s: (s.created_at, s.run_id), reverse=True)[: query.limit]
-        return [self._as_committed(s) for s in newest]
-
-    def _as_committed(self, summary: RunSummary) -> RunSummary:
-        """A live run as of its last commit (its counters and status agree with its last_seq);
-        before its first commit, its summary with nothing to resume from."""
-        shown = self._shown.get(summary.run_id)
-        if shown is not None:
-            return _copy(shown)
-        head = self.committed_head(summary.run_id)
-        return msgspec.structs.replace(summary, last_seq=summary.last_seq if head is None else head)
+        return [_copy(s) if s.run_id in self._shown else s for s in newest]
 
     def live_runs(self) -> list[RunSummary]:
-        return list(self._live.values())
+        """Every run live here, each as `summary` shows it (as of its last commit)."""
+        return [_copy(shown) for shown in self._shown.values()]
 
     async def _write(self, fn, *args):
         return await asyncio.get_running_loop().run_in_executor(self._writer, fn, *args)
