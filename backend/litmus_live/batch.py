@@ -25,13 +25,16 @@ class Batch:
 
     def payload(self) -> bytes:
         """One message, or an array of them: what a frame of their own holds."""
-        return self.body if self.count == 1 else b"[" + self.body + b"]"
+        return b"".join(self._parts())
 
-    def frame(self, build: Callable[[bytes], bytes]) -> bytes:
-        """The frame `build` makes of the payload, made by the first connection to send it."""
+    def frame(self, build: Callable[..., bytes]) -> bytes:
+        """The frame `build` makes of the payload's parts, made by the first connection to send it."""
         if self._frame is None:
-            self._frame = build(self.payload())
+            self._frame = build(*self._parts())
         return self._frame
+
+    def _parts(self) -> tuple[bytes, ...]:
+        return (self.body,) if self.count == 1 else (b"[", self.body, b"]")
 
 
 def single(message: bytes) -> Batch:

@@ -27,14 +27,17 @@ _GOING_AWAY = "server shutting down: reconnect and resume with since_seq"
 _NO_PONG = "keep-alive timeout: no answer to a ping in time"
 
 
-def text_frame(payload: bytes) -> bytes:
-    """A whole unmasked text frame holding `payload` (UTF-8), header first (RFC 6455 §5.2)."""
-    size = len(payload)
+def text_frame(*payload: bytes) -> bytes:
+    """A whole unmasked text frame holding the UTF-8 `payload` parts, header first (RFC 6455
+    §5.2), joined in one copy."""
+    size = sum(map(len, payload))
     if size < 126:
-        return bytes((_TEXT, size)) + payload
-    if size < 1 << 16:
-        return bytes((_TEXT, 126)) + size.to_bytes(2, "big") + payload
-    return bytes((_TEXT, 127)) + size.to_bytes(8, "big") + payload
+        header = bytes((_TEXT, size))
+    elif size < 1 << 16:
+        header = bytes((_TEXT, 126)) + size.to_bytes(2, "big")
+    else:
+        header = bytes((_TEXT, 127)) + size.to_bytes(8, "big")
+    return b"".join((header, *payload))
 
 
 class Transport(WebSocketsSansIOProtocol):

@@ -12,6 +12,7 @@ import pytest
 
 from litmus_live.events import Complete, Event, Output, Progress, RunCreated, Status, Stream, utcnow
 from litmus_live.store import STOPPED_REASON, RunQuery, SqliteStore, StoreUnavailable, UnknownRun
+from litmus_live.store.base import PAGE_BYTES
 
 decode = msgspec.json.decode
 
@@ -288,3 +289,27 @@ async def test_the_runs_list_matches_live_runs_as_committed(store: SqliteStore, 
     running_now = await store.runs(RunQuery(status=Status.RUNNING))
     assert [(s.run_id, s.last_seq, s.done) for s in running_now] == [("q", 2, 3), ("r", 2, 1)]
     assert await store.runs(RunQuery(status=Status.STARTING)) == []
+
+
+async def test_pages_read_from_sqlite_hold_every_record_once_in_order_and_fit_a_frame(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "db.sqlite3")
+    await store.open()
+    store.append(created("r"))
+    for i in range(3000):  # mostly small records, some large, a few larger than a whole page
+        store.append(line("r", "x" * [20, 900, 5, 40_000][i % 4] + ("y" * 600_000 if i % 1000 == 999 else "")))
+    store.append(Complete(run_id="r", ts=utcnow(), status=Status.PASSED, exit_code=0))
+    await store.flush()  # the run is over: its records are read from SQLite, not the live tail
+    seqs: list[int] = []
+    while (page := await store.page("r", len(seqs))).count:
+        records = decode(b"[" + page.body + b"]")
+        assert len(records) == page.count
+        assert len(page.body) <= PAGE_BYTES or page.count == 1
+        seqs += [record["seq"] for record in records]
+    assert seqs == list(range(1, 3003))
+    with sqlite3.connect(tmp_path / "db.sqlite3") as other:
+        other.execute("DELETE FROM records WHERE run_id = 'r' AND seq = 1500")
+    after = 0
+    with pytest.raises(RuntimeError, match="a gap in its log"):
+        while (page := await store.page("r", after)).count:
+            after += page.count
+    await store.close()

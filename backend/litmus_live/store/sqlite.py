@@ -1,7 +1,9 @@
 """The embedded EventStore: SQLite in WAL mode, one file in the data directory.
 
 records(run_id, seq) holds each record's wire bytes; runs(run_id) holds each run's summary.
-Both are written in the same transaction, so a summary never runs ahead of its log.
+Both are written in the same transaction, so a summary never runs ahead of its log. A page of
+a run's log for a catching-up client is joined by SQLite itself (group_concat over the rows in
+seq order), so reading it makes no Python object per record.
 """
 
 from __future__ import annotations
@@ -13,9 +15,9 @@ from pathlib import Path
 
 import msgspec
 
-from litmus_live.store.base import EventStore, SampleBatch
+from litmus_live.store.base import PAGE_BYTES, PAGE_RECORDS, EventStore, SampleBatch
 from litmus_live.store.summary import RunQuery, RunSummary
-from litmus_live.store.tail import take
+from litmus_live.store.tail import EMPTY, Page, take
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -46,6 +48,10 @@ CREATE TABLE IF NOT EXISTS channel_snapshots (
     body BLOB NOT NULL
 );
 """
+# The subquery's ORDER BY with LIMIT is run first, and the aggregate takes its rows in that order.
+_PAGE = """SELECT count(*), max(seq), CAST(group_concat(body, ',') AS BLOB) FROM (
+    SELECT seq, body FROM records WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?)"""
+_RECORD_BYTES = 256  # a first guess of a record's size, to size the first page
 _decode_summary = msgspec.json.Decoder(RunSummary).decode
 _encode_samples = msgspec.msgpack.Encoder().encode
 _decode_samples = msgspec.msgpack.Decoder(tuple[list[float], list[float | bool | str]]).decode
@@ -57,6 +63,7 @@ class SqliteStore(EventStore):
         self._path = path
         self._synchronous = "FULL" if durable else "NORMAL"
         self._local = threading.local()
+        self._record_bytes = _RECORD_BYTES  # the last page's average record, to size the next
 
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
@@ -108,6 +115,22 @@ class SqliteStore(EventStore):
             "SELECT body FROM records WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?", (run_id, after, limit)
         )
         return take((row[0] for row in rows), limit, max_bytes)  # stops reading once the batch is full
+
+    def _io_page(self, run_id: str, after: int) -> Page:
+        """As many records as fit PAGE_BYTES, sized from the last page's average record, and read
+        again with fewer when they came out larger (a record larger than that is a page alone)."""
+        limit = min(PAGE_RECORDS, max(1, PAGE_BYTES // self._record_bytes))
+        while True:
+            count, last, body = self._conn().execute(_PAGE, (run_id, after, limit)).fetchone()
+            if not count:
+                return EMPTY
+            if len(body) <= PAGE_BYTES or count == 1:
+                break
+            limit = max(1, count * PAGE_BYTES // len(body))  # fewer than count: the loop ends
+        if last != after + count:  # seqs are unique: anything else is a gap in the log
+            raise RuntimeError(f"run {run_id} has {count} records from seq {after + 1} to {last}: a gap in its log")
+        self._record_bytes = max(1, len(body) // count)
+        return Page(count, body)
 
     def _io_channel_snapshot(self, run_id: str) -> bytes | None:
         row = self._conn().execute("SELECT body FROM channel_snapshots WHERE run_id = ?", (run_id,)).fetchone()
