@@ -14,7 +14,7 @@ run: $(STAMPS)/venv frontend/dist/index.html
 
 test: test-backend test-frontend test-e2e
 
-test-backend: $(STAMPS)/venv
+test-backend: $(STAMPS)/venv $(STAMPS)/redis
 	cd backend && ../$(VENV)/bin/pytest -q
 
 test-frontend: $(STAMPS)/node
@@ -68,6 +68,12 @@ $(STAMPS)/node: frontend/package.json frontend/package-lock.json
 $(STAMPS)/chromium:
 	@mkdir -p $(STAMPS)
 	command -v chromium >/dev/null || { $(if $(filter 0,$(shell id -u)),,sudo) apt-get update -q && $(APT_INSTALL) chromium; }
+	@touch $@
+
+# The fleet tests start their own redis-server on a free loopback port.
+$(STAMPS)/redis:
+	@mkdir -p $(STAMPS)
+	command -v redis-server >/dev/null || { $(if $(filter 0,$(shell id -u)),,sudo) apt-get update -q && $(APT_INSTALL) redis-server; }
 	@touch $@
 
 COMPOSE = $(shell $(PY) -c 'import compose, pathlib; print(pathlib.Path(compose.__file__).parent / "docker-compose")' 2>/dev/null)

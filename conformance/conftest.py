@@ -43,6 +43,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="a test path that asks a confirm, a choice and an input prompt, in that order")  # fmt: skip
     group.addoption("--channels-test", default="station/test_power.py",
                     help="a test path that records channel readings")  # fmt: skip
+    group.addoption("--station", default=os.environ.get("LITMUS_CONFORMANCE_STATION", ""),
+                    help="in a fleet, the station that runs the launched tests (default: the node itself)")  # fmt: skip
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -175,13 +177,21 @@ async def connect(url: str, token: str | None) -> AsyncIterator[Callable[..., ob
         await ws.close()
 
 
+@pytest.fixture(scope="session")
+def station(pytestconfig: pytest.Config) -> dict[str, str]:
+    """The launch body's `station` (a fleet node that runs tests), or nothing."""
+    name = pytestconfig.getoption("--station")
+    return {"station": name} if name else {}
+
+
 @pytest.fixture
-def launch(http: Http) -> Iterator[Callable[[str], str]]:
+def launch(http: Http, station: dict[str, str]) -> Iterator[Callable[[str], str]]:
     """Starts runs over HTTP; aborts the ones still live at the end of the test."""
     launched: list[str] = []
 
     def start(test_path: str, serial: str = "SN-CONFORMANCE") -> str:
-        status, body = http.request("POST", "/api/runs", {"test_path": test_path, "uut_serial": serial})
+        body = {"test_path": test_path, "uut_serial": serial, **station}
+        status, body = http.request("POST", "/api/runs", body)
         assert status == 201, f"POST /api/runs {test_path!r}: {status} {body}"
         launched.append(body["run_id"])
         return body["run_id"]
@@ -193,7 +203,8 @@ def launch(http: Http) -> Iterator[Callable[[str], str]]:
 
 def _test_path(request: pytest.FixtureRequest, http: Http, option: str) -> str:
     path = request.config.getoption(option)
-    status, body = http.request("GET", "/api/tests")
+    station = request.config.getoption("--station")
+    status, body = http.request("GET", "/api/tests" + (f"?station={urllib.parse.quote(station)}" if station else ""))
     if status != 200 or path not in body["tests"]:
         pytest.skip(f"the server's test root has no {path!r} (set {option})")
     return path

@@ -34,8 +34,8 @@ async def test_a_frame_over_64_kib_gets_message_too_large_then_4413(connect) -> 
     assert code == 4413
 
 
-def test_http_refuses_a_path_outside_the_test_root_and_unknown_runs(http) -> None:
-    status, body = http.request("POST", "/api/runs", {"test_path": "../../etc/passwd", "uut_serial": "SN"})
+def test_http_refuses_a_path_outside_the_test_root_and_unknown_runs(http, station) -> None:
+    status, body = http.request("POST", "/api/runs", {"test_path": "../../etc/passwd", "uut_serial": "SN", **station})
     assert status == 400 and body["error"]["code"] == "invalid_test_path"
     status, body = http.request("GET", "/api/runs/no-such-run")
     assert status == 404

@@ -58,8 +58,9 @@ def test_a_control_character_in_a_launch_is_refused(http, plain_test, field: str
     assert (status, reply["error"]["code"]) == (400, "bad_request") and field in reply["error"]["message"]
 
 
-def test_a_name_over_255_bytes_in_a_test_path_is_refused_with_400(http) -> None:
-    status, reply = http.request("POST", "/api/runs", {"test_path": "x" * 300 + ".py", "uut_serial": "SN"})
+def test_a_name_over_255_bytes_in_a_test_path_is_refused_with_400(http, station) -> None:
+    body = {"test_path": "x" * 300 + ".py", "uut_serial": "SN", **station}
+    status, reply = http.request("POST", "/api/runs", body)
     assert (status, reply["error"]["code"]) == (400, "invalid_test_path")
 
 
@@ -72,8 +73,9 @@ def test_the_server_serves_its_protocol_document_schema_and_asyncapi(http) -> No
     assert status == 200 and "asyncapi: 3.0.0" in text
 
 
-def test_the_live_url_of_a_launch_answers(http, launch, plain_test) -> None:
-    status, body = http.request("POST", "/api/runs", {"test_path": plain_test, "uut_serial": "SN-LIVE-URL"})
+def test_the_live_url_of_a_launch_answers(http, launch, plain_test, station) -> None:
+    body = {"test_path": plain_test, "uut_serial": "SN-LIVE-URL", **station}
+    status, body = http.request("POST", "/api/runs", body)
     assert status == 201
     status, _ = http.request("GET", body["live_url"])
     assert status == 200

@@ -13,9 +13,10 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from litmus_live.auth import Gate, Role
+from litmus_live.auth import Gate, Identity, Role
 from litmus_live.auth.edge import identity_of, public, requires
 from litmus_live.events import Status
+from litmus_live.fleet.routing import Refused, Routing
 from litmus_live.live_run import TAIL_LINES
 from litmus_live.runner import InvalidTestPath, LaunchRequest, Runner
 from litmus_live.store import EventStore, RunQuery, RunSummary, UnknownRun
@@ -106,6 +107,32 @@ async def _prefix(path: Path, size: int, chunk: int = 256 * 1024) -> AsyncIterat
             yield data
 
 
+class _Line(msgspec.Struct):
+    kind: str = ""
+    line: str = ""
+
+
+class _LogRecord(msgspec.Struct):
+    type: str
+    seq: int
+    data: _Line | None = None
+
+
+_decode_log_record = msgspec.json.Decoder(_LogRecord).decode
+
+
+async def _output_lines(store: EventStore, run_id: str, head: int | None) -> AsyncIterator[bytes]:
+    """The output lines of `run_id` rebuilt from its log records (up to `head` when live)."""
+    cursor = 0
+    while head is None or cursor < head:
+        batch = [_decode_log_record(body) for body in await store.since(run_id, cursor)]
+        if not batch:
+            return
+        cursor = batch[-1].seq
+        lines = [r.data.line for r in batch if r.data and r.data.kind == "output" and (head is None or r.seq <= head)]
+        yield "".join(f"{line}\n" for line in lines).encode()
+
+
 def _csv_cell(value: object) -> str:
     if isinstance(value, str):
         return '"' + value.replace('"', '""') + '"'
@@ -157,11 +184,19 @@ def _run_query(params: Mapping[str, str]) -> RunQuery:
                          " since and until are ISO 8601 times with a zone)") from None  # fmt: skip
 
 
+async def store_unreadable(request: Request, exc: Exception) -> Response:
+    """Any route whose read of the store failed: 503, said plainly; nothing was changed."""
+    return _error(503, "store_unavailable", str(exc))
+
+
 class Api:
     """The HTTP endpoints over the store and the runner."""
 
-    def __init__(self, store: EventStore, runner: Runner, tests_root: Path, gate: Gate) -> None:
+    def __init__(
+        self, store: EventStore, runner: Runner, tests_root: Path, gate: Gate, routing: Routing | None = None
+    ) -> None:
         self._store, self._runner, self._tests_root, self._gate = store, runner, tests_root, gate
+        self._routing = routing  # in a fleet: requests for runs and stations of other nodes
 
     def routes(self) -> list[Route]:
         return [
@@ -194,12 +229,16 @@ class Api:
             launch = msgspec.json.decode(await request.body(), type=LaunchBody)
             _refuse_control_characters(launch)
             fields = {**msgspec.structs.asdict(launch), "operator": identity.name}
-            run_id = self._runner.launch(LaunchRequest(**fields))
+            asked = LaunchRequest(**fields)
+            run_id = self._runner.launch(asked) if self._routing is None else await self._routing.launch(asked)
         except (msgspec.ValidationError, msgspec.DecodeError) as exc:
             return _error(400, "bad_request", f"invalid launch request: {exc}")
         except InvalidTestPath as exc:
             await self._gate.audit(identity, "launch", launch.test_path, "invalid_test_path")
             return _error(400, "invalid_test_path", str(exc))
+        except Refused as exc:
+            await self._gate.audit(identity, "launch", launch.test_path, exc.code)
+            return _error(exc.status, exc.code, exc.message)
         await self._gate.audit(identity, "launch", f"{run_id} {launch.test_path} {launch.uut_serial}")
         return _json(Launched(run_id=run_id, live_url=f"/live/{run_id}"), 201)
 
@@ -233,11 +272,13 @@ class Api:
         if (missing := await self._missing(run_id)) is not None:
             return missing
         path = self._runner.log_path(run_id)
-        if not path.exists():
-            return Response(b"", media_type="text/plain; charset=utf-8")
+        disposition = {"Content-Disposition": f'attachment; filename="{run_id}.log"'}
+        if not path.exists():  # a run of another node of the fleet: its output records are the log
+            lines = _output_lines(self._store, run_id, self._store.committed_head(run_id))
+            return StreamingResponse(lines, media_type="text/plain; charset=utf-8", headers=disposition)
         # A live run's log grows while it is sent: send exactly what it held when asked.
         size = path.stat().st_size
-        headers = {"Content-Length": str(size), "Content-Disposition": f'attachment; filename="{run_id}.log"'}
+        headers = {"Content-Length": str(size), **disposition}
         return StreamingResponse(_prefix(path, size), media_type="text/plain; charset=utf-8", headers=headers)
 
     @requires(Role.VIEWER)
@@ -251,6 +292,8 @@ class Api:
         if (missing := await self._missing(run_id)) is not None:
             return missing
         tail = self._runner.tail(run_id)
+        if tail is None and self._routing is not None:  # a live run of another station of the fleet
+            tail = await self._routing.tail(run_id)
         if tail is None:
             return _error(409, "run_not_live", f"run {run_id} is not live here; its full log is at /output")
         kept = tail[len(tail) - lines :] if lines else []
@@ -263,11 +306,24 @@ class Api:
             summary = await self._store.summary(run_id)
         except UnknownRun as exc:
             return _error(404, "run_not_found", str(exc))
+        if summary.is_live and not self._runner.is_live(run_id) and self._routing is not None:
+            return await self._abort_elsewhere(run_id, identity)
         if not summary.is_live or not self._runner.is_live(run_id):
             return _error(409, "run_not_live", f"run {run_id} is {summary.status}; only a live run can be aborted")
         await self._gate.audit(identity, "abort", run_id)
         task = asyncio.create_task(self._runner.abort(run_id, by=identity.name))
         task.add_done_callback(lambda t: t.cancelled() or t.exception())
+        return _json({"run_id": run_id, "status": "aborting"}, 202)
+
+    async def _abort_elsewhere(self, run_id: str, identity: Identity) -> Response:
+        """A live run of another station of the fleet: that station aborts it."""
+        assert self._routing is not None
+        try:
+            await self._routing.abort(run_id, by=identity.name)
+        except Refused as exc:
+            await self._gate.audit(identity, "abort", run_id, exc.code)
+            return _error(exc.status, exc.code, exc.message)
+        await self._gate.audit(identity, "abort", run_id)
         return _json({"run_id": run_id, "status": "aborting"}, 202)
 
     @requires(Role.VIEWER)
@@ -290,6 +346,13 @@ class Api:
 
     @requires(Role.VIEWER)
     async def tests(self, request: Request) -> Response:
+        station = request.query_params.get("station")
+        if station and self._routing is not None and station != self._routing.node:
+            try:
+                found = await self._routing.station(station)
+            except Refused as exc:
+                return _error(exc.status, exc.code, exc.message)
+            return _json(TestList(root=found.tests_root or "", tests=found.tests))
         return _json(TestList(root=str(self._tests_root), tests=discover_tests(self._tests_root)))
 
     @public

@@ -17,40 +17,35 @@ from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 
 from litmus_live import api, channels
-from litmus_live.auth import Gate, SqliteIdentityStore, first_start, local, notify
+from litmus_live.auth import Gate, first_start, local, open_identity
 from litmus_live.auth.admin import AdminRoutes
 from litmus_live.auth.edge import Edge, public
 from litmus_live.auth.routes import IdentityRoutes
 from litmus_live.channels import ChannelBoard
+from litmus_live.fleet.node import node_name, open_node
 from litmus_live.hub import Hub
-from litmus_live.prompts import Prompts
 from litmus_live.runner import Runner
 from litmus_live.session import Session
 from litmus_live.settings import Settings
-from litmus_live.store import SqliteStore
+from litmus_live.store import StoreUnreadable
 
 
 def create_app(settings: Settings) -> Starlette:
-    store = SqliteStore(
-        settings.db_path,
-        durable=settings.durable,
-        commit_interval=settings.commit_interval,
-        max_pending_bytes=settings.max_pending_mib * 2**20,
-        max_outage=settings.max_outage,
-    )
+    node = open_node(settings)
+    store = node.store
 
     async def channel_snapshot(run_id: str) -> bytes | None:
         found = board.snapshot(run_id) or await store.channel_snapshot(run_id)
-        if found is None and store.committed_head(run_id) is None:  # finished, and none was kept
+        if found is None and not runner.is_live(run_id):  # not running here: from its stored readings
             found = channels.rebuild(run_id, await store.sample_batches(run_id))
-            if found is not None:
+            if found is not None and store.committed_head(run_id) is None:  # finished: keep it
                 store.save_channels(run_id, found)
         return found
 
-    prompts = Prompts(store.append, store.flush)
-    hub = Hub(store, channel_snapshot, open_prompts=prompts.open_records)
+    prompts = node.prompts()
+    hub = Hub(store, channel_snapshot, open_prompts=node.open_prompts(prompts))
     store.on_commit(hub.notify)
-    board = ChannelBoard(hub.publish_state, store.append_samples, store.save_channels)
+    board = ChannelBoard(node.channels(hub), store.append_samples, store.save_channels)
     runner = Runner(
         tests_root=settings.tests,
         data_dir=settings.data_dir,
@@ -64,28 +59,32 @@ def create_app(settings: Settings) -> Starlette:
     store.on_fault(hub.store_fault)
     store.on_overflow(runner.stop_all)
 
-    identity = SqliteIdentityStore.in_data_dir(settings.data_dir)
+    identity = open_identity(settings.store, settings.data_dir)
     gate = Gate(identity, settings)
+    answer = node.wire(prompts, runner)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await store.open()
-        await local.issue(identity, settings.data_dir)
+        await local.issue(identity, settings.data_dir, node=node_name(settings))
         if settings.auth:
             await first_start.offer_sign_in_link(identity, gate)
-        pokes = await notify.listen(settings.data_dir, gate.recheck)
+        changes = await identity.listen(gate.recheck)
+        await node.start()
         yield
-        pokes.close()
+        changes.close()
         await runner.shutdown()
+        await node.stop()
         await store.close()
         identity.close()
 
     async def websocket(ws: WebSocket) -> None:
-        session = Session(ws, hub, prompts.answer, gate, send_timeout=settings.send_timeout)
+        session = Session(ws, hub, answer, gate, send_timeout=settings.send_timeout)
         await session.run()
 
     routes = [
-        *api.Api(store, runner, settings.tests, gate).routes(),
+        *api.Api(store, runner, settings.tests, gate, node.routing).routes(),
+        *node.routes(),
         *IdentityRoutes(gate).routes(),
         *AdminRoutes(gate).routes(),
         WebSocketRoute("/ws", websocket),
@@ -101,7 +100,9 @@ def create_app(settings: Settings) -> Starlette:
         await store.flush()
         await hub.settle(stopped)
 
-    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(Edge, gate=gate)])
+    middleware = [Middleware(Edge, gate=gate)]
+    handlers = {StoreUnreadable: api.store_unreadable, **node.handlers}
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware, exception_handlers=handlers)
     app.state.store, app.state.hub, app.state.runner = store, hub, runner
     app.state.before_stop = before_stop
     return app

@@ -61,6 +61,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--auth", choices=["on", "off"], help="ask for credentials (default on; off: loopback only)")
     serve.add_argument("--public-url", action="append", help="a URL people reach this server by; repeatable")
     serve.add_argument("--allowed-host", action="append", help="another Host name (with :port) to answer to")
+    serve.add_argument("--store", help="redis://host:port/db: join a fleet sharing that Redis (default: SQLite)")
+    serve.add_argument("--station", help="in a fleet, the name this node runs tests under (default: viewer only)")
     serve.set_defaults(func=_serve)
 
     launch = sub.add_parser("launch", help="start a run on a server")
@@ -146,6 +148,7 @@ def _serve(args: argparse.Namespace) -> int:
         host=args.host, port=args.port, data_dir=args.data_dir, tests=args.tests,
         static_dir=args.static_dir, allowed_origins=args.allow_origin, auth=args.auth,
         public_urls=args.public_url, allowed_hosts=args.allowed_host, python=args.python,
+        store=args.store, station=args.station,
     )  # fmt: skip
     if not config.auth and not config.is_loopback:
         print(f"error: --auth off is only for a loopback bind (127.0.0.1, ::1, localhost); got --host {config.host}. "

@@ -238,6 +238,8 @@ class Hub:
         if since_seq > head:
             raise SeqOutOfRange(f"since_seq {since_seq} is past the last seq of run {run_id} ({head})")
         sub = Subscription(run_id, since_seq, waker, is_channels_only=is_channels_only, deliver=deliver)
+        if run_id not in self._subs:
+            self._store.watch(run_id)
         self._subs.setdefault(run_id, set()).add(sub)
         summary.last_seq = head
         waker.set()
@@ -258,6 +260,7 @@ class Hub:
                 del self._subs[sub.run_id]
                 self._last_wake.pop(sub.run_id, None)
                 self._shared.pop(sub.run_id, None)
+                self._store.unwatch(sub.run_id)
 
     def publish_state(self, run_id: str, frame: bytes) -> None:
         """A channel delta for every subscriber of `run_id` (encoded once)."""

@@ -22,6 +22,17 @@ from litmus_live.plugin.definitions import PromptDefinition, check_answer, descr
 from litmus_live.store import PromptClosed, StoreUnavailable
 
 Reply = Callable[[PromptResolved], None]
+# Decides which resolution of a prompt wins, given ours; the winner and its request id. One
+# node alone decides in memory; a fleet decides in the shared store (fleet/decisions.py).
+Claim = Callable[[str, str, PromptResolved, str | None], tuple[PromptResolved, str | None]]
+
+
+def _ours(
+    run_id: str, prompt_id: str, data: PromptResolved, request_id: str | None
+) -> tuple[PromptResolved, str | None]:
+    return data, request_id
+
+
 _KEEP_RESOLVED = 10_000
 
 
@@ -51,9 +62,12 @@ class _Pending:
 
 
 class Prompts:
-    def __init__(self, emit: Callable[[Record], Record], durable: Callable[[], Awaitable[None]]) -> None:
+    def __init__(
+        self, emit: Callable[[Record], Record], durable: Callable[[], Awaitable[None]], claim: Claim = _ours
+    ) -> None:
         self._emit = emit
         self._durable = durable  # returns once everything emitted so far is committed
+        self._claim = claim
         self._replies: set[asyncio.Task[None]] = set()
         self._pending: dict[tuple[str, str], _Pending] = {}
         # (run_id, prompt_id) -> the winning answer, so retries and latecomers get the truth
@@ -87,7 +101,7 @@ class Prompts:
         pending = self._pending.get(key)
         if pending is None:
             return self._judge_late(key, answer)
-        why = check_answer(_definition(pending.record), answer.value)
+        why = check_answer(definition(pending.record), answer.value)
         if why:
             return Outcome.INVALID, f"invalid answer to prompt '{pending.record.name}': {why}"
         data = PromptResolved(
@@ -99,8 +113,18 @@ class Prompts:
             via=answer.via,
             waited=round(time.monotonic() - pending.opened, 3),
         )
-        self._resolve(key, data, answer.request_id)
+        winner, _ = self._resolve(key, data, answer.request_id)
+        if winner is not data:
+            return Outcome.ALREADY_ANSWERED, _closed_because(answer.prompt_id, winner)
         return Outcome.ACCEPTED, ""
+
+    def is_pending(self, run_id: str, prompt_id: str) -> bool:
+        return (run_id, prompt_id) in self._pending
+
+    def settle(self, run_id: str, prompt_id: str, data: PromptResolved, request_id: str | None) -> None:
+        """Resolve a prompt of ours with a resolution decided elsewhere (another node's answer)."""
+        if (run_id, prompt_id) in self._pending:
+            self._settle((run_id, prompt_id), data, request_id)
 
     def withdraw(self, run_id: str, reason: str) -> None:
         """Close every prompt of `run_id` still waiting (its test ended, or it was aborted)."""
@@ -135,7 +159,14 @@ class Prompts:
         )
         self._resolve((run_id, prompt_id), data, None)
 
-    def _resolve(self, key: tuple[str, str], data: PromptResolved, request_id: str | None) -> None:
+    def _resolve(
+        self, key: tuple[str, str], data: PromptResolved, request_id: str | None
+    ) -> tuple[PromptResolved, str | None]:
+        winner = self._claim(key[0], key[1], data, request_id)
+        self._settle(key, *winner)
+        return winner
+
+    def _settle(self, key: tuple[str, str], data: PromptResolved, request_id: str | None) -> None:
         pending = self._pending.pop(key)
         if pending.timer is not None:
             pending.timer.cancel()
@@ -162,16 +193,23 @@ class Prompts:
         if resolved is None:
             return Outcome.NOT_FOUND, f"run {key[0]} has no prompt {key[1]}"
         data, request_id = resolved
-        if answer.request_id is not None and answer.request_id == request_id and answer.value == data.value:
-            return Outcome.ACCEPTED, ""  # a retry of the winning answer
-        if data.resolution is Resolution.ANSWERED:
-            return Outcome.ALREADY_ANSWERED, (
-                f"prompt {key[1]} was already answered {describe(data.value)} by {data.who} via {data.via}"
-            )
-        return Outcome.ALREADY_ANSWERED, f"prompt {key[1]} is closed: {data.resolution} ({data.reason})"
+        return judge_late(answer, data, request_id)
 
 
-def _definition(record: Prompt) -> PromptDefinition:
+def judge_late(answer: Answer, data: PromptResolved, request_id: str | None) -> tuple[Outcome, str]:
+    """An answer to a prompt already resolved as `data`: a retry of the winner, or too late."""
+    if answer.request_id is not None and answer.request_id == request_id and answer.value == data.value:
+        return Outcome.ACCEPTED, ""  # a retry of the winning answer
+    return Outcome.ALREADY_ANSWERED, _closed_because(answer.prompt_id, data)
+
+
+def _closed_because(prompt_id: str, data: PromptResolved) -> str:
+    if data.resolution is Resolution.ANSWERED:
+        return f"prompt {prompt_id} was already answered {describe(data.value)} by {data.who} via {data.via}"
+    return f"prompt {prompt_id} is closed: {data.resolution} ({data.reason})"
+
+
+def definition(record: Prompt) -> PromptDefinition:
     return PromptDefinition(
         message=record.message,
         prompt_type=record.prompt_type,

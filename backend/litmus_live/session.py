@@ -18,11 +18,12 @@ from litmus_live import __version__, batch
 from litmus_live import protocol as p
 from litmus_live.auth import Gate, Identity, Role
 from litmus_live.auth.identity import Kind
+from litmus_live.auth.store import IdentityUnavailable
 from litmus_live.batch import Batch
 from litmus_live.events import utcnow
 from litmus_live.hub import FinishedWatch, Hub, SeqOutOfRange, Subscription
 from litmus_live.prompts import Answer, Outcome
-from litmus_live.store import UnknownRun
+from litmus_live.store import StoreUnreadable, UnknownRun
 from litmus_live.transport import EXTENSION, Transport, text_frame
 
 log = logging.getLogger(__name__)
@@ -81,6 +82,7 @@ class Session:
         self._waker = asyncio.Event()
         self._is_idle = False  # the writer waits for the waker, with nothing in hand
         self._answers: set[asyncio.Task[None]] = set()  # answers waiting to be durable
+        self._unread: set[str] = set()  # runs whose last read failed (the client was told)
         self._fault_seen = 0  # the version of the hub's store-fault notice last sent
         self._is_welcomed = False
 
@@ -145,7 +147,12 @@ class Session:
             self._hub.unwatch_finished(self._finished)
 
     async def _authenticate(self) -> Identity:
-        identity = await self._gate.identify(self._ws.headers, self._ws.cookies)
+        try:
+            identity = await self._gate.identify(self._ws.headers, self._ws.cookies)
+        except IdentityUnavailable as exc:  # a fleet's Redis out of reach: try again later
+            raise ProtocolViolation(
+                p.ErrorCode.STORE_UNAVAILABLE, p.CloseCode.INTERNAL_ERROR, f"credentials cannot be checked now: {exc}"
+            ) from None
         if identity is None:
             raise ProtocolViolation(
                 p.ErrorCode.UNAUTHORIZED,
@@ -299,6 +306,10 @@ class Session:
         except SeqOutOfRange as exc:
             self.send(p.Error(code=p.ErrorCode.BAD_MESSAGE, message=str(exc), id=message.id, run_id=message.run_id))
             return
+        except StoreUnreadable as exc:  # nothing changed: the client may subscribe again
+            code = p.ErrorCode.STORE_UNAVAILABLE
+            self.send(p.Error(code=code, message=str(exc), id=message.id, run_id=message.run_id))
+            return
         self._subs[message.run_id] = sub
         self.send(
             p.Subscribed(
@@ -404,8 +415,13 @@ class Session:
                 self._active_sent = version
         segments = [batch.single(part) for part in parts]
         for run_id, sub in list(self._subs.items()):
-            state = await self._hub.pending_state(sub)
-            records = await self._hub.pending(sub)
+            try:
+                state = await self._hub.pending_state(sub)
+                records = await self._hub.pending(sub)
+            except StoreUnreadable as exc:  # the cursor stays: tried again at the next wake
+                segments += [batch.single(frame) for frame in self._unreadable(run_id, str(exc))]
+                continue
+            self._unread.discard(run_id)
             if self._subs.get(run_id) is not sub:
                 continue  # resubscribed meanwhile: the new cursor starts over
             segments += [batch.single(frame) for frame in state] + [records] * bool(records)
@@ -414,6 +430,13 @@ class Session:
         if len(segments) == 1 and not replies:
             return segments  # the live tail: the same frame as every viewer at this seq
         return batch.framed(segments + [batch.single(reply) for reply in replies])
+
+    def _unreadable(self, run_id: str, why: str) -> list[bytes]:
+        """store_unavailable for a run whose records cannot be read now, once until they can."""
+        if run_id in self._unread:
+            return []
+        self._unread.add(run_id)
+        return [p.encode(p.Error(code=p.ErrorCode.STORE_UNAVAILABLE, message=why, run_id=run_id))]
 
     def _fault_notice(self) -> list[bytes]:
         """The store_unavailable error, once per fault, if the store cannot commit now."""

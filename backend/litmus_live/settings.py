@@ -50,6 +50,18 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     max_outage: float = 60.0
     # The station's Python, which runs the tests (its environment, its packages); default: the server's.
     python: str = sys.executable
+    # The event store: "" is SQLite in data_dir; redis://host:port/db is a fleet's shared store.
+    store: str = ""
+    # The name this node runs tests under in a fleet; "" makes it a viewer-only node.
+    station: str = ""
+    # Seconds between a fleet node's heartbeats; a node silent for 5 of them is offline.
+    heartbeat: float = 2.0
+
+    def __post_init__(self) -> None:
+        if self.store and not self.store.startswith("redis://"):
+            raise ValueError(f"the store must be empty (SQLite) or redis://host:port/db, got {self.store}")
+        if self.station and not self.store:
+            raise ValueError(f"--station {self.station} names a node of a fleet: it needs --store redis://...")
 
     @property
     def db_path(self) -> Path:
@@ -103,6 +115,9 @@ _ENV = {
     "max_connections": "LITMUS_MAX_CONNECTIONS",
     "request_rate": "LITMUS_REQUEST_RATE",
     "message_rate": "LITMUS_MESSAGE_RATE",
+    "store": "LITMUS_STORE",
+    "station": "LITMUS_STATION",
+    "heartbeat": "LITMUS_HEARTBEAT",
 }
 _LISTS = {"allowed_origins", "public_urls", "allowed_hosts"}
 

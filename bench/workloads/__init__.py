@@ -4,7 +4,7 @@ from __future__ import annotations
 
 ORDER = (
     "ingest", "delivery", "latency", "catchup", "fanout", "fanout_auth", "memory",
-    "prompts", "channels", "polling", "latejoin", "browser", "verdicts",
+    "prompts", "channels", "polling", "latejoin", "browser", "verdicts", "fleet",
 )  # fmt: skip
 
 

@@ -5,7 +5,7 @@ request and hand a typed `Identity` inward; nothing past them reads headers or c
 
 from litmus_live.auth.gate import Gate
 from litmus_live.auth.identity import Identity, Role, via_of
-from litmus_live.auth.store import AuditEntry, IdentityStore, SqliteIdentityStore, TokenInfo, User
+from litmus_live.auth.store import AuditEntry, IdentityStore, SqliteIdentityStore, TokenInfo, User, open_identity
 
 __all__ = [
     "AuditEntry",
@@ -16,5 +16,6 @@ __all__ = [
     "SqliteIdentityStore",
     "TokenInfo",
     "User",
+    "open_identity",
     "via_of",
 ]

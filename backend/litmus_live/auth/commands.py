@@ -1,7 +1,8 @@
 """litmus-live users | tokens: manage who may sign in and which scripts may connect.
 
-Each verb opens the identity store in --data-dir directly (it works while the server runs)
-and then pokes the running server, which re-checks its open connections at once.
+Each verb opens the identity store directly (the SQLite file in --data-dir, or a fleet's Redis
+with --store; it works while servers run) and then announces the change: the server (or every
+node of the fleet) re-checks its open connections at once.
 """
 
 from __future__ import annotations
@@ -9,14 +10,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from litmus_live.auth import notify
 from litmus_live.auth.accounts import AccountRefused, Accounts, Why, check_name, check_password
 from litmus_live.auth.identity import Role
-from litmus_live.auth.store import SqliteIdentityStore
+from litmus_live.auth.store import IdentityStore, IdentityUnavailable, open_identity
 
 _ROLES = [r.value for r in Role]
 
@@ -36,6 +37,8 @@ def add_parsers(sub: argparse._SubParsersAction, default_data_dir: Callable[[], 
 def _verb(group: argparse._SubParsersAction, verb: str, func: Callable, data_dir: Callable[[], Path], help_: str):
     parser = group.add_parser(verb, help=help_)
     parser.add_argument("--data-dir", type=Path, default=None, help="the server's data dir (default ./data)")
+    parser.add_argument("--store", default=os.environ.get("LITMUS_STORE", ""),
+                        help="a fleet's redis://host:port/db: change the users and tokens of every node")  # fmt: skip
     if verb in ("add", "passwd", "remove", "revoke"):
         parser.add_argument("name")
     if verb == "create":
@@ -48,21 +51,24 @@ def _verb(group: argparse._SubParsersAction, verb: str, func: Callable, data_dir
     parser.set_defaults(func=lambda args: _run(func, args, args.data_dir or data_dir(), changes=changes))
 
 
-def _run(func: Callable[[argparse.Namespace, SqliteIdentityStore], Awaitable[int]], args, data_dir: Path, *,
+def _run(func: Callable[[argparse.Namespace, IdentityStore], Awaitable[int]], args, data_dir: Path, *,
          changes: bool) -> int:  # fmt: skip
     """One verb against the store of `data_dir`: exit 0, 1 (no such name, or it exists) or 2 (bad input)."""
-    store = SqliteIdentityStore.in_data_dir(data_dir) if _is_valid_name(args) else None
+    store = open_identity(args.store, data_dir) if _is_valid_name(args) else None
     if store is None:
         return 2
     try:
         code = asyncio.run(func(args, store))
+        if code == 0 and changes:
+            store.announce()
     except AccountRefused as refused:
         print(f"error: {refused.message}", file=sys.stderr)
         code = 2 if refused.why is Why.BAD_REQUEST else 1
+    except IdentityUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        code = 1
     finally:
         store.close()
-    if code == 0 and changes:
-        notify.poke(data_dir)
     return code
 
 
@@ -86,50 +92,50 @@ def _password(args: argparse.Namespace) -> str:
     return password
 
 
-def _accounts(store: SqliteIdentityStore) -> Accounts:
+def _accounts(store: IdentityStore) -> Accounts:
     return Accounts(store, who=f"cli:{getpass.getuser()}", via="terminal")
 
 
-async def _users_add(args: argparse.Namespace, store: SqliteIdentityStore) -> int:
+async def _users_add(args: argparse.Namespace, store: IdentityStore) -> int:
     await _accounts(store).add_user(args.name, Role(args.role), _password(args))
     print(f"added {args.name} ({args.role})")
     return 0
 
 
-async def _users_passwd(args: argparse.Namespace, store: SqliteIdentityStore) -> int:
+async def _users_passwd(args: argparse.Namespace, store: IdentityStore) -> int:
     await _accounts(store).set_password(args.name, _password(args))
     print(f"password set for {args.name}")
     return 0
 
 
-async def _users_list(args: argparse.Namespace, store: SqliteIdentityStore) -> int:
+async def _users_list(args: argparse.Namespace, store: IdentityStore) -> int:
     for user in await store.users():
         note = "" if user.has_password else "  (no password yet)"
         print(f"{user.name}\t{user.role}\tsince {user.created_at:%Y-%m-%d %H:%M}{note}")
     return 0
 
 
-async def _users_remove(args: argparse.Namespace, store: SqliteIdentityStore) -> int:
+async def _users_remove(args: argparse.Namespace, store: IdentityStore) -> int:
     await _accounts(store).remove_user(args.name)
     print(f"removed {args.name}")
     return 0
 
 
-async def _tokens_create(args: argparse.Namespace, store: SqliteIdentityStore) -> int:
+async def _tokens_create(args: argparse.Namespace, store: IdentityStore) -> int:
     secret = await _accounts(store).create_token(args.name, Role(args.role))
     print(f"token {args.name} ({args.role}); it is shown only now:")
     print(secret)
     return 0
 
 
-async def _tokens_list(args: argparse.Namespace, store: SqliteIdentityStore) -> int:
+async def _tokens_list(args: argparse.Namespace, store: IdentityStore) -> int:
     for token in await store.tokens():
         used = f"{token.last_used_at:%Y-%m-%d %H:%M}" if token.last_used_at else "never"
         print(f"{token.name}\t{token.role}\tcreated {token.created_at:%Y-%m-%d %H:%M}\tlast used {used}")
     return 0
 
 
-async def _tokens_revoke(args: argparse.Namespace, store: SqliteIdentityStore) -> int:
+async def _tokens_revoke(args: argparse.Namespace, store: IdentityStore) -> int:
     await _accounts(store).revoke_token(args.name)
     print(f"revoked {args.name}")
     return 0

@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from litmus_live.auth.gate import Gate
 from litmus_live.auth.identity import Identity, Role
+from litmus_live.auth.store import IdentityUnavailable
 
 MAX_BODY = 64 * 1024
 # refusals the audit log keeps (bounded, see refusals.py); a plain anonymous 401 is not an attempt
@@ -61,7 +62,7 @@ class Edge:
             if scope["method"] == "OPTIONS" and "origin" in headers:
                 await self._preflight(headers, cors)(scope, receive, send)
                 return
-            scope["identity"] = await self.gate.identify(headers, cookie_parser(headers.get("cookie", "")))
+            scope["identity"] = await self._identify(scope, headers)
         except Refusal as refusal:
             await (await self._refuse(scope, headers, refusal, cors))(scope, receive, send)
             return
@@ -82,6 +83,15 @@ class Edge:
                 client=scope["client"][0] if scope.get("client") else "unknown",
             )
         return refusal.response(cors)
+
+    async def _identify(self, scope: Scope, headers: Headers) -> Identity | None:
+        """The caller; None (with the reason kept for `requires`) while credentials cannot be
+        checked, so that public routes such as /healthz still answer."""
+        try:
+            return await self.gate.identify(headers, cookie_parser(headers.get("cookie", "")))
+        except IdentityUnavailable as exc:
+            scope["identity_fault"] = f"credentials cannot be checked now: {exc}"
+            return None
 
     def _check(self, scope: Scope, headers: Headers) -> None:
         if not self.gate.is_host_allowed(headers.get("host")):
@@ -201,6 +211,8 @@ def requires(role: Role) -> Callable[[Handler], Handler]:
             request = args[-1]
             assert isinstance(request, Request)
             identity = request.scope.get("identity")
+            if identity is None and "identity_fault" in request.scope:
+                raise Refusal(503, "store_unavailable", request.scope["identity_fault"])
             if identity is None:
                 raise Refusal(401, "unauthorized", "sign in, or send an API token (Authorization: Bearer)")
             if not identity.may(role):

@@ -16,16 +16,20 @@ from litmus_live.auth.store import IdentityStore
 FILE_NAME = "local.token"
 
 
-def name() -> str:
-    """The name recorded for what the local CLI does: the account that runs the server."""
-    return f"local:{getpass.getuser()}"
+def name(node: str = "") -> str:
+    """The name recorded for what the local CLI does: the account that runs the server (and, in a
+    fleet, where nodes share one identity store, the node it serves)."""
+    return f"local:{getpass.getuser()}" + (f"@{node}" if node else "")
 
 
-async def issue(store: IdentityStore, data_dir: Path) -> None:
-    """Replace the local token with a fresh one; the previous file stops working."""
+async def issue(store: IdentityStore, data_dir: Path, node: str) -> None:
+    """Replace the local token with a fresh one; the previous file stops working. In a shared
+    store each node has its own, so that nodes do not revoke each other's."""
+    mine = name(node if store.shared else "")
     secret = credentials.new_token()
-    await store.revoke_token(name())
-    await store.add_token(name(), Role.ADMIN, credentials.digest(secret))
+    await store.revoke_token(mine)
+    await store.add_token(mine, Role.ADMIN, credentials.digest(secret))
+    data_dir.mkdir(parents=True, exist_ok=True)  # a fleet node keeps nothing else there
     path = data_dir / FILE_NAME
     temp = path.with_suffix(".tmp")
     with contextlib.suppress(FileNotFoundError):

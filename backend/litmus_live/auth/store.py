@@ -1,5 +1,6 @@
 """Users, tokens, sessions and the audit log, behind `IdentityStore`; `SqliteIdentityStore` keeps
 them in the data dir (identity.sqlite3, WAL) so the CLI can change them while the server runs.
+A fleet keeps them in its Redis instead (fleet/identity.py); `open_identity` picks one.
 
 Only digests of secrets are stored. Every call is a short indexed query, so lookups are not
 cached: a token revoked in another process stops working on the next request.
@@ -10,11 +11,13 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sqlite3
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Protocol
 
 import msgspec
 
+from litmus_live.auth import notify
 from litmus_live.auth.identity import Identity, Kind, Role
 from litmus_live.events import utcnow
 
@@ -70,8 +73,24 @@ class AlreadyExists(Exception):
     pass
 
 
+class IdentityUnavailable(Exception):
+    """The store cannot be read now (a fleet's Redis out of reach): credentials cannot be checked.
+    The message says why, in words; the edge answers 503 store_unavailable."""
+
+
+class Listening(Protocol):
+    def close(self) -> None: ...
+
+
 class IdentityStore(Protocol):
-    """What the edge needs to know about people and scripts; a Redis one can sit beside SQLite."""
+    """What the edge needs to know about people and scripts; a Redis one sits beside SQLite.
+    `shared` says whether several servers read the same store (a fleet's)."""
+
+    shared: bool
+
+    def close(self) -> None: ...
+    async def listen(self, on_change: Callable[[], Awaitable[None]]) -> Listening: ...
+    def announce(self) -> None: ...
 
     async def add_user(self, name: str, role: Role, password_hash: str | None) -> None: ...
     async def set_password(self, name: str, password_hash: str) -> bool: ...
@@ -92,9 +111,21 @@ class IdentityStore(Protocol):
     async def audit(self, limit: int) -> list[AuditEntry]: ...
 
 
+def open_identity(location: str, data_dir: Path) -> IdentityStore:
+    """The identity store of a server: a fleet's Redis (redis://...), else the SQLite file in `data_dir`."""
+    if not location:
+        return SqliteIdentityStore.in_data_dir(data_dir)
+    from litmus_live.fleet.identity import RedisIdentityStore  # noqa: PLC0415 - only a fleet needs Redis
+
+    return RedisIdentityStore.from_url(location)
+
+
 class SqliteIdentityStore:
+    shared = False  # one server's data dir
+
     def __init__(self, path: Path, *, max_refused: int = MAX_REFUSED) -> None:
         self._max_refused = max_refused
+        self._data_dir = path.parent
         path.parent.mkdir(parents=True, exist_ok=True)
         # SQLite gives the -wal and -shm files the mode of the database: 0600 before it opens
         os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
@@ -110,6 +141,14 @@ class SqliteIdentityStore:
 
     def close(self) -> None:
         self._db.close()
+
+    async def listen(self, on_change: Callable[[], Awaitable[None]]) -> Listening:
+        """Call `on_change` when another process (the CLI) says it changed something."""
+        return await notify.listen(self._data_dir, on_change)
+
+    def announce(self) -> None:
+        """Tell the server of this data dir, if one runs, that something changed."""
+        notify.poke(self._data_dir)
 
     def _one(self, sql: str, *args: object) -> tuple | None:
         return self._db.execute(sql, args).fetchone()

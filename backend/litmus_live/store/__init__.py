@@ -6,6 +6,7 @@ from litmus_live.store.base import (
     PromptClosed,
     SampleBatch,
     StoreUnavailable,
+    StoreUnreadable,
     UnknownRun,
 )
 from litmus_live.store.sqlite import SqliteStore
@@ -20,5 +21,6 @@ __all__ = [
     "SampleBatch",
     "SqliteStore",
     "StoreUnavailable",
+    "StoreUnreadable",
     "UnknownRun",
 ]

@@ -58,6 +58,11 @@ class StoreUnavailable(RuntimeError):
     """The store was closed while records still waited for a commit that kept failing."""
 
 
+class StoreUnreadable(StoreUnavailable):
+    """A read of the store failed (a fleet's Redis out of reach, a failing disk); the message
+    says why, in words. Nothing was lost: the same read can be tried again."""
+
+
 class PromptClosed(LookupError):
     """A resolution for a prompt that is not open: someone else's answer won first."""
 
@@ -360,11 +365,26 @@ class EventStore:
         """Every run live here, each as `summary` shows it (as of its last commit)."""
         return [_copy(shown) for shown in self._shown.values()]
 
+    def watch(self, run_id: str) -> None:
+        """A viewer here follows `run_id` (a store shared by many nodes tails it for them)."""
+
+    def unwatch(self, run_id: str) -> None:
+        """No viewer here follows `run_id` any more."""
+
     async def _write(self, fn, *args):
         return await asyncio.get_running_loop().run_in_executor(self._writer, fn, *args)
 
+    # what a backend raises when it cannot be read now; `_read` turns it into StoreUnreadable
+    read_faults: tuple[type[Exception], ...] = ()
+
     async def _read(self, fn, *args):
-        return await asyncio.get_running_loop().run_in_executor(self._reader, fn, *args)
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._reader, fn, *args)
+        except self.read_faults as exc:
+            raise StoreUnreadable(self.read_fault_text(exc)) from None
+
+    def read_fault_text(self, exc: Exception) -> str:
+        return f"the store cannot be read: {exc}"
 
     # -- backend I/O: open, write and close on the writer thread; the rest on the reader ---
 

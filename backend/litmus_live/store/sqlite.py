@@ -58,6 +58,8 @@ _decode_samples = msgspec.msgpack.Decoder(tuple[list[float], list[float | bool |
 
 
 class SqliteStore(EventStore):
+    read_faults = (sqlite3.OperationalError,)  # locked for too long, a disk I/O error
+
     def __init__(self, path: Path, *, durable: bool = True, **kwargs: float) -> None:
         super().__init__(**kwargs)
         self._path = path

@@ -1,0 +1,126 @@
+"""A fleet under strain, on real redis-server processes: Redis stopped under a reading node,
+and many commits summarised for the active-runs feed of every node."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import msgspec
+import redis
+from conftest import RedisServer, free_port
+from test_fleet import launch, node, records, viewers
+
+from litmus_live.store.redis import FEED, FEED_INTERVAL, RUNS
+
+
+async def healthy(srv, timeout: float = 30.0) -> None:
+    """Until the node's /healthz answers 200 (polled politely)."""
+    deadline = time.monotonic() + timeout
+    while srv.request("GET", "/healthz")[0] != 200:
+        assert time.monotonic() < deadline, "the node did not recover"
+        await asyncio.sleep(0.1)
+
+
+async def fed_until_committed(client: redis.Redis, run_id: str, timeout: float = 20.0) -> list[dict]:
+    """The run's summaries in the feed, once the newest is the one committed (the run is quiet:
+    it waits at a prompt, so this is the last one held back, if any)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        committed = msgspec.json.decode(client.hget(RUNS, run_id))["last_seq"]
+        fed = [msgspec.json.decode(f[b"s"]) for _, f in client.xrange(FEED) if f[b"run"].decode() == run_id]
+        if fed and fed[-1]["last_seq"] == committed:
+            return fed
+        assert time.monotonic() < deadline, f"the feed stopped at seq {fed[-1]['last_seq']}, committed {committed}"
+        await asyncio.sleep(0.1)
+
+
+async def test_a_subscribe_while_redis_is_stopped_is_told_store_unavailable_then_works(tmp_path: Path) -> None:
+    store = RedisServer(tmp_path / "redis")
+    store.start()
+    station, viewer = node(tmp_path, store, "A"), node(tmp_path, store)
+    try:
+        run_id = launch(viewer, "test_pass.py", station="A")
+        (whole,) = await viewers(run_id, viewer)
+        await whole.complete()
+        (late,) = await viewers(None, viewer)
+        store.kill()
+        await late.send({"type": "subscribe", "id": "s1", "run_id": run_id})
+        refused = await late.until(lambda m: m["type"] == "error" and m.get("id") == "s1")
+        await late.send({"type": "subscribe", "id": "s2", "run_id": run_id, "since_seq": 2})
+        again = await late.until(lambda m: m["type"] == "error" and m.get("id") == "s2")
+        store.start()
+        await healthy(viewer)
+        await late.send({"type": "subscribe", "id": "s3", "run_id": run_id})
+        await late.complete()
+    finally:
+        station.stop()
+        viewer.stop()
+        store.stop()
+    for told in (refused, again):
+        assert (told["code"], told["run_id"]) == ("store_unavailable", run_id), told
+        assert "cannot be reached" in told["message"], told
+    assert records(late) == records(whole)
+
+
+async def test_the_active_feed_gets_a_summary_per_interval_not_per_commit_and_the_last_one(tmp_path) -> None:
+    store = RedisServer(tmp_path / "redis")
+    store.start()
+    station, viewer = node(tmp_path, store, "A"), node(tmp_path, store)
+    client = redis.Redis.from_url(store.url)
+    try:
+        started = time.monotonic()
+        run_id = launch(viewer, "test_burst_then_prompt.py", station="A")
+        (on_v,) = await viewers(run_id, viewer)
+        (feed,) = await viewers(None, viewer)
+        await feed.send({"type": "subscribe_active"})
+        await on_v.until(lambda m: m["type"] == "prompt")
+        waiting = await feed.until(lambda m: m["type"] == "active_runs" and any(
+            r["run_id"] == run_id and r["prompts_waiting"] for r in m["runs"]))  # fmt: skip
+        fed = await fed_until_committed(client, run_id)
+        elapsed = time.monotonic() - started  # every summary of the run so far was fed within it
+    finally:
+        client.close()
+        station.stop()
+        viewer.stop()
+        store.stop()
+    # at most one summary per interval (the first at once, the last held back after it), not one per commit
+    assert 2 <= len(fed) <= elapsed / FEED_INTERVAL + 2, (len(fed), elapsed)
+    assert next(r for r in waiting["runs"] if r["run_id"] == run_id)["station"] == "A"
+
+
+async def test_a_node_starts_on_a_data_dir_that_does_not_exist_yet(redis_url: str, tmp_path: Path) -> None:
+    """As the README starts a fleet: nothing prepared, the node makes its data dir."""
+    port, data_dir = free_port(), tmp_path / "fresh" / "data"
+    cmd = [sys.executable, "-m", "litmus_live.cli", "serve", "--port", str(port), "--data-dir", str(data_dir),
+           "--store", redis_url]  # fmt: skip
+    with (tmp_path / "node.log").open("wb") as log:
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 30
+        while not (data_dir / "local.token").exists() or not _answers(port):
+            assert proc.poll() is None, (tmp_path / "node.log").read_text()[-2000:]
+            assert time.monotonic() < deadline, (tmp_path / "node.log").read_text()[-2000:]
+            await asyncio.sleep(0.1)
+        token = (data_dir / "local.token").read_text().strip()
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/api/stations",
+                                         headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+        with urllib.request.urlopen(request, timeout=10) as reply:
+            listed = json.loads(reply.read())
+    finally:
+        proc.terminate()
+        proc.wait(30)
+    assert [s["runs_tests"] for s in listed] == [False]
+
+
+def _answers(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as reply:
+            return reply.status == 200
+    except OSError:
+        return False

@@ -1,0 +1,174 @@
+"""The Redis EventStore against a real redis-server: the same surface as SQLite, shared by nodes."""
+
+from __future__ import annotations
+
+import asyncio
+
+import msgspec
+import pytest
+from conftest import RedisServer
+
+from litmus_live.events import Complete, Event, Output, Progress, Prompt, RunCreated, Status, Stream, utcnow
+from litmus_live.store import STOPPED_REASON, UnknownRun
+from litmus_live.store.redis import RedisStore
+
+decode = msgspec.json.decode
+
+
+def created(run_id: str) -> Event:
+    return Event(run_id=run_id, ts=utcnow(), data=RunCreated(test_path="t.py", uut_serial="SN"))
+
+
+def line(run_id: str, text: str) -> Event:
+    return Event(run_id=run_id, ts=utcnow(), data=Output(stream=Stream.STDOUT, line=text))
+
+
+def running(run_id: str, done: int = 0) -> Progress:
+    return Progress(run_id=run_id, ts=utcnow(), status=Status.RUNNING, total=10, done=done)
+
+
+async def opened(url: str, node: str = "A", **kwargs: float) -> RedisStore:
+    store = RedisStore(url, node=node, **kwargs)
+    await store.open()
+    return store
+
+
+async def until(predicate, timeout: float = 20.0) -> None:
+    async with asyncio.timeout(timeout):
+        while not predicate():
+            await asyncio.sleep(0.01)
+
+
+async def test_each_run_is_one_stream_numbered_from_one(redis_url: str) -> None:
+    store = await opened(redis_url)
+    store.append(created("r"))
+    for i in range(5000):
+        store.append(line("r", f"line {i}"))
+    await store.flush()
+    rows = await store.since("r", 0, limit=10_000, max_bytes=10**9)
+    later = await store._read(store._io_since, "r", 4990, 100, 10**9)
+    await store.close()
+    assert [decode(row)["seq"] for row in rows] == list(range(1, 5002))
+    assert [decode(row)["seq"] for row in later] == list(range(4991, 5002))
+    assert store.client.xinfo_stream("litmus:log:r")["last-generated-id"] == b"0-5001"
+
+
+async def test_summaries_runs_and_channels_are_read_back(redis_url: str) -> None:
+    store = await opened(redis_url)
+    store.append(created("r"))
+    store.append(running("r", done=3))
+    store.append_samples(("r", "v", "V", [1.0, 2.0], [0.5, 0.7]))
+    store.append_samples(("r", "t", "C", [1.0], [21.0]))
+    store.save_channels("r", b'{"type":"channels"}')
+    await store.flush()
+    assert (await store.summary("r")).done == 3
+    store.append(Complete(run_id="r", ts=utcnow(), status=Status.PASSED, exit_code=0))
+    await store.flush()
+    other = await opened(redis_url, node="B")
+    finished = await other.summary("r")
+    counts = await other.sample_counts("r")
+    samples = await other.samples("r", "v")
+    snapshot = await other.channel_snapshot("r")
+    runs = await other.runs()
+    with pytest.raises(UnknownRun, match="no run 'nobody'"):
+        await other.summary("nobody")
+    await other.close()
+    await store.close()
+    assert (finished.status, finished.last_seq, finished.is_live) == (Status.PASSED, 3, False)
+    assert counts == {"t": 1, "v": 2}
+    assert samples == [(1.0, 0.5), (2.0, 0.7)]
+    assert snapshot == b'{"type":"channels"}'
+    assert [s.run_id for s in runs] == ["r"]
+
+
+async def test_another_node_follows_a_live_run_gap_free(redis_url: str) -> None:
+    station, viewer = await opened(redis_url, "A"), await opened(redis_url, "V")
+    heads: list[int] = []
+    viewer.on_commit(lambda run_id, seq: heads.append(seq))
+    station.append(created("r"))
+    await station.flush()
+    await until(lambda: viewer.committed_head("r") == 1)
+    viewer.watch("r")
+    for i in range(300):
+        station.append(line("r", f"{i}"))
+        if i % 50 == 0:
+            await asyncio.sleep(0.01)
+    await until(lambda: viewer.committed_head("r") == 301)
+    rows = await viewer.since("r", 0, limit=1000)
+    active = [s.run_id for s in viewer.live_runs()]
+    station.append(Complete(run_id="r", ts=utcnow(), status=Status.PASSED, exit_code=0))
+    await until(lambda: viewer.committed_head("r") is None)
+    rest = await viewer.since("r", 301)
+    await viewer.close()
+    await station.close()
+    assert [decode(row)["seq"] for row in rows] == list(range(1, 302))
+    assert active == ["r"]
+    assert [decode(row)["type"] for row in rest] == ["complete"]
+    assert heads and heads[-1] in (0, 302)
+
+
+async def test_only_the_owner_writes_a_live_run(redis_url: str) -> None:
+    station, other = await opened(redis_url, "A"), await opened(redis_url, "B")
+    fenced: list[str] = []
+    other.on_fenced = fenced.append
+    station.append(created("r"))
+    await station.flush()
+    other.adopt(await other.summary("r"))  # without winning the run in Redis first
+    other.append(line("r", "intruder"))
+    await other.flush()
+    await until(lambda: fenced == ["r"])
+    station.append(line("r", "owner"))
+    await station.flush()
+    rows = [decode(row) for row in await other.since("r", 0)]
+    await other.close()
+    await station.close()
+    assert [(row["seq"], row.get("data", {}).get("line")) for row in rows] == [(1, None), (2, "owner")]
+
+
+async def test_a_restarted_station_closes_its_own_runs_only(redis_url: str) -> None:
+    first, other = await opened(redis_url, "A"), await opened(redis_url, "B")
+    first.append(created("mine"))
+    first.append(running("mine", done=4))
+    other.append(created("theirs"))
+    await asyncio.gather(first.flush(), other.flush())
+    first._task.cancel()  # as after a crash: nothing more is committed
+    await first.follower.stop()
+    again = await opened(redis_url, "A")
+    mine, theirs = await again.summary("mine"), await again.summary("theirs")
+    await again.close()
+    await other.close()
+    assert (mine.status, mine.reason, mine.last_seq) == (Status.ERROR, STOPPED_REASON, 3)
+    assert theirs.status is Status.STARTING
+
+
+async def test_open_prompts_are_kept_for_any_node_to_judge(redis_url: str) -> None:
+    store = await opened(redis_url)
+    store.append(created("r"))
+    ask = Prompt(run_id="r", ts=utcnow(), prompt_id="p1", name="go", prompt_type="confirm", message="Go?")
+    store.append(ask)
+    await store.flush()
+    kept = store.client.hget("litmus:prompts:r", "p1")
+    await store.close()
+    assert decode(kept)["seq"] == 2 and decode(kept)["message"] == "Go?"
+
+
+async def test_redis_gone_fails_commits_visibly_and_loses_nothing(redis_server: RedisServer, redis_url: str) -> None:
+    store = await opened(redis_url)
+    faults: list[str | None] = []
+    store.on_fault(faults.append)
+    store.append(created("r"))
+    await store.flush()
+    redis_server.kill()
+    try:
+        store.append(line("r", "kept while Redis was down"))
+        flushed = asyncio.ensure_future(store.flush())
+        await until(lambda: store.fault is not None and "cannot commit" in store.fault)
+        assert not flushed.done()
+    finally:
+        redis_server.start()
+    await asyncio.wait_for(flushed, 30)
+    await until(lambda: store.fault is None)
+    rows = [decode(row) for row in await store._read(store._io_since, "r", 0, 100, 10**6)]
+    await store.close()
+    assert [row["seq"] for row in rows] == [1, 2]
+    assert faults[0] is not None and faults[-1] is None
