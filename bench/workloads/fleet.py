@@ -107,9 +107,10 @@ def _catch_up_both(root: Path, tests: Path, fleet_of: tuple[Redis, Server], even
     asyncio.run(records.write(root / "catchup" / "data" / "litmus.sqlite3", log))
     run_redis = records.print_heavy_run(events)
     asyncio.run(_write_redis(redis.url, run_redis))
+    # first: a server started later hands its own credential to the clients (server.credential)
+    from_redis = [_catch_up(viewer, run_redis[0].run_id, total) for _ in range(n)]
     with Server(root / "catchup", tests, data_dir=root / "catchup" / "data") as single:
         from_sqlite = [_catch_up(single, run_sqlite, total) for _ in range(n)]
-    from_redis = [_catch_up(viewer, run_redis[0].run_id, total) for _ in range(n)]
     base = statistics.median(total / s for s in from_sqlite)
     return [
         Row("fleet", f"catch-up of {total:,} records from SQLite, 1 node (events/s)", "",
