@@ -329,6 +329,9 @@ class Hub:
 
 
 def _active_run(s: RunSummary, prompts: list[Prompt]) -> p.ActiveRun:
+    """`s` as the feed shows it: only prompts its committed summary holds open, and their count
+    (a prompt the runner holds but the store has not yet committed is not shown)."""
+    prompts = [q for q in prompts if q.prompt_id in s.open_prompts]
     return p.ActiveRun(
         run_id=s.run_id,
         test_path=s.test_path,
@@ -340,6 +343,6 @@ def _active_run(s: RunSummary, prompts: list[Prompt]) -> p.ActiveRun:
         total=s.total,
         done=s.done,
         current_step=s.current_step,
-        prompts_waiting=len(s.open_prompts),
+        prompts_waiting=len(prompts),
         prompts=prompts,
     )

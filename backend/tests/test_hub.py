@@ -9,7 +9,7 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from litmus_live.events import Complete, Event, Output, Progress, RunCreated, Status, Stream, utcnow
+from litmus_live.events import Complete, Event, Output, Progress, Prompt, PromptType, RunCreated, Status, Stream, utcnow
 from litmus_live.hub import Hub, SeqOutOfRange
 from litmus_live.store import SqliteStore, UnknownRun
 
@@ -75,6 +75,30 @@ async def test_unknown_runs_and_seqs_past_the_end_are_refused(store: SqliteStore
         await hub.subscribe("nope", 0, asyncio.Event())
     with pytest.raises(SeqOutOfRange, match="past the last seq"):
         await hub.subscribe("r", 5, asyncio.Event())
+
+
+async def test_the_active_runs_feed_shows_a_prompt_once_it_is_committed(store: SqliteStore, tmp_path: Path) -> None:
+    # The runner holds the prompt from the moment the test asks; the feed shows it, and counts it,
+    # only once the store has committed it: the list and `prompts_waiting` always agree.
+    asked = Prompt(run_id="r", ts=utcnow(), prompt_id="p1", name="go", prompt_type=PromptType.CONFIRM, message="Go?")
+    hub = Hub(store, no_channels, open_prompts=lambda run_id: [asked] if run_id == "r" else [])
+    store.on_commit(hub.notify)
+    await store.flush()
+    holder = sqlite3.connect(tmp_path / "db.sqlite3", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    store.append(asked)
+    waker = asyncio.Event()
+    hub.watch_active(waker)
+    (run,) = msgspec.json.decode(hub.active()[1])["runs"]
+    assert (run["prompts_waiting"], run["prompts"]) == (0, [])
+    holder.execute("ROLLBACK")
+    holder.close()
+    await store.flush()
+    waker.clear()
+    await asyncio.wait_for(waker.wait(), 30)
+    (run,) = msgspec.json.decode(hub.active()[1])["runs"]
+    assert run["prompts_waiting"] == len(run["prompts"]) == 1
+    assert run["prompts"][0]["prompt_id"] == "p1"
 
 
 async def test_the_active_runs_feed_shows_each_run_as_committed(store: SqliteStore, tmp_path: Path) -> None:
