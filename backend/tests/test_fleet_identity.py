@@ -85,3 +85,14 @@ async def test_a_flood_of_refusals_replaces_older_refusals_never_the_rest(redis_
     assert [e.who for e in entries if e.is_refusal] == [f"x{i}" for i in range(11, 6, -1)]
     assert [e.action for e in entries if not e.is_refusal] == ["abort", "launch"]
     assert entries[0].action == "abort" and entries[-1].action == "launch"
+
+
+async def test_the_audit_keeps_the_order_entries_happened_in_across_both_streams(redis_url: str) -> None:
+    # Kept entries and refused attempts live in two streams whose ids are per stream: entries
+    # of one millisecond must still come back in the order they were recorded.
+    node = RedisIdentityStore(connect(redis_url), max_refused=1_000)
+    for i in range(200):
+        refused = i % 3 == 0
+        outcome = "refused: bad" if refused else "ok"
+        await node.record(AuditEntry(at=utcnow(), who=f"u{i}", via="ui", action="sign_in", outcome=outcome))
+    assert [e.who for e in await node.audit(1_000)] == [f"u{i}" for i in range(199, -1, -1)]

@@ -39,6 +39,7 @@ TOKEN_HASHES = "litmus:token-hashes"  # hash: secret digest -> token name
 AUDIT = "litmus:audit"  # stream of AuditEntry
 AUDIT_REFUSED = "litmus:audit-refused"  # stream of refused attempts: a flood replaces older ones only
 AUDIT_KEEP = 100_000
+AUDIT_ORDER = "litmus:audit-order"  # counter: one order over both audit streams (their ids are per stream)
 # KEYS: session, the user's sessions; ARGV: user, seconds, digest. A session ends with its user.
 _ADD_SESSION = """
 if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2]) then return 0 end
@@ -87,9 +88,10 @@ def _sessions_of(user: str) -> str:
     return f"litmus:user-sessions:{user}"
 
 
-def _stream_order(entry_id: bytes) -> tuple[int, int]:
-    ms, seq = entry_id.split(b"-")
-    return int(ms), int(seq)
+def _audit_order(entry: tuple[bytes, dict[bytes, bytes]]) -> int:
+    """Where an entry stands among both streams: two entries of one millisecond in different
+    streams have stream ids that do not say which came first; the shared counter does."""
+    return int(entry[1][b"n"])
 
 
 class RedisIdentityStore:
@@ -224,13 +226,15 @@ class RedisIdentityStore:
     async def record(self, entry: AuditEntry) -> None:
         """Keep `entry`; of refused attempts only the newest `max_refused` stay (a stream of their own)."""
         stream, keep = (AUDIT_REFUSED, self._max_refused) if entry.is_refusal else (AUDIT, AUDIT_KEEP)
-        await self._call(self._client.xadd, stream, {"e": _encode(entry)}, maxlen=keep, approximate=stream == AUDIT)
+        order = await self._call(self._client.incr, AUDIT_ORDER)
+        fields = {"e": _encode(entry), "n": order}
+        await self._call(self._client.xadd, stream, fields, maxlen=keep, approximate=stream == AUDIT)
 
     async def audit(self, limit: int) -> list[AuditEntry]:
         """The newest `limit` entries, refused attempts among them in the order they happened."""
         kept = await self._call(self._client.xrevrange, AUDIT, "+", "-", count=limit)
         refused = await self._call(self._client.xrevrange, AUDIT_REFUSED, "+", "-", count=limit)
-        newest = sorted([*kept, *refused], key=lambda e: _stream_order(e[0]), reverse=True)[:limit]
+        newest = sorted([*kept, *refused], key=_audit_order, reverse=True)[:limit]
         return [_audit(fields[b"e"]) for _, fields in newest]
 
 
