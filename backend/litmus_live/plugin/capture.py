@@ -3,10 +3,13 @@ files as a test writes them, and passed on, byte for byte, to the runner's stdou
 
 With `--capture=fd` (pytest's default) pytest redirects fds 1 and 2 into temporary files and
 empties them after each phase. A thread reads whole lines added since it last looked (pread:
-pytest's own file position is never moved) every POLL seconds, as pytest has no notification
-for a write; at the end of each phase, just before pytest reads and empties its files, the
-rest is read (`finish_phase`). They go to the process's real stdout and stderr as they were
-before pytest redirected them (dups taken before pytest starts), where the runner reads lines.
+pytest's own file position is never moved), as pytest has no notification for a write: every
+POLL_FLOWING seconds while the files grow, backing off (doubling) to POLL_IDLE once they stop,
+so a line reaches the runner about a millisecond after it was written while output flows and
+an idle test costs a few fstat calls a second. At the end of each phase, just before pytest
+reads and empties its files, the rest is read (`finish_phase`). They go to the process's real
+stdout and stderr as they were before pytest redirected them (dups taken before pytest
+starts), where the runner reads lines.
 What the phase's captured section holds beyond that (nothing, with fd capture) is sent from
 the section. With `--capture=sys` the sections alone carry the output; with `-s` and
 `tee-sys` it reaches the runner's pipes itself, and sections are not sent.
@@ -19,7 +22,8 @@ import threading
 
 import pytest
 
-POLL = 0.05
+POLL_FLOWING = 0.002
+POLL_IDLE = 0.02
 
 
 def _capture_files(config: pytest.Config) -> dict[str, int]:
@@ -83,26 +87,30 @@ class LiveOutput:
         self._thread.join()
 
     def _follow(self) -> None:
-        while not self._stop.wait(POLL):
+        rest, sizes = POLL_IDLE, dict.fromkeys(self._files, 0)
+        while not self._stop.wait(rest):
             with self._lock:
-                for stream, fd in self._files.items():
-                    if not self._read(stream, fd):
-                        return
+                now = {stream: self._read(stream, fd) for stream, fd in self._files.items()}
+            if None in now.values():
+                return
+            rest = POLL_FLOWING if now != sizes else min(rest * 2, POLL_IDLE)
+            sizes = now
 
-    def _read(self, stream: str, fd: int, whole_lines: bool = True) -> bool:
+    def _read(self, stream: str, fd: int, whole_lines: bool = True) -> int | None:
+        """Pass on what `fd` gained since the last read; returns its size, None once it is closed."""
         try:
             size = os.fstat(fd).st_size
             if size <= self._offsets[stream]:
-                return True
+                return size
             data = os.pread(fd, size - self._offsets[stream], self._offsets[stream])
         except OSError:
-            return False
+            return None
         taken = data[: data.rfind(b"\n") + 1] if whole_lines else data
         if taken:
             self._offsets[stream] += len(taken)
             self._sent[stream] += len(taken.decode("utf-8", "replace"))  # counted as pytest decodes it
             _write_all(self._terminal[stream], taken)
-        return True
+        return size
 
 
 def _write_all(fd: int, data: bytes) -> None:

@@ -4,8 +4,9 @@
 whatever is pending in one write. Channel samples are buffered per channel and flushed
 every FLUSH_INTERVAL, so recording a reading costs the test an append. If the runner goes
 away (the server died), the test process is interrupted rather than left running unobserved.
-After each write the sender rests COALESCE seconds: a burst of fast tests leaves in a few large
-writes, so neither process pays a wake-up per report (the first report after a pause goes at once).
+A report goes at once when the channel is idle. Only in a burst (another report within BURST_GAP
+of a write) does the sender let COALESCE seconds of reports gather before the next write, so a
+suite of fast tests leaves in a few large writes and neither process pays a wake-up per report.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import os
 import signal
 import socket
 import threading
-import time
 
 from . import report as r
 from .definitions import FD_ENV, MAX_FRAME
@@ -24,6 +24,7 @@ from .definitions import FD_ENV, MAX_FRAME
 _EXIT_GRACE = 10.0
 _CLOSE_WAIT = 5.0
 FLUSH_INTERVAL = 0.05
+BURST_GAP = 0.002
 COALESCE = 0.02
 
 
@@ -43,6 +44,7 @@ class Channel:
         self._queue: list[dict] = []
         self._is_closing = False
         self._is_gone = False
+        self._is_listening = False  # the sender waits for the next report (not resting in a burst)
         self._waiters: dict[str, tuple[threading.Event, list[dict]]] = {}
         self._samples_lock = threading.Lock()
         self._samples: dict[str, _Buffer] = {}
@@ -65,12 +67,14 @@ class Channel:
     def report(self, item: dict) -> None:
         with self._cond:
             self._queue.append(item)
-            self._cond.notify()
+            if self._is_listening:  # a sender resting in a burst is not woken per report
+                self._cond.notify()
 
     def report_all(self, items: list[dict]) -> None:
         with self._cond:
             self._queue.extend(items)
-            self._cond.notify()
+            if self._is_listening:
+                self._cond.notify()
 
     def sample(self, name: str, unit: str, times: list[float], values: list) -> None:
         """Buffer readings of channel `name`; they leave with the next flush."""
@@ -84,7 +88,8 @@ class Channel:
             buffer.v.extend(values)
         if is_first:
             with self._cond:
-                self._cond.notify()
+                if self._is_listening:
+                    self._cond.notify()
 
     def _take_samples(self) -> list[dict]:
         with self._samples_lock:
@@ -118,11 +123,13 @@ class Channel:
     def _send_loop(self) -> None:
         while True:
             with self._cond:
+                self._is_listening = True
                 while not self._queue and not self._is_closing:
                     if self._samples:
                         self._cond.wait(FLUSH_INTERVAL)
                         break
                     self._cond.wait()
+                self._is_listening = False
                 batch, self._queue = self._queue, []
                 is_last = self._is_closing
             # readings first: they were taken before the reports that follow them
@@ -134,7 +141,17 @@ class Channel:
                     return
             if is_last:
                 return
-            time.sleep(COALESCE)
+            self._rest()
+
+    def _rest(self) -> None:
+        """After a write: if another report follows within BURST_GAP, let COALESCE seconds of them gather."""
+        with self._cond:
+            if not self._queue and not self._is_closing:
+                self._is_listening = True
+                self._cond.wait(BURST_GAP)
+                self._is_listening = False
+            if self._queue:
+                self._cond.wait_for(lambda: self._is_closing, COALESCE)  # only close() wakes it
 
     def _watch_runner(self) -> None:
         try:
