@@ -17,7 +17,12 @@ _SEVERITY = ("failed", "error", "xpassed", "xfailed", "skipped", "passed")
 
 
 def category(config: pytest.Config, report: pytest.TestReport | pytest.CollectReport) -> str:
-    """pytest's summary category of `report` ('' for a passed setup or teardown)."""
+    """pytest's summary category of `report` ('' for a passed setup or teardown): where the terminal
+    reporter (whose logreport runs before ours) has just filed it, else what its hook says."""
+    terminal = config.pluginmanager.get_plugin("terminalreporter")
+    for key, filed in getattr(terminal, "stats", {}).items():
+        if filed and filed[-1] is report:
+            return str(key)
     status = config.hook.pytest_report_teststatus(report=report, config=config)
     return str(status[0]) if status else ""
 
