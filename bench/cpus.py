@@ -6,7 +6,9 @@ figures move less from run to run. `run.py --no-pin` turns it off.
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 
 SERVER = frozenset({0})
 LOAD = frozenset({1})
@@ -45,3 +47,17 @@ def test_env() -> dict[str, str]:
 
 def _list(cpus: frozenset[int]) -> str:
     return ",".join(map(str, sorted(cpus)))
+
+
+@contextlib.contextmanager
+def unpinned() -> Iterator[None]:
+    """Everything started inside (servers, their test processes, plain pytest) may run on every CPU."""
+    global _enabled
+    was, before = _enabled, os.sched_getaffinity(0)
+    _enabled = False
+    os.sched_setaffinity(0, range(os.cpu_count() or 1))
+    try:
+        yield
+    finally:
+        _enabled = was
+        os.sched_setaffinity(0, before)

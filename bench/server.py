@@ -229,9 +229,11 @@ class Ceiling(_Process):
         return body["run_id"], started
 
 
-def process_cpu_seconds(pid: int) -> float:
+def process_cpu_seconds(pid: int, with_children: bool = False) -> float:
+    """utime + stime of `pid`; with_children adds those of the children it has waited for."""
     fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    ticks = int(fields[11]) + int(fields[12]) + (int(fields[13]) + int(fields[14]) if with_children else 0)
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def workdir() -> tempfile.TemporaryDirectory[str]:

@@ -2,15 +2,24 @@
 
 A suite of 1,000 fast tests (and the backend's comparison suites) run by plain pytest and
 launched through a real server, in the same interpreter with the same plugins (the server's
-own, so PYTEST_DISABLE_PLUGIN_AUTOLOAD for both). Wall time of plain pytest (process start to
-exit) against Litmus Live (POST /api/runs to the complete record committed); a row per suite
-also says whether the counts and exit code were equal.
+own, so PYTEST_DISABLE_PLUGIN_AUTOLOAD for both), each `repeats` times, alternating. Wall time
+of plain pytest (process start to exit) against Litmus Live (POST /api/runs to the complete
+record committed), as the median of the ratios; a row per suite names pytest's counts and exit
+code and Litmus Live's, and fails when they differ. The fast suite also gets a CPU row: the
+server's CPU plus its test process's (the server's children) over plain pytest's.
+
+Nothing here is pinned (unlike the other workloads): on a station the server and pytest share
+the machine. Pinning the server to one CPU would put the watched pytest, its child, on that CPU
+beside the server while plain pytest has the other CPU to itself, billing every cycle the
+server spends to the watched run's wall time; on a station the OS runs them side by side.
+This is the table of the verdict comparison: `bench/run.py --only verdicts --no-save`.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -18,8 +27,9 @@ import sys
 import time
 from pathlib import Path
 
-from server import Server, workdir
-from table import Row, below
+import cpus
+from server import Server, process_cpu_seconds, workdir
+from table import Row, Target, below
 
 from workloads import repeats
 
@@ -43,37 +53,68 @@ def test_fast(i):
 
 
 def run(quick: bool) -> list[Row]:
-    with workdir() as tmp:
+    with workdir() as tmp, cpus.unpinned():
         root = Path(tmp) / "tests"
         shutil.copytree(COMPAT, root, ignore=shutil.ignore_patterns("srclayout"))
         (root / "fast").mkdir()
         (root / "fast" / "test_fast.py").write_text(_FAST.format(n=TESTS))
         (root / "fast" / "pytest.ini").write_text("[pytest]\n")
         with Server(Path(tmp), root) as server:
-            rows = [_ratio(server, root, "fast/", repeats(quick), f"{TESTS:,} fast tests")]
-            rows += [_ratio(server, root, suite, 1, f"suite {suite}") for suite in SUITES]
+            fast = _Runs(server, root, "fast/", repeats(quick))
+            rows = [fast.wall_row(f"{TESTS:,} fast tests", below(1.15)), fast.cpu_row(f"{TESTS:,} fast tests")]
+            for suite in SUITES:
+                rows.append(_Runs(server, root, suite, repeats(quick)).wall_row(f"suite {suite}", None))
     return rows
 
 
-def _ratio(server: Server, root: Path, target: str, times: int, name: str) -> Row:
-    plain, watched, differences = [], [], []
-    for _ in range(times):
-        started = time.perf_counter()
-        counts, exit_code = _plain(root, target)
-        plain.append(time.perf_counter() - started)
+class _Runs:
+    """`target` run `times` times each way, alternating: wall and CPU seconds, counts and exit codes."""
+
+    def __init__(self, server: Server, root: Path, target: str, times: int) -> None:
+        self.plain: list[tuple[float, float]] = []
+        self.watched: list[tuple[float, float]] = []
+        self.differences: list[str] = []
+        for _ in range(times):
+            self._once(server, root, target)
+
+    def _once(self, server: Server, root: Path, target: str) -> None:
+        started, cpu = time.perf_counter(), _children_cpu()
+        self.counts, self.exit_code = _plain(root, target)
+        self.plain.append((time.perf_counter() - started, _children_cpu() - cpu))
+        cpu = _server_cpu(server)
         run_id, launched = server.launch(target)
         ended = server.wait_no_live_runs(timeout=300, every=_POLL)
-        watched.append(ended - launched)
+        self.watched.append((ended - launched, _server_cpu(server) - cpu))
         summary = server.run(run_id)
-        ours = {key: summary[key] for key in counts}
-        if (ours, summary["exit_code"]) != (counts, exit_code):
-            differences.append(f"pytest {counts} exit {exit_code}, Litmus Live {ours} exit {summary['exit_code']}")
-    figure = f"{name}: Litmus Live / plain pytest wall time ({_words(counts, exit_code)})"
-    ratios = [w / statistics.median(plain) for w in watched]
-    target = below(1.15) if times > 1 else None
-    against = "" if target else f"plain {statistics.median(plain):.2f} s"
-    ratio = "" if target else f"{statistics.median(ratios):.2f}x"
-    return Row("verdicts", figure, "", ratios, target, against=against, ratio=ratio, error="; ".join(differences))
+        self.ours = {key: summary[key] for key in self.counts}, summary["exit_code"]
+        if self.ours != (self.counts, self.exit_code):
+            self.differences.append(f"pytest {_words(self.counts, self.exit_code)}; Litmus Live {_words(*self.ours)}")
+
+    def wall_row(self, name: str, target: Target | None) -> Row:
+        plain = statistics.median(wall for wall, _ in self.plain)
+        ratios = [wall / plain for wall, _ in self.watched]
+        figure = f"{name}, wall time Litmus Live / plain pytest (pytest: {_words(self.counts, self.exit_code)}; " \
+            f"Litmus Live: {_words(*self.ours)})"  # fmt: skip
+        ratio = "" if target else f"{statistics.median(ratios):.2f}x"
+        return Row("verdicts", figure, "", ratios, target, against=f"plain {plain:.2f} s", ratio=ratio,
+                   error="; ".join(self.differences))  # fmt: skip
+
+    def cpu_row(self, name: str) -> Row:
+        plain = statistics.median(cpu for _, cpu in self.plain)
+        ratios = [cpu / plain for _, cpu in self.watched]
+        figure = f"{name}, CPU seconds (server + its test process) / plain pytest's"
+        ratio = f"{statistics.median(ratios):.2f}x"
+        return Row("verdicts", figure, "", ratios, against=f"plain {plain:.2f} s", ratio=ratio)
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _server_cpu(server: Server) -> float:
+    """The server's CPU and that of the children it has waited for (its test processes)."""
+    return process_cpu_seconds(server.pid, with_children=True)
 
 
 def _plain(root: Path, target: str) -> tuple[dict[str, int], int]:
