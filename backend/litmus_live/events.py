@@ -110,13 +110,14 @@ class PromptResolved(_Kind, kw_only=True, tag="prompt_resolved"):
 class Verdict(enum.StrEnum):
     PASS = "PASS"
     FAIL = "FAIL"
+    ERROR = "ERROR"  # no value could be measured: verify(name, None), as Litmus records it
 
 
 class Measurement(_Kind, kw_only=True, tag="measurement"):
-    """A value checked against limits (either may be null: one-sided) by `verify`."""
+    """A value checked against limits (either may be null: one-sided) by `verify`; value null: ERROR."""
 
     name: str
-    value: float
+    value: float | None
     low: float | None = None
     high: float | None = None
     unit: str = ""

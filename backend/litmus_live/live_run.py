@@ -179,7 +179,7 @@ class LiveRun:
         self.progress(utcnow())
 
     def _measurement(self, item: r.Measurement) -> None:
-        verdict = Verdict.PASS if item.is_pass else Verdict.FAIL
+        verdict = Verdict.ERROR if item.value is None else Verdict.PASS if item.is_pass else Verdict.FAIL
         data = Measurement(
             name=item.name, value=item.value, low=item.low, high=item.high,
             unit=item.unit, verdict=verdict, step=item.nodeid,

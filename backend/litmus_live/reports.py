@@ -112,7 +112,7 @@ class Samples(_Report, kw_only=True, tag="samples"):
 
 class Measurement(_Report, kw_only=True, tag="measurement"):
     name: Name
-    value: float
+    value: float | None  # None: nothing could be measured (recorded ERROR)
     low: float | None
     high: float | None
     unit: Unit

@@ -99,3 +99,47 @@ async def test_a_bad_frame_on_the_report_channel_is_an_error_event_and_the_run_g
     assert all(e["step"] and "test_writes_a_bad_frame" in e["step"] for e in errors)
     complete = records[-1]
     assert (complete["status"], complete["passed"]) == ("PASSED", 5)
+
+
+async def test_sidecar_yaml_gives_tests_their_litmus_markers_and_a_missing_value_is_recorded_error(
+    server_factory,
+) -> None:
+    server = server_factory(env={"LITMUS_AUTO_CONFIRM": "1"})
+    server.start()
+    records = await _run(server, "test_sidecar.py")
+    steps = _steps(records)
+    assert {name: step["outcome"] for name, step in steps.items()} == {
+        "test_file_level_limit": "passed",
+        "test_per_test_limit_tightens_the_file_level_one": "failed",
+        "test_sidecar_prompt": "passed",
+        "test_sidecar_sweep_is_not_implemented": "error",
+        "test_no_value_is_recorded_error_and_the_test_goes_on": "error",  # passed, then its teardown errors
+        "TestIdle::test_class_limit": "passed",
+        "TestIdle::test_method_limit_overrides_the_class": "failed",
+    }
+    assert steps["test_per_test_limit_tightens_the_file_level_one"]["reason"].endswith("outside [3.2, 3.4] V")
+    assert steps["TestIdle::test_method_limit_overrides_the_class"]["reason"].endswith("outside [0, 0.01] A")
+    assert (
+        "'sweeps' (litmus_sweeps), which Litmus Live does not implement"
+        in (steps["test_sidecar_sweep_is_not_implemented"]["reason"])
+    )
+    assert (
+        "no value was measured for v_rail: recorded ERROR"
+        in (steps["test_no_value_is_recorded_error_and_the_test_goes_on"]["reason"])
+    )
+    measured = [(m["name"], m["value"], m["verdict"]) for m in _events(records, "measurement")]
+    assert measured == [("v_rail", 3.3, "PASS"), ("v_rail", 3.5, "FAIL"), ("v_rail", None, "ERROR"),
+                        ("v_rail", 3.3, "PASS"), ("i_idle", 0.05, "PASS"), ("i_idle", 0.05, "FAIL")]  # fmt: skip
+    assert [(r["name"], r["via"]) for r in _events(records, "prompt_resolved")] == [("setup", "auto")]
+    complete = records[-1]
+    assert (complete["passed"], complete["failed"], complete["errors"], complete["exit_code"]) == (4, 2, 2, 1)
+
+
+async def test_a_sidecar_outside_the_yaml_subset_fails_each_test_of_its_module_saying_where(server: Server) -> None:
+    records = await _run(server, "test_sidecar_broken.py")
+    steps = _steps(records)
+    assert {name: step["outcome"] for name, step in steps.items()} == {"test_one": "error", "test_two": "error"}
+    assert all(
+        "sidecar test_sidecar_broken.yaml, line 2: an anchor (&) is outside the subset" in step["reason"]
+        for step in steps.values()
+    )

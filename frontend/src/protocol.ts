@@ -237,11 +237,11 @@ export type Resolution = "answered" | "expired" | "withdrawn";
 
 export type Via = "auto" | "script" | "terminal" | "ui";
 
-/** A value checked against limits (either may be null: one-sided) by `verify`. */
+/** A value checked against limits (either may be null: one-sided) by `verify`; value null: ERROR. */
 export interface Measurement {
   kind: "measurement";
   name: string;
-  value: number;
+  value: number | null;
   low?: number | null;
   high?: number | null;
   unit?: string;
@@ -249,7 +249,7 @@ export interface Measurement {
   step?: string | null;
 }
 
-export type Verdict = "FAIL" | "PASS";
+export type Verdict = "ERROR" | "FAIL" | "PASS";
 
 /** A report of the test process the server could not accept; the run went on without it. */
 export interface ReportError {

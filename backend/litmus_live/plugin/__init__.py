@@ -5,7 +5,8 @@ changes no option. It reports facts as pytest knows them (never by parsing outpu
 was collected or failed to collect, each step starting and finishing with its outcome as
 the terminal summary counts it, each phase's captured output, and the session's end. It
 provides the `litmus_prompts` marker and `prompt` fixture (prompting.py), the `channels` and
-`verify` fixtures and the `litmus_limits` marker (readings.py).
+`verify` fixtures and the `litmus_limits` marker (readings.py), and reads Litmus's sidecar
+files (sidecar.py). A `litmus_*` marker it does not implement fails the test carrying it.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import pytest
 
@@ -32,6 +33,7 @@ from .readings import (
     Verify,
     limits_for,
 )
+from .sidecar import REFUSAL, Sidecars
 
 __all__ = [
     "LimitFailure",
@@ -43,7 +45,9 @@ __all__ = [
 ]
 # Litmus markers: any other litmus_* marker fails the test carrying it, rather than let it pass unjudged.
 _IMPLEMENTED = (MARKER, LIMITS_MARKER)
-_UNIMPLEMENTED = ("litmus_sweeps", "litmus_retry")  # registered, so --strict-markers lets them reach that
+# Litmus's other markers, registered so that --strict-markers lets them reach that failure
+_UNIMPLEMENTED = ("litmus_sweeps", "litmus_retry", "litmus_mocks", "litmus_characteristics", "litmus_connections")
+_CHECKED = pytest.StashKey[int]()  # how many own markers an item had when its setup checked them
 _SECTIONS = {"stdout": "stdout", "stderr": "stderr", "log": "stderr"}
 
 
@@ -84,6 +88,7 @@ class _PhaseEnds:
 
 
 _live: _Live | None = None
+_sidecars = Sidecars()
 # The process's stdout and stderr before pytest redirected them (set by the runner's bootstrap).
 TERMINAL_FDS: tuple[int, int] | None = None
 
@@ -106,12 +111,30 @@ def pytest_configure(config: pytest.Config) -> None:
         _live = _Live(channel, config)
 
 
-@pytest.hookimpl(tryfirst=True)
+def pytest_itemcollected(item: pytest.Item) -> None:
+    _sidecars.apply(item)
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    for mark in item.iter_markers():
+    # after skip and xfail(run=False) are decided, before any fixture runs
+    refusal = item.stash.get(REFUSAL, "")
+    if refusal:
+        pytest.fail(refusal, pytrace=False)
+    _refuse_unimplemented(item.iter_markers())
+    item.stash[_CHECKED] = len(item.own_markers)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_call(item: pytest.Item) -> None:
+    _refuse_unimplemented(item.own_markers[item.stash.get(_CHECKED, 0) :])  # ones a fixture added during setup
+
+
+def _refuse_unimplemented(marks: Iterable[pytest.Mark]) -> None:
+    for mark in marks:
         if mark.name.startswith("litmus_") and mark.name not in _IMPLEMENTED:
             pytest.fail(
-                f"@pytest.mark.{mark.name} is not implemented by Litmus Live: this test cannot be judged without it"
+                f"@pytest.mark.{mark.name} is not implemented by Litmus Live: this test cannot be judged without it",
+                pytrace=False,
             )
 
 
@@ -132,9 +155,14 @@ def channels() -> Channels:
 
 
 @pytest.fixture
-def verify(request: pytest.FixtureRequest) -> Verify:
-    """Record a measurement against limits; the test fails when it is out of them."""
-    return Verify(_live.channel if _live else None, request.node.nodeid, limits_for(request.node))
+def verify(request: pytest.FixtureRequest) -> Iterator[Verify]:
+    """Record a measurement against limits; the test fails when it is out of them, and errors (at its
+    teardown, once the rest of it has run, as Litmus goes on) when a measurement had no value."""
+    checker = Verify(_live.channel if _live else None, request.node.nodeid, limits_for(request.node))
+    yield checker
+    if checker.errored:
+        names = ", ".join(checker.errored)
+        pytest.fail(f"no value was measured for {names}: recorded ERROR, it cannot be judged", pytrace=False)
 
 
 @contextlib.contextmanager

@@ -29,6 +29,7 @@ from .definitions import (
     parse,
     problem_of,
 )
+from .sidecar import scoped
 
 MARKER = "litmus_prompts"
 # How long past its own deadline a prompt waits for the server to say it expired.
@@ -45,11 +46,10 @@ class UndeclaredPromptError(LookupError, pytest.UsageError):
 
 def definitions_for(item: pytest.Item) -> dict[str, PromptDefinition]:
     """The prompts an item may ask: its markers merged, the most specific scope winning."""
-    merged: dict[str, object] = {}
-    for mark in reversed(list(item.iter_markers(MARKER))):
-        if mark.args:
-            raise DefinitionError(f"{MARKER} takes keyword arguments only (name=definition), got {mark.args!r}")
-        merged.update(mark.kwargs)
+    try:
+        merged = scoped(item, MARKER)
+    except ValueError as exc:
+        raise DefinitionError(str(exc)) from None
     return {name: parse(name, raw) for name, raw in merged.items()}
 
 

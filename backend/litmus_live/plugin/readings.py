@@ -17,6 +17,7 @@ import pytest
 
 from .channel import Channel
 from .definitions import MAX_UNIT, name_problem
+from .sidecar import scoped
 
 LIMITS_MARKER = "litmus_limits"
 Value = Union[float, int, bool, str]
@@ -35,17 +36,19 @@ class Measurement:
     `float(m)` is the value (an out-of-limits value raises LimitFailure instead of returning)."""
 
     name: str
-    value: float
+    value: float | None  # None: nothing could be measured (verdict ERROR)
     low: float | None
     high: float | None
     unit: str
-    verdict: str  # "PASS" or "FAIL"
+    verdict: str  # "PASS", or "ERROR" for a value of None ("FAIL" raises LimitFailure)
 
     @property
     def passed(self) -> bool:
         return self.verdict == "PASS"
 
     def __float__(self) -> float:
+        if self.value is None:
+            raise TypeError(f"measurement {self.name!r} has no value: nothing was measured")
         return self.value
 
 
@@ -105,35 +108,37 @@ class Channels:
 
 
 def limits_for(item: pytest.Item | None) -> dict[str, object]:
-    """The limits litmus_limits markers give an item, the most specific scope winning."""
-    merged: dict[str, object] = {}
-    for mark in reversed(list(item.iter_markers(LIMITS_MARKER))) if item is not None else ():
-        merged.update(mark.kwargs)
-    return merged
+    """The limits litmus_limits markers (and the sidecar) give an item, the most specific scope winning."""
+    return scoped(item, LIMITS_MARKER) if item is not None else {}
 
 
 class Verify:
     """verify("vout", 5.01, low=4.9, high=5.1, unit="V") or verify("vout", 5.01, {"low": 4.9, "high": 5.1}):
-    record it and return the Measurement; fail when out of limits."""
+    record it and return the Measurement; fail when out of limits. A value of None (nothing could be
+    measured) is recorded ERROR and returned, as in Litmus; the test then errors at its teardown."""
 
     def __init__(self, channel: Channel | None, nodeid: str, marked: dict[str, object] | None = None) -> None:
         self._channel = channel
         self._nodeid = nodeid
         self._marked = marked or {}
+        self.errored: list[str] = []  # measurements given no value: the test errors at its teardown
 
     def __call__(
-        self, name: str, value: float, limit: dict | None = None, *, low: float | None = None,
+        self, name: str, value: float | None, limit: dict | None = None, *, low: float | None = None,
         high: float | None = None, unit: str = "", namespace: str | None = None,
     ) -> Measurement:  # fmt: skip
         full = _check_name("measurement", f"{namespace}.{name}" if namespace else name)
         low, high, unit = self._limits(full, name, limit, (low, high, unit))
-        number = _number(full, "value", value)
-        is_pass = (low is None or number >= low) and (high is None or number <= high)
+        number = None if value is None else _number(full, "value", value)
+        is_pass = number is not None and (low is None or number >= low) and (high is None or number <= high)
         if self._channel is not None:
             self._channel.report(
                 {"report": "measurement", "name": full, "value": number, "low": low, "high": high, "unit": unit,
                  "is_pass": is_pass, "nodeid": self._nodeid, "ts": time.time()}
             )  # fmt: skip
+        if number is None:  # Litmus: recorded ERRORED, returned, and the test goes on
+            self.errored.append(full)
+            return Measurement(full, None, low, high, unit, "ERROR")
         if not is_pass:
             raise OutOfLimits(f"{full} = {number:g}{unit and ' ' + unit} is outside {_limits(low, high, unit)}")
         return Measurement(full, number, low, high, unit, "PASS")
