@@ -10,6 +10,7 @@ node), and catch-up of a finished run from SQLite vs from Redis through a viewer
 from __future__ import annotations
 
 import asyncio
+import math
 import statistics
 from pathlib import Path
 
@@ -64,13 +65,13 @@ def _delivery_rows(alone: dict[int, Windows], spread: dict[tuple[int, int], Wind
     rows = []
     for clients in VIEWERS:
         base = alone[clients]
-        per_cpu = statistics.median(w.deliveries / w.fleet_cpu for w in base)
+        per_cpu = statistics.median(_ratio(w.deliveries, w.fleet_cpu) for w in base)
         rows += _config_rows(f"{clients} viewers, 1 node (SQLite)", base)
         for k in NODES:
             windows = spread[(clients, k)]
             rows += _config_rows(f"{clients} viewers over {k} viewer node{'s' * (k > 1)} (Redis)", windows)
-            fleet_per_cpu = [w.deliveries / w.fleet_cpu for w in windows]
-            node_per_cpu = [w.deliveries / w.viewer_cpu for w in windows]
+            fleet_per_cpu = [_ratio(w.deliveries, w.fleet_cpu) for w in windows]
+            node_per_cpu = [_ratio(w.deliveries, w.viewer_cpu) for w in windows]
             rows.append(Row("fleet", f"deliveries per CPU-s, whole fleet, {clients} viewers / {k} nodes", "",
                             fleet_per_cpu, against=f"single node {per_cpu:,.0f}",
                             ratio=f"{statistics.median(fleet_per_cpu) / per_cpu:.2f}x single"))  # fmt: skip
@@ -79,12 +80,18 @@ def _delivery_rows(alone: dict[int, Windows], spread: dict[tuple[int, int], Wind
     return rows
 
 
+def _ratio(a: float, b: float) -> float:
+    """a / b; infinite when b is 0 (a window in which an overloaded machine delivered nothing)."""
+    return a / b if b else math.inf
+
+
 def _config_rows(label: str, windows: list[fleet.Window]) -> list[Row]:
+    cost = [_ratio(w.fleet_cpu, w.deliveries) * 1e6 for w in windows]
     return [
         Row("fleet", f"deliveries/s, {label}", "", [w.deliveries for w in windows]),
         Row("fleet", f"p50, {label}", "ms", [w.p50 * 1e3 for w in windows]),
         Row("fleet", f"p99, {label}", "ms", [w.p99 * 1e3 for w in windows]),
-        Row("fleet", f"server CPU per delivery, {label}", "µs", [w.fleet_cpu / w.deliveries * 1e6 for w in windows]),
+        Row("fleet", f"server CPU per delivery, {label}", "µs", cost),
     ]
 
 
