@@ -112,9 +112,11 @@ class Peer:
                 return message
         return await self.until(predicate, timeout)
 
-    async def records(self, run_id: str, since_seq: int = 0, request_id: str = "sub") -> tuple[dict, list[dict]]:
+    async def records(
+        self, run_id: str, since_seq: int = 0, request_id: str = "sub", **extra: object
+    ) -> tuple[dict, list[dict]]:
         """Subscribe; the `subscribed` reply and every record up to and including `complete`."""
-        await self.send({"type": "subscribe", "run_id": run_id, "since_seq": since_seq, "id": request_id})
+        await self.send({"type": "subscribe", "run_id": run_id, "since_seq": since_seq, "id": request_id, **extra})
         reply = await self.until(lambda m: m["type"] in ("subscribed", "error") and m.get("id") == request_id)
         assert reply["type"] == "subscribed", reply
         records = [await self.until(lambda m: m.get("run_id") == run_id and "seq" in m)]

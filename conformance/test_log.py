@@ -54,6 +54,19 @@ async def test_since_seq_resumes_with_the_next_seq_each_once(connect, finished_r
     assert rest == records[held:]
 
 
+async def test_a_resume_naming_another_epoch_is_told_to_resync_and_gets_the_whole_log(connect, finished_run) -> None:
+    run_id, records = finished_run
+    peer = await connect()
+    first, _ = await peer.records(run_id, request_id="e0")
+    held = len(records) // 2
+    same, rest = await peer.records(run_id, since_seq=held, request_id="e1", epoch=first["epoch"])
+    assert (same["since_seq"], same["resync"], same["epoch"]) == (held, False, first["epoch"])
+    assert rest == records[held:]
+    other, whole = await peer.records(run_id, since_seq=held, request_id="e2", epoch=f"not {first['epoch']}")
+    assert (other["since_seq"], other["resync"], other["epoch"]) == (0, True, first["epoch"])
+    assert whole == records
+
+
 async def test_a_viewer_that_drops_mid_run_resumes_without_gap_or_duplicate(connect, launch, plain_test) -> None:
     run_id = launch(plain_test)
     peer = await connect()

@@ -48,6 +48,8 @@ class Subscription:
         self.run_id = run_id
         self.cursor = cursor
         self.waker = waker
+        self.epoch = ""  # the history of the run the store holds (subscribe)
+        self.is_resync = False  # the client's records were of another history: all are sent again
         # sends a batch at once if its connection has nothing else to send first (else False)
         self.deliver = deliver
         self.is_drained = False
@@ -229,15 +231,20 @@ class Hub:
 
     async def subscribe(
         self, run_id: str, since_seq: int, waker: asyncio.Event, *, is_channels_only: bool = False,
-        deliver: Callable[[Batch], bool] | None = None,
+        deliver: Callable[[Batch], bool] | None = None, epoch: str | None = None,
     ) -> tuple[Subscription, RunSummary]:  # fmt: skip
-        """Start delivering `run_id` after `since_seq`; raises UnknownRun or SeqOutOfRange."""
+        """Start delivering `run_id` after `since_seq`, or from 0 when `epoch` is not the run's
+        (the client's records are of a history the store lost); raises UnknownRun or SeqOutOfRange."""
         summary = await self._store.summary(run_id)
+        current = await self._store.epoch(run_id)
+        is_resync = epoch is not None and epoch != current
+        since_seq = 0 if is_resync else since_seq
         head = self._store.committed_head(run_id)
         head = summary.last_seq if head is None else head
         if since_seq > head:
             raise SeqOutOfRange(f"since_seq {since_seq} is past the last seq of run {run_id} ({head})")
         sub = Subscription(run_id, since_seq, waker, is_channels_only=is_channels_only, deliver=deliver)
+        sub.epoch, sub.is_resync = current, is_resync
         if run_id not in self._subs:
             self._store.watch(run_id)
         self._subs.setdefault(run_id, set()).add(sub)

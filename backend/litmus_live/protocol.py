@@ -89,6 +89,8 @@ class Subscribe(_Message, kw_only=True, tag="subscribe"):
     id: RequestId | None = None
     # channel readings only, for telemetry walls: no log records but the final `complete`
     channels_only: bool = False
+    # the `epoch` of the subscription since_seq came from; another one than the run's: resync
+    epoch: Annotated[str, msgspec.Meta(max_length=64)] | None = None
 
 
 class Unsubscribe(_Message, kw_only=True, tag="unsubscribe"):
@@ -153,6 +155,10 @@ class Subscribed(_Message, kw_only=True, tag="subscribed"):
     head_seq: int
     status: Status
     id: str | None = None
+    # which history of the run the store holds; "" where committed records are never lost
+    epoch: str = ""
+    # true when the `epoch` sent was another history: the whole log follows, from seq 1
+    resync: bool = False
 
 
 class Unsubscribed(_Message, kw_only=True, tag="unsubscribed"):

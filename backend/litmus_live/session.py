@@ -298,7 +298,7 @@ class Session:
         try:
             sub, summary = await self._hub.subscribe(
                 message.run_id, message.since_seq, self._waker, is_channels_only=message.channels_only,
-                deliver=self._deliver if self._transport is not None else None,
+                deliver=self._deliver if self._transport is not None else None, epoch=message.epoch,
             )  # fmt: skip
         except UnknownRun as exc:
             self.send(p.Error(code=p.ErrorCode.RUN_NOT_FOUND, message=str(exc), id=message.id, run_id=message.run_id))
@@ -314,10 +314,12 @@ class Session:
         self.send(
             p.Subscribed(
                 run_id=message.run_id,
-                since_seq=message.since_seq,
+                since_seq=0 if sub.is_resync else message.since_seq,
                 head_seq=summary.last_seq,
                 status=summary.status,
                 id=message.id,
+                epoch=sub.epoch,
+                resync=sub.is_resync,
             )
         )
 

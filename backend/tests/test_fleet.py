@@ -114,6 +114,9 @@ async def test_a_run_on_station_a_is_launched_watched_and_answered_from_every_no
     on_a, on_b, on_v = await viewers(run_id, fleet.a, fleet.b, fleet.v, tokens=tokens)
 
     insert = await on_v.prompt("insert_uut")
+    # the run waits at its prompt: the viewer node's tail (from Redis) is the station's (from memory)
+    tails = [srv.get(f"/api/runs/{run_id}/tail?lines=50")["lines"] for srv in (fleet.a, fleet.v)]
+    assert tails[0] and tails[0] == tails[1], tails
     replies = await race(insert, True, [on_a, on_b, on_v])
     winners = [r for r in replies if r["type"] == "prompt_accepted"]
     losers = [r for r in replies if r["type"] == "error"]
@@ -186,11 +189,14 @@ async def test_a_viewer_node_killed_mid_run_its_client_resumes_on_another_node_e
     run_id = launch(spare, "test_slow.py", station="A")
     (first,) = await viewers(run_id, spare)
     await first.until(lambda m: kind(m) == "output" and m["data"]["line"] == "tick 1")
+    epoch = (await first.until(lambda m: m["type"] == "subscribed"))["epoch"]
     held = records(first)
     spare.kill()
     (resumed,) = await viewers(None, fleet.b)
-    await resumed.send({"type": "subscribe", "run_id": run_id, "since_seq": held[-1]["seq"]})
+    await resumed.send({"type": "subscribe", "run_id": run_id, "since_seq": held[-1]["seq"], "epoch": epoch})
+    again = await resumed.until(lambda m: m["type"] == "subscribed")
     await resumed.complete()
+    assert epoch and (again["epoch"], again["resync"], again["since_seq"]) == (epoch, False, held[-1]["seq"])
     (whole,) = await viewers(run_id, fleet.v)
     await whole.complete()
     joined = held + records(resumed)
@@ -239,10 +245,19 @@ async def test_a_station_killed_mid_run_is_closed_by_the_fleet_and_its_prompts_w
     run_id = launch(fleet.v, "test_prompts.py::test_setup", station="C")
     (on_v,) = await viewers(run_id, fleet.v)
     insert = await on_v.prompt("insert_uut")
+    epoch = (await on_v.until(lambda m: m["type"] == "subscribed"))["epoch"]
     doomed.kill()
     withdrawn = await on_v.resolution(insert["prompt_id"])
     complete = await on_v.complete()
     late = await on_v.answer(insert, True, "late")
+    # closed by a node that did not write it: what Redis held may have lacked the station's
+    # last records, so the log has a new epoch and a client resuming from the old one resyncs
+    (back,) = await viewers(None, fleet.b)
+    await back.send({"type": "subscribe", "run_id": run_id, "since_seq": insert["seq"], "epoch": epoch})
+    resync = await back.until(lambda m: m["type"] == "subscribed")
+    await back.complete()
+    assert resync["resync"] and resync["since_seq"] == 0 and resync["epoch"] not in ("", epoch), resync
+    assert records(back) == records(on_v)
     assert withdrawn["resolution"] == "withdrawn" and "station C went silent" in withdrawn["reason"]
     assert "closed by" in withdrawn["reason"]
     assert (complete["status"], complete["reason"]) == ("ERROR", withdrawn["reason"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import msgspec
 import pytest
@@ -172,3 +173,53 @@ async def test_redis_gone_fails_commits_visibly_and_loses_nothing(redis_server: 
     await store.close()
     assert [row["seq"] for row in rows] == [1, 2]
     assert faults[0] is not None and faults[-1] is None
+
+
+def _aof(redis: RedisServer) -> Path:
+    """The append-only file Redis appends to now (the newest incr file of its manifest)."""
+    return max((redis.directory / "appendonlydir").glob("*.incr.aof"), key=lambda p: int(p.name.split(".")[-3]))
+
+
+async def _lose_tail(redis: RedisServer, store: RedisStore, lost: int) -> None:
+    """Commit `lost` more records, then kill Redis and cut them from its append-only file, as a
+    crash with `appendfsync everysec` can; Redis loads what is left when it starts again."""
+    aof = _aof(redis)
+    size = aof.stat().st_size
+    for i in range(lost):
+        store.append(line("r", f"lost {i}"))
+        await store.flush()  # one commit each: the file holds each one whole
+    redis.kill()
+    with aof.open("r+b") as f:
+        f.truncate(size)
+    redis.start()
+
+
+@pytest.mark.parametrize("tail_size", [8192, 4])
+async def test_records_redis_lost_from_its_file_are_written_again_or_the_log_gets_a_new_epoch(
+    tmp_path: Path, tail_size: int
+) -> None:
+    redis = RedisServer(tmp_path / "redis")
+    redis.start()
+    try:
+        store = await opened(redis.url, tail_size=tail_size)
+        store.append(created("r"))
+        for i in range(40):
+            store.append(line("r", f"kept {i}"))
+        await store.flush()
+        epoch = await store.epoch("r")
+        held = await store.since("r", 0, limit=10_000, max_bytes=10**9)
+        await _lose_tail(redis, store, 30)
+        assert len(await store._read(store._io_since, "r", 0, 10_000, 10**9)) == 41  # Redis lost 30
+        held += [body for body in store._tails["r"].items if decode(body)["seq"] > 41]
+        store.append(line("r", "after"))
+        await store.flush()
+        rows = await store._read(store._io_since, "r", 0, 10_000, 10**9)
+        after = await store.epoch("r")
+        await store.close()
+    finally:
+        redis.stop()
+    seqs = [decode(row)["seq"] for row in rows]
+    if tail_size == 8192:  # the station still held them: written again, the same bytes, same epoch
+        assert seqs == list(range(1, 73)) and rows[:71] == held and after == epoch
+    else:  # no longer held: they are gone, and a client that held them is told to resync
+        assert seqs == [*range(1, 42), 72] and after not in ("", epoch)

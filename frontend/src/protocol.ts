@@ -8,6 +8,7 @@ export interface Subscribe {
   since_seq?: number;
   id?: string | null;
   channels_only?: boolean;
+  epoch?: string | null;
 }
 
 export interface Unsubscribe {
@@ -63,6 +64,8 @@ export interface Subscribed {
   head_seq: number;
   status: Status;
   id?: string | null;
+  epoch?: string;
+  resync?: boolean;
 }
 
 export type Status = "ABORTED" | "ERROR" | "FAILED" | "PASSED" | "RUNNING" | "STARTING";

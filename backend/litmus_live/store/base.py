@@ -365,6 +365,11 @@ class EventStore:
         """Every run live here, each as `summary` shows it (as of its last commit)."""
         return [_copy(shown) for shown in self._shown.values()]
 
+    async def epoch(self, run_id: str) -> str:
+        """Which history of the run this store holds ("" for a store that never loses a
+        committed record); a store that lost records a client may hold gives a new one."""
+        return ""
+
     def watch(self, run_id: str) -> None:
         """A viewer here follows `run_id` (a store shared by many nodes tails it for them)."""
 

@@ -78,16 +78,31 @@ def _channels_key(run_id: str) -> str:
     return f"{PREFIX}channels:{run_id}"
 
 
-# ARGV: node, commit token, then groups, each led by its count: records (run, seq, body),
-# summaries (run, body, created, is_final, fed), samples (run, channel, n, blob), snapshots
-# (run, body), prompts (run, prompt_id, body). Returns the runs whose records were refused.
+# ARGV: node, commit token, then groups, each led by its count: runs whose epoch is renewed
+# (run), records (run, seq, body), summaries (run, body, created, is_final, fed), samples (run,
+# channel, n, blob), snapshots (run, body), prompts (run, prompt_id, body). Returns the runs
+# whose records were refused (not ours), and the runs whose stream does not end where their
+# records begin, each with the stream's last seq (Redis lost its tail): none of theirs written.
 _WRITE = """
 local P, node = 'litmus:', ARGV[1]
 -- a retried batch whose first try did land is applied once: commits of one process are numbered
 local instance, number = string.match(ARGV[2], '^(.*):(%d+)$')
-if tonumber(redis.call('HGET', P .. 'commits', instance) or '0') >= tonumber(number) then return {} end
+if tonumber(redis.call('HGET', P .. 'commits', instance) or '0') >= tonumber(number) then return {{}, {}} end
 redis.call('HSET', P .. 'commits', instance, number)
-local i, owners, refused = 3, {}, {}
+local i, owners, refused, short, renewed = 3, {}, {}, {}, {}
+local n = tonumber(ARGV[i]); i = i + 1
+for _ = 1, n do
+  redis.call('SET', P .. 'epoch:' .. ARGV[i], ARGV[2]); renewed[ARGV[i]] = true; i = i + 1
+end
+local function continues(run, seq)
+  if seq == '1' then redis.call('SET', P .. 'epoch:' .. run, ARGV[2], 'NX'); return true end
+  if renewed[run] then return true end
+  local top = redis.call('XREVRANGE', P .. 'log:' .. run, '+', '-', 'COUNT', 1)[1]
+  local have = top and tonumber(string.match(top[1], '^0%-(%d+)$')) or 0
+  if have == tonumber(seq) - 1 then return true end
+  table.insert(short, run); table.insert(short, have)
+  return false
+end
 local function owns(run, seq)
   if owners[run] == nil then
     local owner = redis.call('HGET', P .. 'live', run)
@@ -96,11 +111,11 @@ local function owns(run, seq)
       owner = node
     end
     owners[run] = (owner == node)
-    if not owners[run] then table.insert(refused, run) end
+    if not owners[run] then table.insert(refused, run) else owners[run] = continues(run, seq) end
   end
   return owners[run]
 end
-local n = tonumber(ARGV[i]); i = i + 1
+n = tonumber(ARGV[i]); i = i + 1
 for _ = 1, n do
   if owns(ARGV[i], ARGV[i + 1]) then
     redis.call('XADD', P .. 'log:' .. ARGV[i], '0-' .. ARGV[i + 1], 'r', ARGV[i + 2])
@@ -137,7 +152,7 @@ n = tonumber(ARGV[i]); i = i + 1
 for _ = 1, n do
   redis.call('HSET', P .. 'prompts:' .. ARGV[i], ARGV[i + 1], ARGV[i + 2]); i = i + 3
 end
-return refused
+return {refused, short}
 """
 # KEYS: live, feed; ARGV: node, keep, then (run, summary) pairs: the summaries held back from
 # the feed, each added while the run is still this node's.
@@ -184,6 +199,7 @@ class RedisStore(EventStore):
         self._commits = itertools.count(1)
         self._instance = uuid.uuid4().hex
         self._fenced: set[str] = set()
+        self._renew: set[str] = set()  # runs whose next commit gives their log a new epoch
         self.on_fenced: Callable[[str], None] = lambda run_id: None
         self.follower = Follower(url, self)
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -222,7 +238,8 @@ class RedisStore(EventStore):
         samples: list[SampleBatch],
         snapshots: list[tuple[str, bytes]],
     ) -> None:
-        args: list[object] = [self.node, f"{self._instance}:{next(self._commits)}", len(batch)]
+        renew, self._renew = self._renew, set()
+        args: list[object] = [self.node, f"{self._instance}:{next(self._commits)}", len(renew), *renew, len(batch)]
         prompts = []
         for run_id, seq, body in batch:
             args += (run_id, seq, body)
@@ -243,9 +260,37 @@ class RedisStore(EventStore):
         for prompt in prompts:
             args += prompt
         args.append(FEED_KEEP)
-        refused = self._write_script(args=args)
+        try:
+            refused, short = self._write_script(args=args)
+        except Exception:
+            self._renew |= renew  # the commit is retried: so is the new epoch
+            raise
         if refused and self._loop is not None:
             self._loop.call_soon_threadsafe(self._fence, [r.decode() for r in refused])
+        if short:
+            self._refill(dict(zip((r.decode() for r in short[::2]), map(int, short[1::2]), strict=True)), batch, runs)
+
+    def _refill(
+        self, short: dict[str, int], batch: list[tuple[str, int, bytes]], runs: list[tuple[str, bytes]]
+    ) -> None:
+        """Redis lost the tail of some runs' streams (an append-only file synced every second,
+        a restart): write the lost records again from this node's memory, then the batch's. When
+        memory no longer holds them, the run's log gets a new epoch: clients resync (§3.1)."""
+        again: list[tuple[str, int, bytes]] = []
+        for run_id, have in short.items():
+            mine = [record for record in batch if record[0] == run_id]
+            tail, first = self._tails.get(run_id), mine[0][1]
+            if tail is not None and tail.first_seq <= have + 1:
+                lost = tail.items[have + 1 - tail.first_seq : first - tail.first_seq]
+                again += [(run_id, seq, body) for seq, body in zip(range(have + 1, first), lost, strict=True)]
+                log.warning("run %s: Redis lost seqs %d-%d; written again from memory", run_id, have + 1, first - 1)
+            else:
+                self._renew.add(run_id)
+                log.error(
+                    "run %s: Redis lost seqs %d-%d, no longer held here: a new epoch", run_id, have + 1, first - 1
+                )
+            again += mine
+        self._io_write(again, [row for row in runs if row[0] in short], [], [])
 
     def _to_feed(self, run_id: str, body: bytes, is_final: bool) -> bool:
         """Whether this summary goes to the feed now; if not, it is owed (writer thread)."""
@@ -311,12 +356,26 @@ class RedisStore(EventStore):
             self._outage.on_fault(reason)
 
     def adopt(self, summary: RunSummary) -> None:
-        """Take over writing a live run whose owner is gone (the caller won it in Redis)."""
+        """Take over writing a live run whose owner is gone (the caller won it in Redis). What
+        Redis holds of it may lack what its owner committed last: its log gets a new epoch."""
+        self._renew.add(summary.run_id)
         self._live[summary.run_id] = summary
         self._shown[summary.run_id] = msgspec.structs.replace(summary, open_prompts=list(summary.open_prompts))
         self._tails[summary.run_id] = Tail(summary.last_seq + 1, self._tail_size)
 
     # -- reading -------------------------------------------------------------------------
+
+    def _close_stale(self, stale: RunSummary) -> None:
+        """A run of ours left live by our last life: closed here, in a new epoch (as adopt)."""
+        self._renew.add(stale.run_id)
+        super()._close_stale(stale)
+
+    async def epoch(self, run_id: str) -> str:
+        return await self._read(self._io_epoch, run_id)
+
+    def _io_epoch(self, run_id: str) -> str:
+        found = self.client.get(f"{PREFIX}epoch:{run_id}")
+        return "" if found is None else found.decode()
 
     def read_fault_text(self, exc: Exception) -> str:
         return f"the fleet's store cannot be reached: {exc}"
