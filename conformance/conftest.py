@@ -11,15 +11,19 @@ import asyncio
 import collections
 import json
 import os
+import re
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
 
+import jsonschema
 import pytest
 import websockets
 
 SUBPROTOCOL = "litmus-live.v1"
+SCHEMA = Path(__file__).resolve().parents[1] / "protocol" / "schema.json"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -45,6 +49,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="a test path that records channel readings")  # fmt: skip
     group.addoption("--station", default=os.environ.get("LITMUS_CONFORMANCE_STATION", ""),
                     help="in a fleet, the station that runs the launched tests (default: the node itself)")  # fmt: skip
+    group.addoption("--schema", default=str(SCHEMA), help="the protocol's schema.json to hold replies to")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -62,10 +67,19 @@ class Http:
         self.token = token
 
     def request(
-        self, method: str, path: str, body: object = None, *, token: str | None = "", headers: dict | None = None
+        self,
+        method: str,
+        path: str,
+        body: object = None,
+        *,
+        token: str | None = "",
+        headers: dict | None = None,
+        data: bytes | None = None,
     ) -> tuple[int, object]:
-        """`token` "" sends the suite's token, None sends none."""
-        data = None if body is None else json.dumps(body).encode()
+        """`token` "" sends the suite's token, None sends none; `data` is a raw body instead
+        of `body` as JSON. The reply's headers are kept in `last_headers`."""
+        if data is None and body is not None:
+            data = json.dumps(body).encode()
         sent = {
             "Content-Type": "application/json",
             **credential(self.token if token == "" else token),
@@ -74,17 +88,52 @@ class Http:
         req = urllib.request.Request(self.base + path, data, sent, method=method)
         try:
             with urllib.request.urlopen(req, timeout=10) as response:
-                raw, status, kind = response.read(), response.status, response.headers.get("content-type", "")
+                raw, status, self.last_headers = response.read(), response.status, response.headers
         except urllib.error.HTTPError as exc:
-            raw, status, kind = exc.read(), exc.code, exc.headers.get("content-type", "")
+            raw, status, self.last_headers = exc.read(), exc.code, exc.headers
+        kind = self.last_headers.get("content-type", "")
         return status, (json.loads(raw) if "json" in kind else raw.decode())
+
+
+# What a Python (or other language's) value looks like in a message meant for people: a
+# quoted token ('abc', the quote not an apostrophe), None/True/False, Python type names.
+_REPR = re.compile(r"(?<![A-Za-z])'[^'\s]|\b(?:None|True|False|NoneType)\b|`(?:str|int|float|bool|dict|list)`")
+
+
+def assert_in_words(message: str) -> None:
+    """An error message names values as JSON does ("text", true, null), never as Python."""
+    assert isinstance(message, str) and message, message
+    assert not _REPR.search(message), f"a programming language's notation in {message!r}"
+
+
+class Contract:
+    """schema.json: checks a message or an HTTP body against one of its definitions."""
+
+    def __init__(self, path: Path) -> None:
+        self.schema = json.loads(path.read_text())
+        self._validators: dict[str, jsonschema.Draft202012Validator] = {}
+
+    def check(self, name: str, body: object, *, many: bool = False) -> None:
+        """`body` is a `name` (or, `many`, an array of them); an error's message is in words."""
+        validator = self._validators.get(name)
+        if validator is None:
+            assert name in self.schema["$defs"], f"schema.json defines no {name}"
+            validator = jsonschema.Draft202012Validator({"$ref": f"#/$defs/{name}", "$defs": self.schema["$defs"]})
+            self._validators[name] = validator
+        for item in body if many else [body]:
+            errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(item)]
+            assert not errors, f"not a {name}: {item}: {'; '.join(errors)}"
+        if name == "HttpError":
+            assert_in_words(body["error"]["message"])
+        if name == "ServerMessage" and body.get("type") == "error":
+            assert_in_words(body["message"])
 
 
 class Peer:
     """One raw protocol connection; array frames are flattened into messages, in order."""
 
-    def __init__(self, ws: websockets.ClientConnection) -> None:
-        self.ws = ws
+    def __init__(self, ws: websockets.ClientConnection, contract: Contract) -> None:
+        self.ws, self.contract = ws, contract
         self.pending: collections.deque[dict] = collections.deque()
         self.seen: list[dict] = []
 
@@ -94,7 +143,9 @@ class Peer:
     async def next(self, timeout: float = 30.0) -> dict:
         while not self.pending:
             frame = json.loads(await asyncio.wait_for(self.ws.recv(), timeout))
-            self.pending.extend(frame if isinstance(frame, list) else [frame])
+            for message in frame if isinstance(frame, list) else [frame]:
+                self.contract.check("ServerMessage", message)  # every message fits schema.json
+                self.pending.append(message)
         self.seen.append(self.pending[0])
         return self.pending.popleft()
 
@@ -149,12 +200,17 @@ def token(pytestconfig: pytest.Config) -> str | None:
 
 
 @pytest.fixture(scope="session")
+def contract(pytestconfig: pytest.Config) -> Contract:
+    return Contract(Path(pytestconfig.getoption("--schema")))
+
+
+@pytest.fixture(scope="session")
 def http(url: str, token: str | None) -> Http:
     return Http(url, token)
 
 
 @pytest.fixture
-async def connect(url: str, token: str | None) -> AsyncIterator[Callable[..., object]]:
+async def connect(url: str, token: str | None, contract: Contract) -> AsyncIterator[Callable[..., object]]:
     """Opens peers (the v1 subprotocol unless told otherwise, with the suite's token unless
     told `token=None`) and closes them all at the end."""
     opened: list[websockets.ClientConnection] = []
@@ -168,7 +224,7 @@ async def connect(url: str, token: str | None) -> AsyncIterator[Callable[..., ob
         # [] offers no subprotocol: no header at all
         ws = await websockets.connect(url, subprotocols=offered or None, additional_headers=headers, **options)
         opened.append(ws)
-        peer = Peer(ws)
+        peer = Peer(ws, contract)
         if welcome:
             first = await peer.next()
             assert first["type"] == "welcome" and first["protocol"] == SUBPROTOCOL, first

@@ -3,84 +3,40 @@
 from __future__ import annotations
 
 import asyncio
-import unicodedata
+import http
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
-from typing import Annotated
 
 import msgspec
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from litmus_live.auth import Gate, Identity, Role
 from litmus_live.auth.edge import identity_of, public, requires
+from litmus_live.bodies import (
+    Aborting,
+    ChannelCounts,
+    ErrorDetail,
+    Health,
+    HttpError,
+    LaunchBody,
+    Launched,
+    Tail,
+    TailLine,
+    TestList,
+    view,
+)
+from litmus_live.bodies import HttpErrorCode as Code
 from litmus_live.events import Status
 from litmus_live.fleet.routing import Refused, Routing
 from litmus_live.live_run import TAIL_LINES
+from litmus_live.protocol import in_words
 from litmus_live.runner import InvalidTestPath, LaunchRequest, Runner
-from litmus_live.store import EventStore, RunQuery, RunSummary, UnknownRun
+from litmus_live.store import EventStore, RunQuery, UnknownRun
 
 MAX_TESTS_LISTED = 1000
-_Text = Annotated[str, msgspec.Meta(max_length=200)]
-
-
-class LaunchBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    test_path: Annotated[str, msgspec.Meta(min_length=1, max_length=1000)]
-    uut_serial: Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=r"\S")]
-    operator: _Text = ""  # ignored: the run's operator is the signed-in name (kept for old clients)
-    station: _Text = ""
-
-
-def _refuse_control_characters(launch: LaunchBody) -> None:
-    """A serial, operator or station is printable text: a test would see it cut at a NUL."""
-    for field in ("uut_serial", "operator", "station"):
-        text = getattr(launch, field)
-        if bad := next((c for c in text if unicodedata.category(c) == "Cc"), None):
-            where = text.index(bad) + 1
-            raise msgspec.ValidationError(
-                f"{field} holds the control character U+{ord(bad):04X} at character {where}; printable text only"
-            )
-
-
-class Launched(msgspec.Struct, frozen=True, kw_only=True):
-    run_id: str
-    live_url: str
-
-
-def _fields(struct: type[msgspec.Struct]) -> list[tuple]:
-    """(name, type[, default]) of every field of `struct`, for deriving a wider Struct."""
-    out: list[tuple] = []
-    for f in msgspec.structs.fields(struct):
-        if f.default is not msgspec.NODEFAULT:
-            out.append((f.name, f.type, f.default))
-        elif f.default_factory is not msgspec.NODEFAULT:
-            out.append((f.name, f.type, msgspec.field(default_factory=f.default_factory)))
-        else:
-            out.append((f.name, f.type))
-    return out
-
-
-# A run summary as the HTTP API shows it: every RunSummary field, and whether it is live.
-RunView = msgspec.defstruct("RunView", [*_fields(RunSummary), ("is_live", bool)], kw_only=True)
-
-
-class ErrorDetail(msgspec.Struct, frozen=True, kw_only=True):
-    code: str
-    message: str
-
-
-class HttpError(msgspec.Struct, frozen=True, kw_only=True):
-    """The body of every 4xx answer of the HTTP API."""
-
-    error: ErrorDetail
-
-
-class TestList(msgspec.Struct, frozen=True, kw_only=True):
-    root: str
-    tests: list[str]
-
-
 _encoder = msgspec.json.Encoder()
 
 
@@ -88,12 +44,23 @@ def _json(body: object, status: int = 200) -> Response:
     return Response(_encoder.encode(body), status, media_type="application/json")
 
 
-def _error(status: int, code: str, message: str) -> Response:
+def _error(status: int, code: Code, message: str) -> Response:
     return _json(HttpError(error=ErrorDetail(code=code, message=message)), status)
 
 
-def _view(summary: RunSummary) -> RunView:
-    return RunView(**msgspec.structs.asdict(summary), is_live=summary.is_live)
+_CODES = {404: Code.NOT_FOUND, 405: Code.METHOD_NOT_ALLOWED}
+
+
+async def refuse_unrouted(request: Request, exc: Exception) -> Response:
+    """An unknown path or method gets the usual error body too (PROTOCOL.md §9), not plain text."""
+    assert isinstance(exc, HTTPException)
+    where = f"{request.method} {request.url.path}"
+    message = exc.detail if exc.detail != http.HTTPStatus(exc.status_code).phrase else "no such endpoint"
+    if exc.status_code == 405:
+        message = f"{request.method} is not allowed here; allowed: {(exc.headers or {}).get('Allow', 'none')}"
+    response = _error(exc.status_code, _CODES.get(exc.status_code, Code.BAD_REQUEST), f"{message} ({where})")
+    response.headers.update(exc.headers or {})
+    return response
 
 
 async def _prefix(path: Path, size: int, chunk: int = 256 * 1024) -> AsyncIterator[bytes]:
@@ -180,13 +147,13 @@ def _run_query(params: Mapping[str, str]) -> RunQuery:
     try:
         return msgspec.convert(fields, RunQuery, strict=False)
     except msgspec.ValidationError as exc:
-        raise ValueError(f"invalid run filter: {exc} (status is one of {', '.join(Status)};"
+        raise ValueError(f"invalid run filter: {in_words(exc)} (status is one of {', '.join(Status)};"
                          " since and until are ISO 8601 times with a zone)") from None  # fmt: skip
 
 
 async def store_unreadable(request: Request, exc: Exception) -> Response:
     """Any route whose read of the store failed: 503, said plainly; nothing was changed."""
-    return _error(503, "store_unavailable", str(exc))
+    return _error(503, Code.STORE_UNAVAILABLE, str(exc))
 
 
 class Api:
@@ -217,25 +184,26 @@ class Api:
         try:
             await self._store.summary(run_id)
         except UnknownRun as exc:
-            return _error(404, "run_not_found", str(exc))
+            return _error(404, Code.RUN_NOT_FOUND, str(exc))
         return None
 
     @requires(Role.OPERATOR)
     async def launch(self, request: Request) -> Response:
         if (fault := self._store.fault) is not None:
-            return _error(503, "store_unavailable", f"nothing can be launched now: {fault}")
+            return _error(503, Code.STORE_UNAVAILABLE, f"nothing can be launched now: {fault}")
         identity = identity_of(request)
         try:
             launch = msgspec.json.decode(await request.body(), type=LaunchBody)
-            _refuse_control_characters(launch)
+            if why := launch.control_character():
+                raise msgspec.ValidationError(why)
             fields = {**msgspec.structs.asdict(launch), "operator": identity.name}
             asked = LaunchRequest(**fields)
             run_id = self._runner.launch(asked) if self._routing is None else await self._routing.launch(asked)
         except (msgspec.ValidationError, msgspec.DecodeError) as exc:
-            return _error(400, "bad_request", f"invalid launch request: {exc}")
+            return _error(400, Code.BAD_REQUEST, f"invalid launch request: {in_words(exc)}")
         except InvalidTestPath as exc:
             await self._gate.audit(identity, "launch", launch.test_path, "invalid_test_path")
-            return _error(400, "invalid_test_path", str(exc))
+            return _error(400, Code.INVALID_TEST_PATH, str(exc))
         except Refused as exc:
             await self._gate.audit(identity, "launch", launch.test_path, exc.code)
             return _error(exc.status, exc.code, exc.message)
@@ -248,23 +216,23 @@ class Api:
         try:
             query = _run_query(request.query_params)
         except ValueError as exc:
-            return _error(400, "bad_request", str(exc))
+            return _error(400, Code.BAD_REQUEST, str(exc))
         before = request.query_params.get("before")
         if before is not None:
             try:
                 last = await self._store.summary(before)
             except UnknownRun as exc:
-                return _error(404, "run_not_found", f"the cursor before={before} names no run: {exc}")
+                return _error(404, Code.RUN_NOT_FOUND, f"the cursor before={before} names no run: {exc}")
             query = msgspec.structs.replace(query, before=(last.created_at, last.run_id))
         runs = await self._store.runs(query) if query.limit else []
-        return _json([_view(s) for s in runs])
+        return _json([view(s) for s in runs])
 
     @requires(Role.VIEWER)
     async def get_run(self, request: Request) -> Response:
         try:
-            return _json(_view(await self._store.summary(request.path_params["run_id"])))
+            return _json(view(await self._store.summary(request.path_params["run_id"])))
         except UnknownRun as exc:
-            return _error(404, "run_not_found", str(exc))
+            return _error(404, Code.RUN_NOT_FOUND, str(exc))
 
     @requires(Role.VIEWER)
     async def get_output(self, request: Request) -> Response:
@@ -288,16 +256,16 @@ class Api:
         try:
             lines = _bounded_int(request.query_params, "lines", 100, TAIL_LINES)
         except ValueError as exc:
-            return _error(400, "bad_request", str(exc))
+            return _error(400, Code.BAD_REQUEST, str(exc))
         if (missing := await self._missing(run_id)) is not None:
             return missing
         tail = self._runner.tail(run_id)
         if tail is None and self._routing is not None:  # a live run of another station of the fleet
             tail = await self._routing.tail(run_id)
         if tail is None:
-            return _error(409, "run_not_live", f"run {run_id} is not live here; its full log is at /output")
+            return _error(409, Code.RUN_NOT_LIVE, f"run {run_id} is not live here; its full log is at /output")
         kept = tail[len(tail) - lines :] if lines else []
-        return _json({"run_id": run_id, "lines": [{"stream": s, "line": t} for s, t in kept]})
+        return _json(Tail(run_id=run_id, lines=[TailLine(stream=s, line=t) for s, t in kept]))
 
     @requires(Role.OPERATOR)
     async def abort(self, request: Request) -> Response:
@@ -305,15 +273,15 @@ class Api:
         try:
             summary = await self._store.summary(run_id)
         except UnknownRun as exc:
-            return _error(404, "run_not_found", str(exc))
+            return _error(404, Code.RUN_NOT_FOUND, str(exc))
         if summary.is_live and not self._runner.is_live(run_id) and self._routing is not None:
             return await self._abort_elsewhere(run_id, identity)
         if not summary.is_live or not self._runner.is_live(run_id):
-            return _error(409, "run_not_live", f"run {run_id} is {summary.status}; only a live run can be aborted")
+            return _error(409, Code.RUN_NOT_LIVE, f"run {run_id} is {summary.status}; only a live run can be aborted")
         await self._gate.audit(identity, "abort", run_id)
         task = asyncio.create_task(self._runner.abort(run_id, by=identity.name))
         task.add_done_callback(lambda t: t.cancelled() or t.exception())
-        return _json({"run_id": run_id, "status": "aborting"}, 202)
+        return _json(Aborting(run_id=run_id), 202)
 
     async def _abort_elsewhere(self, run_id: str, identity: Identity) -> Response:
         """A live run of another station of the fleet: that station aborts it."""
@@ -331,7 +299,7 @@ class Api:
         run_id = request.path_params["run_id"]
         if (missing := await self._missing(run_id)) is not None:
             return missing
-        return _json({"run_id": run_id, "samples": await self._store.sample_counts(run_id)})
+        return _json(ChannelCounts(run_id=run_id, samples=await self._store.sample_counts(run_id)))
 
     @requires(Role.VIEWER)
     async def samples_csv(self, request: Request) -> Response:
@@ -340,7 +308,7 @@ class Api:
             return missing
         rows = await self._store.samples(run_id, channel)
         if not rows:
-            return _error(404, "channel_not_found", f"run {run_id} has no readings of channel {channel}")
+            return _error(404, Code.CHANNEL_NOT_FOUND, f"run {run_id} has no readings of channel {channel}")
         lines = ["t,value", *(f"{t!r},{_csv_cell(v)}" for t, v in rows)]
         return Response("\n".join(lines) + "\n", media_type="text/csv; charset=utf-8")
 
@@ -360,5 +328,5 @@ class Api:
         """200 while the store commits; 503 with the reason in words while it cannot."""
         live = len(self._store.live_runs())
         if (fault := self._store.fault) is not None:
-            return _json({"status": "store_unavailable", "reason": fault, "live_runs": live}, 503)
-        return _json({"status": "ok", "live_runs": live})
+            return _json(Health(status="store_unavailable", reason=fault, live_runs=live), 503)
+        return _json(Health(status="ok", live_runs=live))

@@ -101,7 +101,7 @@ def create_app(settings: Settings) -> Starlette:
         await hub.settle(stopped)
 
     middleware = [Middleware(Edge, gate=gate)]
-    handlers = {StoreUnreadable: api.store_unreadable, **node.handlers}
+    handlers = {StoreUnreadable: api.store_unreadable, HTTPException: api.refuse_unrouted, **node.handlers}
     app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware, exception_handlers=handlers)
     app.state.store, app.state.hub, app.state.runner = store, hub, runner
     app.state.before_stop = before_stop

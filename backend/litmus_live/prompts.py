@@ -103,7 +103,7 @@ class Prompts:
             return self._judge_late(key, answer)
         why = check_answer(definition(pending.record), answer.value)
         if why:
-            return Outcome.INVALID, f"invalid answer to prompt '{pending.record.name}': {why}"
+            return Outcome.INVALID, f"invalid answer to prompt {pending.record.name}: {why}"
         data = PromptResolved(
             prompt_id=answer.prompt_id,
             resolution=Resolution.ANSWERED,

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import json
+import re
 from typing import Annotated, Any
 
 import msgspec
@@ -280,14 +282,32 @@ class _Echo(msgspec.Struct):
 _echo_decoder = msgspec.json.Decoder(_Echo)
 
 
+# msgspec names types and values as Python does; a client reads JSON's names
+_JSON_TYPES = {"str": "string", "int": "integer", "float": "number", "bool": "boolean", "dict": "object"}
+_TYPES = re.compile(r"`([a-z]+(?: \| [a-z]+)*)`")
+# the one quoted value msgspec puts in a message ('fax', the regex '\S'), raw, before the path
+_QUOTED = re.compile(r"^([^']*)'(.*)'((?: - at `[^`]*`)?)$", re.DOTALL)
+
+
+def in_words(exc: msgspec.ValidationError | msgspec.DecodeError) -> str:
+    """msgspec's message about a body or message that does not fit, with JSON's names for
+    types (`string`, `integer`, `number`) and JSON strings for values ("fax", not 'fax')."""
+    if not isinstance(exc, msgspec.ValidationError):  # malformed JSON: "expected ',' or '}'"
+        return re.sub(r"'(.)'", lambda m: json.dumps(m[1]), str(exc))
+    text = _TYPES.sub(lambda m: "`" + " or ".join(_JSON_TYPES.get(t, t) for t in m[1].split(" | ")) + "`", str(exc))
+    if " matching regex " in text:  # the pattern is a Python repr: shown as it was written
+        return _QUOTED.sub(lambda m: m[1].replace("regex", "the pattern") + m[2].replace("\\\\", "\\") + m[3], text)
+    return _QUOTED.sub(lambda m: m[1] + json.dumps(m[2], ensure_ascii=False) + m[3], text)
+
+
 def decode_client(data: str | bytes) -> ClientMessage:
     """Decode one client message; raises BadMessage saying what was wrong and where."""
     try:
         return _client_decoder.decode(data)
     except msgspec.ValidationError as exc:
-        raise BadMessage(f"invalid message: {exc}", **_echo(data)) from None
+        raise BadMessage(f"invalid message: {in_words(exc)}", **_echo(data)) from None
     except msgspec.DecodeError as exc:
-        raise BadMessage(f"malformed JSON: {exc}") from None
+        raise BadMessage(f"malformed JSON: {in_words(exc)}") from None
     except UnicodeDecodeError as exc:
         raise BadMessage(f"malformed JSON: not valid UTF-8 at byte {exc.start}") from None
     except RecursionError:

@@ -171,10 +171,10 @@ def decode(line: bytes) -> Report:
 
 def _problem(item: Report) -> str:
     if isinstance(item, Samples) and len(item.t) != len(item.v):
-        return f"channel {item.channel!r}: {len(item.t)} times for {len(item.v)} values"
+        return f"channel {item.channel}: {len(item.t)} times for {len(item.v)} values"
     if isinstance(item, PromptAsk | PromptAuto):
         problem = problem_of(definition(item.definition))
-        return f"prompt {item.name!r}: {problem}" if problem else ""
+        return f"prompt {item.name}: {problem}" if problem else ""
     return ""
 
 

@@ -9,6 +9,7 @@ line by line. The exit code decides the verdict; the process group ends with the
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import shutil
@@ -74,18 +75,18 @@ class LaunchRequest(msgspec.Struct, frozen=True, kw_only=True):
 def resolve_test_path(root: Path, test_path: str) -> str:
     """The absolute pytest argument for `test_path` ("file.py" or "file.py::test"), inside `root`."""
     path_part, sep, rest = test_path.partition("::")
-    root = root.resolve()
+    root, quoted = root.resolve(), json.dumps(test_path, ensure_ascii=False)
     if not path_part or "\0" in test_path:
-        raise InvalidTestPath(f"test_path must name a file or folder under the test root, got {test_path!r}")
+        raise InvalidTestPath(f"test_path must name a file or folder under the test root, got {quoted}")
     if long := next((p for p in Path(path_part).parts if len(p.encode()) > MAX_NAME), None):
         raise InvalidTestPath(f"test_path has a name of {len(long.encode())} bytes; at most {MAX_NAME} are allowed")
     target = (root / path_part).resolve()
     if not target.is_relative_to(root):
-        raise InvalidTestPath(f"test_path {test_path!r} is outside the test root {str(root)!r}")
+        raise InvalidTestPath(f"test_path {quoted} is outside the test root {root}")
     if not target.exists():
-        raise InvalidTestPath(f"test_path {test_path!r} does not exist under the test root {str(root)!r}")
+        raise InvalidTestPath(f"test_path {quoted} does not exist under the test root {root}")
     if target.is_dir() and (link := _link_out_of(target, root)) is not None:
-        raise InvalidTestPath(f"test_path {test_path!r} holds {link}, a link out of the test root: nothing in it runs")
+        raise InvalidTestPath(f"test_path {quoted} holds {link}, a link out of the test root: nothing in it runs")
     return f"{target}{sep}{rest}"
 
 
@@ -191,7 +192,7 @@ class Runner:
         `by` names who asked, in the run's `complete` reason."""
         run = self._runs.get(run_id)
         if run is None:
-            raise NotLive(f"run {run_id!r} is not live here")
+            raise NotLive(f"run {run_id} is not live here")
         if run.is_aborted:
             return
         run.is_aborted, run.aborted_by = True, by

@@ -17,11 +17,19 @@ import jsonschema
 import msgspec
 import yaml
 
-from litmus_live import __version__, api
+from litmus_live import __version__, bodies
 from litmus_live import protocol as p
+from litmus_live.auth import admin, routes, store
+from litmus_live.fleet.stations import Station
 
-# Bodies of the HTTP API (PROTOCOL.md §9), so clients can generate their types too.
-HTTP_SHAPES = [api.LaunchBody, api.Launched, api.RunView, api.HttpError, api.TestList]
+# Every request and reply body of the HTTP API (PROTOCOL.md §9 names each one), so clients can
+# generate their types and check what they receive.
+HTTP_SHAPES = [
+    bodies.LaunchBody, bodies.Launched, bodies.RunView, bodies.Tail, bodies.Aborting, bodies.ChannelCounts,
+    bodies.TestList, Station, bodies.Health, bodies.HttpError,
+    routes.SignIn, routes.Me, store.User, admin.NewUser, admin.UserChange, store.TokenInfo, admin.NewToken,
+    admin.IssuedToken, store.AuditEntry,
+]  # fmt: skip
 
 
 def build() -> dict:
@@ -34,7 +42,7 @@ def build() -> dict:
         "title": f"Litmus Live protocol ({p.SUBPROTOCOL})",
         "description": (
             "Every message of protocol v1 (a frame holds one message or an array of them),"
-            " and the bodies of the HTTP API: LaunchBody, Launched, RunView, HttpError, TestList."
+            f" and every body of the HTTP API: {', '.join(shape.__name__ for shape in HTTP_SHAPES)}."
         ),
         "$defs": {
             **components,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
 
@@ -167,7 +168,7 @@ class Session:
             raise ProtocolViolation(
                 p.ErrorCode.HOST_FORBIDDEN,
                 p.CloseCode.ORIGIN_FORBIDDEN,
-                f"this server does not answer to the host {host!r}",
+                f"this server does not answer to the host {json.dumps(host, ensure_ascii=False)}",
             )
         origin = self._ws.headers.get("origin")
         if origin is not None and not self._gate.is_origin_allowed(origin):

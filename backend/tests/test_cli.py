@@ -105,7 +105,7 @@ def test_answer_by_name_or_id_reports_each_outcome(server: Server) -> None:
                        "--token", ada)  # fmt: skip
     assert confirmed.returncode == 0 and confirmed.stdout == "accepted: insert_uut = True\n", confirmed.stderr
     wrong = litmus("answer", run_id, "pick_bench", "bench_09", "--wait", "--server", server.http)
-    assert wrong.returncode == 1 and "invalid: invalid answer to prompt 'pick_bench'" in wrong.stderr
+    assert wrong.returncode == 1 and "invalid: invalid answer to prompt pick_bench" in wrong.stderr
     assert "not one of the choices" in wrong.stderr
     gone = litmus("answer", run_id, "insert_uut", "true", "--server", server.http)
     assert gone.returncode == 1 and "no open prompt 'insert_uut'" in gone.stderr

@@ -101,7 +101,7 @@ async def test_one_connection_serves_a_watch_a_feed_and_answers(server: Server) 
         missing = await c.answer(run_id, "no-such-prompt", True)
     assert isinstance(records[-1], Complete) and records[-1].status is Status.PASSED
     for name, (wrong, right, late) in results.items():
-        assert wrong.outcome is AnswerOutcome.INVALID and wrong.reason.startswith(f"invalid answer to prompt '{name}'")
+        assert wrong.outcome is AnswerOutcome.INVALID and wrong.reason.startswith(f"invalid answer to prompt {name}:")
         assert right.is_accepted and right.run_id == run_id
         assert late.outcome is AnswerOutcome.ALREADY_ANSWERED and "by ci via script" in late.reason
     assert missing.outcome is AnswerOutcome.NOT_FOUND

@@ -1,7 +1,8 @@
 """Fuzzing the WebSocket edge of a real server: generated frames, good and bad, from a fixed seed.
 
 Every frame gets an answer PROTOCOL.md names (a reply, or an `error` with a code of §4.11),
-every close is a code of §7, and the server logs no traceback; it still serves afterwards.
+every close is a code of §7, every answer fits schema.json and every error message names values
+in words (no Python notation); the server logs no traceback and still serves afterwards.
 """
 
 from __future__ import annotations
@@ -9,7 +10,10 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import re
+from pathlib import Path
 
+import jsonschema
 import websockets
 from conftest import SUBPROTOCOL, TOKEN
 
@@ -22,6 +26,9 @@ REPLIES = {"subscribed", "unsubscribed", "active_runs", "run_finished", "prompt_
 CLOSE_CODES = {1000, 1001, 1009, 1011, 4400, 4401, 4403, 4406, 4408, 4409, 4413, 4429}  # §7's, less 1006 and 1012
 TYPES = ["subscribe", "unsubscribe", "prompt_response", "subscribe_active", "unsubscribe_active",
          "subscribe_finished", "unsubscribe_finished", "launch", "", "SUBSCRIBE"]  # fmt: skip
+SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "protocol" / "schema.json").read_text())
+# a quoted token ('abc', not an apostrophe), None/True/False, Python type names
+PYTHON = re.compile(r"(?<![A-Za-z])'[^'\s]|\b(?:None|True|False|NoneType)\b|`(?:str|int|float|bool|dict|list)`")
 FIELDS = ["type", "run_id", "since_seq", "id", "prompt_id", "value", "who", "via", "channels_only", "extra"]
 
 
@@ -106,6 +113,11 @@ async def test_ten_thousand_generated_frames_get_documented_answers_and_no_trace
     assert set(closes) <= CLOSE_CODES, sorted(set(closes) - CLOSE_CODES, key=str)
     assert {m["type"] for m in answers} <= REPLIES | {"welcome"}
     assert {m["code"] for m in answers if m["type"] == "error"} <= ERROR_CODES
+    server_message = jsonschema.Draft202012Validator({"$ref": "#/$defs/ServerMessage", "$defs": SCHEMA["$defs"]})
+    for answer in {json.dumps(m, sort_keys=True): m for m in answers}.values():
+        server_message.validate(answer)
+    errors = {m["message"] for m in answers if m["type"] == "error"}
+    assert len(errors) > 20 and not [text for text in errors if PYTHON.search(text)]
     assert {4400, 4413} <= set(closes) and 4429 not in closes and len(closes) > 1000
     log = server.log.read_text()
     assert "Traceback" not in log and "Exception" not in log, log[-3000:]

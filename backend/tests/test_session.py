@@ -82,7 +82,7 @@ async def test_unknown_run_is_an_in_band_error_and_the_connection_stays(server: 
         await ws.send('{"type": "subscribe", "run_id": "no-such-run", "id": "req-7"}')
         (error,) = await receive(ws)
         assert error == {
-            "type": "error", "code": "run_not_found", "message": "no run 'no-such-run'",
+            "type": "error", "code": "run_not_found", "message": "no run no-such-run",
             "id": "req-7", "run_id": "no-such-run",
         }  # fmt: skip
         await ws.send(json.dumps({"type": "subscribe", "run_id": run_id, "id": "req-8"}))

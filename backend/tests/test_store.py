@@ -120,7 +120,7 @@ async def test_appending_after_complete_is_refused(store: SqliteStore) -> None:
 async def test_a_run_must_start_with_run_created(store: SqliteStore) -> None:
     with pytest.raises(UnknownRun, match="run_created"):
         store.append(line("nobody", "hi"))
-    with pytest.raises(UnknownRun, match="no run 'nobody'"):
+    with pytest.raises(UnknownRun, match="no run nobody"):
         await store.summary("nobody")
 
 

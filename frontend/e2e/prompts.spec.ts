@@ -54,7 +54,7 @@ test("the operator journey: launch, answer three prompts with a correction, PASS
   await expect(page.getByTestId("prompt-countdown")).toHaveText(/^[45]:\d\d left$/);
   await field.fill("999");
   await field.press("Enter");
-  await expect(page.getByTestId("prompt-error")).toHaveText("invalid answer to prompt 'chamber_temp': 999 is above the maximum 125");
+  await expect(page.getByTestId("prompt-error")).toHaveText("invalid answer to prompt chamber_temp: 999 is above the maximum 125");
   await expect(field).toHaveAttribute("aria-invalid", "true");
   await page.screenshot({ path: `${SHOTS}/prompt-input-invalid.png` });
   await field.fill("21");

@@ -300,6 +300,7 @@ export interface Complete {
   xpassed?: number;
 }
 
+/** `POST /api/runs`: what to run, on which unit. */
 export interface LaunchBody {
   test_path: string;
   uut_serial: string;
@@ -307,6 +308,7 @@ export interface LaunchBody {
   station?: string;
 }
 
+/** 201 to `POST /api/runs`. */
 export interface Launched {
   run_id: string;
   live_url: string;
@@ -337,19 +339,126 @@ export interface RunView {
   is_live: boolean;
 }
 
-/** The body of every 4xx answer of the HTTP API. */
+/** `GET /api/runs/{run_id}/tail`: a live run's last lines, oldest first. */
+export interface Tail {
+  run_id: string;
+  lines: TailLine[];
+}
+
+export interface TailLine {
+  stream: Stream;
+  line: string;
+}
+
+/** 202 to `POST /api/runs/{run_id}/abort`; the run's own status stays RUNNING until `complete`. */
+export interface Aborting {
+  run_id: string;
+  status?: "aborting";
+}
+
+/** `GET /api/runs/{run_id}/channels`: readings kept per channel. */
+export interface ChannelCounts {
+  run_id: string;
+  samples: Record<string, number>;
+}
+
+/** `GET /api/tests`: what can be launched, relative to the test root. */
+export interface TestList {
+  root: string;
+  tests: string[];
+}
+
+export interface Station {
+  name: string;
+  runs_tests: boolean;
+  tests_root?: string | null;
+  tests?: string[];
+  live_runs?: number;
+  last_seen: string;
+  online?: boolean;
+}
+
+/** `GET /healthz`: 200 "ok", or 503 "store_unavailable" with the reason in words. */
+export interface Health {
+  status: "ok" | "store_unavailable";
+  live_runs: number;
+  reason?: string | null;
+}
+
+/** The body of every 4xx and 5xx answer of the HTTP API but `/healthz`'s 503. */
 export interface HttpError {
   error: ErrorDetail;
 }
 
 export interface ErrorDetail {
-  code: string;
+  code: HttpErrorCode;
   message: string;
 }
 
-export interface TestList {
-  root: string;
-  tests: string[];
+/** Every `error.code` an HTTP answer carries (PROTOCOL.md §1 and §9). */
+export type HttpErrorCode = "bad_credentials" | "bad_request" | "body_too_large" | "channel_not_found" | "conflict" | "forbidden" | "host_forbidden" | "invalid_test_path" | "method_not_allowed" | "not_found" | "origin_forbidden" | "rate_limited" | "run_not_found" | "run_not_live" | "station_not_found" | "station_offline" | "station_required" | "station_timeout" | "store_unavailable" | "unauthorized" | "unsupported_media_type";
+
+export interface SignIn {
+  name: string;
+  password: string;
+}
+
+/** Who the credential of this request belongs to. */
+export interface Me {
+  name: string;
+  role: Role;
+  via: Via;
+}
+
+/** Each role may do what the ones before it may: viewer < operator < admin. */
+export type Role = "admin" | "operator" | "viewer";
+
+export interface User {
+  name: string;
+  role: Role;
+  has_password: boolean;
+  created_at: string;
+}
+
+export interface NewUser {
+  name: string;
+  role: Role;
+  password: string;
+}
+
+export interface UserChange {
+  role?: Role | null;
+  password?: string | null;
+}
+
+export interface TokenInfo {
+  name: string;
+  role: Role;
+  created_at: string;
+  last_used_at: string | null;
+}
+
+export interface NewToken {
+  name: string;
+  role: Role;
+}
+
+/** The only time a token's secret is shown. */
+export interface IssuedToken {
+  name: string;
+  role: Role;
+  token: string;
+  created_at: string;
+}
+
+/** One thing someone did or tried: `outcome` is ok, or why it was refused. */
+export interface AuditEntry {
+  at: string;
+  who: string;
+  via: string;
+  action: string;
+  target?: string;
+  outcome?: string;
 }
 
 export type ClientMessage = Subscribe | Unsubscribe | PromptResponse | SubscribeActive | UnsubscribeActive | SubscribeFinished | UnsubscribeFinished;

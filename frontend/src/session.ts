@@ -1,12 +1,9 @@
 // Who is signed in on this browser: loaded once at start (GET /api/session), then changed only
 // by signing in or out. The session itself is an HttpOnly cookie the page never sees.
 import { signal } from "@preact/signals";
+import type { Me } from "./protocol";
 
-export type Role = "viewer" | "operator" | "admin";
-export interface Me {
-  name: string;
-  role: Role;
-}
+export type { Me, Role } from "./protocol"; // the bodies of GET/POST /api/session, from schema.json
 
 /** undefined while loading; null when nobody is signed in. */
 export const me = signal<Me | null | undefined>(undefined);

@@ -173,9 +173,9 @@ describe("apply", () => {
   });
 
   it("marks an unknown run as not found", () => {
-    const state = apply(initial("r9"), { type: "error", code: "run_not_found", message: "no run 'r9'", run_id: "r9" });
+    const state = apply(initial("r9"), { type: "error", code: "run_not_found", message: "no run r9", run_id: "r9" });
     expect(state.isNotFound).toBe(true);
-    expect(state.error?.message).toBe("no run 'r9'");
+    expect(state.error?.message).toBe("no run r9");
   });
 
   it("ignores records that arrive before the subscription is confirmed", () => {

@@ -8,6 +8,7 @@ running server (a poke, or a re-check) so that the open connections of what chan
 from __future__ import annotations
 
 import enum
+import json
 import re
 
 from litmus_live.auth import credentials
@@ -35,7 +36,8 @@ def check_name(name: str) -> None:
     if not NAME.fullmatch(name):
         raise AccountRefused(
             Why.BAD_REQUEST,
-            f"a name is 1-64 letters, digits or ._@:- (starting with a letter or digit); got {name!r}",
+            "a name is 1-64 letters, digits or ._@:- (starting with a letter or digit); got "
+            + json.dumps(name, ensure_ascii=False),
         )
 
 
@@ -61,26 +63,26 @@ class Accounts:
         try:
             await self._store.add_user(name, role, credentials.hash_password(password))
         except AlreadyExists:
-            raise AccountRefused(Why.CONFLICT, f"a user named {name!r} exists; set a password instead") from None
+            raise AccountRefused(Why.CONFLICT, f"a user named {name} exists; set a password instead") from None
         await self._audit("users.add", f"{name} ({role})")
 
     async def set_password(self, name: str, password: str) -> None:
         check_password(password)
         if not await self._store.set_password(name, credentials.hash_password(password)):
-            raise AccountRefused(Why.NOT_FOUND, f"no user named {name!r}")
+            raise AccountRefused(Why.NOT_FOUND, f"no user named {name}")
         await self._audit("users.passwd", name)
 
     async def remove_user(self, name: str) -> None:
         await self._keep_an_admin(name, "removing")
         if not await self._store.remove_user(name):
-            raise AccountRefused(Why.NOT_FOUND, f"no user named {name!r}")
+            raise AccountRefused(Why.NOT_FOUND, f"no user named {name}")
         await self._audit("users.remove", name)
 
     async def set_role(self, name: str, role: Role) -> None:
         """A new role; it ends the person's sessions, so they sign in again under it."""
         found = await self._store.password_hash(name)
         if found is None:
-            raise AccountRefused(Why.NOT_FOUND, f"no user named {name!r}")
+            raise AccountRefused(Why.NOT_FOUND, f"no user named {name}")
         if found[0] is role:
             return
         if role is not Role.ADMIN:
@@ -102,12 +104,12 @@ class Accounts:
         try:
             await self._store.add_token(name, role, credentials.digest(secret))
         except AlreadyExists:
-            raise AccountRefused(Why.CONFLICT, f"a token named {name!r} exists; revoke it first") from None
+            raise AccountRefused(Why.CONFLICT, f"a token named {name} exists; revoke it first") from None
         await self._audit("tokens.create", f"{name} ({role})")
         return secret
 
     async def revoke_token(self, name: str) -> None:
         if not await self._store.revoke_token(name):
             known = ", ".join(t.name for t in await self._store.tokens()) or "none"
-            raise AccountRefused(Why.NOT_FOUND, f"no token named {name!r}; tokens: {known}")
+            raise AccountRefused(Why.NOT_FOUND, f"no token named {name}; tokens: {known}")
         await self._audit("tokens.revoke", name)

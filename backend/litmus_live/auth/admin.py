@@ -18,6 +18,7 @@ from litmus_live.auth.edge import Refusal, identity_of, requires
 from litmus_live.auth.gate import Gate
 from litmus_live.auth.identity import Role
 from litmus_live.auth.store import User
+from litmus_live.protocol import in_words
 
 _Name = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 _Password = Annotated[str, msgspec.Meta(min_length=1, max_length=1024)]
@@ -62,7 +63,7 @@ async def _body(request: Request, kind: type[_T], shape: str) -> _T:
     try:
         return msgspec.json.decode(await request.body(), type=kind)
     except (msgspec.ValidationError, msgspec.DecodeError) as exc:
-        raise Refusal(400, "bad_request", f"expected {shape}: {exc}") from None
+        raise Refusal(400, "bad_request", f"expected {shape}: {in_words(exc)}") from None
 
 
 class AdminRoutes:

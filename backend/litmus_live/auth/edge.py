@@ -8,6 +8,7 @@ Routes then declare the role they need (`requires`); the identity travels in the
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
@@ -41,6 +42,11 @@ class Refusal(Exception):
         if self.status == 429:  # the bucket refills continuously: one second always suffices
             headers = {**(headers or {}), "Retry-After": "1"}
         return Response(body, self.status, headers=headers, media_type="application/json")
+
+
+def _named(host: str | None) -> str:
+    """A Host header as a message names it: its text in JSON quotes, or that it is missing."""
+    return "(none sent)" if host is None else json.dumps(host, ensure_ascii=False)
 
 
 class _TooLarge(Exception):
@@ -98,7 +104,7 @@ class Edge:
             raise Refusal(
                 403,
                 "host_forbidden",
-                f"this server does not answer to the host {headers.get('host')!r}; "
+                f"this server does not answer to the host {_named(headers.get('host'))}; "
                 f"it answers to {', '.join(sorted(self.gate.hosts))}",
             )
         client = scope["client"][0] if scope.get("client") else "unknown"
@@ -126,7 +132,7 @@ class Edge:
         raise Refusal(
             403,
             "origin_forbidden",
-            f"a request from {origin!r} may not change anything here; "
+            f"a request from {origin} may not change anything here; "
             f"expected one of {', '.join(sorted(self.gate.own_origins))}",
         )
 
@@ -136,7 +142,7 @@ class Edge:
         has_body = headers.get("content-length", "0") != "0" or "transfer-encoding" in headers
         if kind != "application/json" and (kind or has_body):
             raise Refusal(
-                415, "unsupported_media_type", f"expected Content-Type application/json, got {kind or 'none'!r}"
+                415, "unsupported_media_type", f"expected Content-Type application/json, got {kind or 'none'}"
             )
         length = headers.get("content-length", "0")
         if not length.isdigit() or int(length) > MAX_BODY:
@@ -151,7 +157,7 @@ class Edge:
     @staticmethod
     def _preflight(headers: Headers, cors: dict[str, str]) -> Response:
         if not cors:
-            raise Refusal(403, "origin_forbidden", f"origin {headers['origin']!r} is not allowed here")
+            raise Refusal(403, "origin_forbidden", f"origin {headers['origin']} is not allowed here")
         allow = {
             "Access-Control-Allow-Methods": "GET, POST, PATCH, DELETE",
             "Access-Control-Allow-Headers": "Authorization, Content-Type",

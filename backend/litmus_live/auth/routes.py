@@ -14,6 +14,7 @@ from litmus_live.auth.gate import COOKIE, Gate
 from litmus_live.auth.identity import Identity, Role
 from litmus_live.auth.store import SESSION_LIFETIME, AuditEntry
 from litmus_live.events import Via
+from litmus_live.protocol import in_words
 
 
 class SignIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -67,7 +68,7 @@ class IdentityRoutes:
         try:
             body = msgspec.json.decode(await request.body(), type=SignIn)
         except (msgspec.ValidationError, msgspec.DecodeError) as exc:
-            return Refusal(400, "bad_request", f'expected {{"name": …, "password": …}}: {exc}').response()
+            return Refusal(400, "bad_request", f'expected {{"name": …, "password": …}}: {in_words(exc)}').response()
         signed_in = await self._gate.sign_in(body.name, body.password)
         if signed_in is None:
             raise Refusal(401, "bad_credentials", "wrong name or password", who=body.name, action="sign_in")

@@ -169,11 +169,11 @@ class EventStore:
         if live is None:
             live = self._begin(record)
         elif live.status.is_final:
-            raise ValueError(f"run {record.run_id!r} is complete; cannot append {record.__class__.__name__}")
+            raise ValueError(f"run {record.run_id} is complete; cannot append {record.__class__.__name__}")
         # compare-and-set: only one resolution per prompt ever reaches the log
         resolved = record.data if isinstance(record, Event) else None
         if isinstance(resolved, PromptResolved) and resolved.prompt_id not in live.open_prompts:
-            raise PromptClosed(f"prompt {resolved.prompt_id!r} of run {record.run_id!r} is not open")
+            raise PromptClosed(f"prompt {resolved.prompt_id} of run {record.run_id} is not open")
         record = msgspec.structs.replace(record, seq=live.last_seq + 1)
         summaries.fold(live, record)
         body = _encode(record)
@@ -186,7 +186,7 @@ class EventStore:
 
     def _begin(self, record: Record) -> RunSummary:
         if not (isinstance(record, Event) and isinstance(record.data, RunCreated)):
-            raise UnknownRun(f"no live run {record.run_id!r}; a run starts with a run_created event")
+            raise UnknownRun(f"no live run {record.run_id}; a run starts with a run_created event")
         live = summaries.start(record)
         self._live[record.run_id] = live
         self._shown[record.run_id] = _copy(live)
@@ -347,7 +347,7 @@ class EventStore:
             return _copy(shown)
         found = await self._read(self._io_summary, run_id)
         if found is None:
-            raise UnknownRun(f"no run {run_id!r}")
+            raise UnknownRun(f"no run {run_id}")
         return found
 
     async def runs(self, query: RunQuery = _ALL_RUNS) -> list[RunSummary]:
