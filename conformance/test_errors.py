@@ -115,3 +115,10 @@ async def test_a_missing_id_is_bad_message_with_no_id_to_echo(connect) -> None:
     messages, code = await peer.closed()
     assert (messages[0]["code"], messages[0]["id"], messages[0]["run_id"]) == ("bad_message", None, "x")
     assert code == 4400
+
+
+async def test_a_frame_over_1_mib_is_refused_by_the_websocket_layer_with_1009(connect) -> None:
+    peer = await connect()
+    await peer.send({"type": "subscribe", "run_id": "r", "id": "x" * (1024 * 1024 + 1)})
+    _, code = await peer.closed()
+    assert code == 1009

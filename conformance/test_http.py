@@ -3,6 +3,7 @@ launch refusals, and the protocol's own files served by the server."""
 
 from __future__ import annotations
 
+import urllib.parse
 import uuid
 
 import pytest
@@ -80,3 +81,37 @@ def test_the_live_url_of_a_launch_answers(http, launch, plain_test, station) -> 
     status, _ = http.request("GET", body["live_url"])
     assert status == 200
     http.request("POST", f"/api/runs/{body['run_id']}/abort")
+
+
+async def test_the_run_list_filters_by_station_test_path_and_time(connect, http, launch, plain_test) -> None:
+    station = f"ST-{uuid.uuid4().hex[:8]}"
+    status, body = http.request("POST", "/api/runs", {"test_path": plain_test, "uut_serial": "SN", "station": station})
+    assert status == 201, body
+    run_id = body["run_id"]
+    await (await connect()).records(run_id)
+    _, [run] = http.request("GET", f"/api/runs?station={station}")
+    assert (run["run_id"], run["station"], run["test_path"]) == (run_id, station, plain_test)
+    at = urllib.parse.quote(run["created_at"])
+    for query, expected in [
+        (f"test_path={urllib.parse.quote(plain_test)}", [run_id]),
+        ("test_path=no/such/test.py", []),
+        (f"since={at}", [run_id]),  # since <= created_at
+        (f"until={at}", []),  # created_at < until
+        ("since=2000-01-01T00:00:00Z&until=2000-01-02T00:00:00Z", []),
+    ]:
+        status, runs = http.request("GET", f"/api/runs?station={station}&{query}")
+        assert (status, [r["run_id"] for r in runs]) == (200, expected), query
+
+
+async def test_a_test_that_does_not_exist_in_an_existing_file_is_accepted_and_ends_usage_error(
+    connect, launch, plain_test
+) -> None:
+    run_id = launch(f"{plain_test.split('::')[0]}::test_that_does_not_exist")
+    _, records = await (await connect()).records(run_id)
+    complete = records[-1]
+    assert (complete["status"], complete["exit_code"], complete["reason"]) == ("ERROR", 4, "usage error")
+
+
+def test_the_server_serves_the_protocols_examples(http) -> None:
+    status, text = http.request("GET", "/protocol/examples/dashboard.mjs", token=None)
+    assert status == 200 and "litmus-live.v1" in text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 
@@ -145,6 +146,8 @@ async def test_complete_clears_the_current_step_of_an_interrupted_run(connect, h
     progress = [m for m in peer.seen if m["type"] == "progress"]
     running = progress[-1]["current_step"]
     assert complete["status"] == "ABORTED" and running is not None
+    _, me = http.request("GET", "/api/session")
+    assert complete["reason"] == f"aborted by {me['name']}"  # §1: the credential's name
     events = [m for m in peer.seen if m["type"] == "event"]
     last = events[-1]  # the step that was running, logged interrupted after the last progress
     assert last["seq"] > progress[-1]["seq"] and last["seq"] < complete["seq"]
@@ -172,3 +175,102 @@ async def test_a_channels_only_subscription_gets_channels_then_complete_and_no_o
     assert reply["id"] == "wall" and {m["type"] for m in mine} == {"subscribed", "channels", "complete"}
     _, records = await viewer.records(run_id)
     assert complete == records[-1]
+
+
+SUMMARY = re.compile(r"^=+ (?P<counts>.*?) in [\d.]+s.* =+$")
+SUMMARY_WORDS = {"passed": "passed", "failed": "failed", "skipped": "skipped", "error": "errors", "errors": "errors",
+                 "xfailed": "xfailed", "xpassed": "xpassed"}  # fmt: skip
+
+
+def pytest_summary(records: list[dict]) -> dict[str, int]:
+    """The counts of pytest's own terminal summary line, as the run printed it."""
+    lines = [r["data"]["line"] for r in records if r["type"] == "event" and r["data"]["kind"] == "output"]
+    found = [m for m in map(SUMMARY.match, lines) if m]
+    assert found, "no pytest summary line in the run's output"
+    pairs = (part.strip().split(" ", 1) for part in found[-1]["counts"].split(","))
+    counts = dict.fromkeys(SUMMARY_WORDS.values(), 0)
+    for number, word in pairs:
+        if word in SUMMARY_WORDS:
+            counts[SUMMARY_WORDS[word]] += int(number)
+    return counts
+
+
+async def test_progress_follows_collection_and_each_step_and_complete_matches_pytests_summary(finished_run) -> None:
+    _, records = finished_run
+    events = [r for r in records if r["type"] == "event"]
+    collected = next(r for r in events if r["data"]["kind"] == "collected")
+    progress = [r for r in records if r["type"] == "progress"]
+    assert progress[0]["seq"] > collected["seq"] and (progress[0]["done"], progress[0]["current_step"]) == (0, None)
+    assert {p["status"] for p in progress} == {"RUNNING"} and progress[0]["total"] == collected["data"]["count"]
+
+    def next_progress(after: dict) -> dict:
+        return next(p for p in progress if p["seq"] > after["seq"])
+
+    done = 0
+    for event in (e for e in events if e["data"]["kind"] in ("step_started", "step_finished")):
+        state = next_progress(event)
+        if event["data"]["kind"] == "step_started":
+            assert state["current_step"] == event["data"]["nodeid"] and state["done"] == done
+        else:
+            done += 1
+            assert (state["current_step"], state["done"]) == (None, done)
+    complete = records[-1]
+    outcomes = [e["data"]["outcome"] for e in events if e["data"]["kind"] == "step_finished"]
+    assert complete["done"] == done == len(outcomes) and complete["total"] == collected["data"]["count"]
+    counts = {k: complete[k] for k in ("passed", "failed", "skipped", "errors", "xfailed", "xpassed")}
+    assert counts == pytest_summary(records)
+    assert complete["status"] == ("PASSED" if complete["exit_code"] == 0 else "FAILED")
+    assert (complete["reason"] == "") == (complete["status"] == "PASSED") and complete["duration"] >= 0
+
+
+async def test_subscribing_again_restarts_from_the_new_since_seq_and_the_old_one_ends_silently(
+    connect, launch, prompt_test
+) -> None:
+    run_id = launch(prompt_test)
+    peer = await connect()
+    await peer.send({"type": "subscribe", "run_id": run_id, "id": "first"})
+    prompt = await peer.until(lambda m: m["type"] == "prompt")
+    await peer.send({"type": "subscribe", "run_id": run_id, "since_seq": prompt["seq"] - 2, "id": "again"})
+    await peer.until(lambda m: m.get("id") == "again")
+    after = len(peer.seen)
+    await peer.send({"type": "prompt_response", "id": "go", "run_id": run_id, "prompt_id": prompt["prompt_id"],
+                     "value": True})  # fmt: skip
+    await peer.until(lambda m: m["type"] == "prompt" and m["seq"] > prompt["seq"])
+    again = [m["seq"] for m in peer.seen[after:] if m.get("run_id") == run_id and "seq" in m]
+    assert again == list(range(prompt["seq"] - 1, again[-1] + 1))  # each seq once, from the new since_seq
+
+
+async def test_fields_a_server_does_not_know_are_ignored(connect, finished_run) -> None:
+    run_id, records = finished_run
+    peer = await connect()
+    await peer.send({"type": "subscribe", "run_id": run_id, "id": "x", "colour": "red", "since": {"a": [1]}})
+    reply = await peer.next()
+    assert (reply["type"], reply["id"], reply["head_seq"]) == ("subscribed", "x", records[-1]["seq"])
+
+
+def fold_channels(messages: list[dict]) -> dict[str, dict]:
+    """§4.10's fold: a snapshot replaces everything, an update replaces totals and appends points."""
+    held: dict[str, dict] = {}
+    for message in messages:
+        if message["is_snapshot"]:
+            held = {}
+        for channel in message["channels"]:
+            points = (held.get(channel["name"], {}).get("points", []) + channel["points"])[-300:]
+            held[channel["name"]] = {**channel, "points": points}
+    return held
+
+
+async def test_a_viewer_from_the_start_and_one_at_the_end_fold_the_channels_to_the_same_state(
+    connect, http, launch, channels_test
+) -> None:
+    run_id = launch(channels_test)
+    early = await connect()
+    await early.records(run_id)
+    late = await connect()
+    await late.records(run_id)
+    early_state = fold_channels([m for m in early.seen if m["type"] == "channels" and m["run_id"] == run_id])
+    late_state = fold_channels([m for m in late.seen if m["type"] == "channels" and m["run_id"] == run_id])
+    assert early_state and early_state == late_state
+    assert all(len(c["points"]) <= 300 for c in late_state.values())
+    _, counts = http.request("GET", f"/api/runs/{run_id}/channels")
+    assert {name: c["count"] for name, c in late_state.items()} == counts["samples"]

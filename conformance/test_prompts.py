@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 
 def resolved(prompt_id: str):
     return lambda m: (
@@ -136,3 +138,88 @@ async def test_the_finished_feed_pushes_each_run_as_it_ends(connect, http, launc
     await feed.send({"type": "subscribe", "run_id": "probe-2"})
     await feed.until(lambda m: m["type"] == "error" and m["run_id"] == "probe-2")
     assert not [m for m in feed.seen if m["type"] == "run_finished" and m["run_id"] == second]
+
+
+def open_prompts(records: list[dict]) -> list[str]:
+    """The prompt ids a fold of `records` shows open: a prompt, with no prompt_resolved after it."""
+    opened = [r["prompt_id"] for r in records if r["type"] == "prompt"]
+    closed = {
+        r["data"]["prompt_id"] for r in records if r["type"] == "event" and r["data"]["kind"] == "prompt_resolved"
+    }
+    return [p for p in opened if p not in closed]
+
+
+async def test_a_resolution_reaches_the_answerer_before_its_acceptance_and_a_late_viewer_sees_whats_open(
+    connect, launch, prompt_test
+) -> None:
+    run_id = launch(prompt_test)
+    peer = await connect()
+    await peer.send({"type": "subscribe", "run_id": run_id})
+    confirm = await peer.until(is_prompt_type("confirm"))
+    assert (await answer(peer, confirm, True, "c1", "ada"))["type"] == "prompt_accepted"
+    accepted = next(i for i, m in enumerate(peer.seen) if m["type"] == "prompt_accepted")
+    resolution = next(i for i, m in enumerate(peer.seen) if resolved(confirm["prompt_id"])(m))
+    assert resolution < accepted  # §4.8: on a connection subscribed to the run, the record comes first
+    assert peer.seen[resolution]["data"]["name"] == confirm["name"]
+    choice = await peer.until(is_prompt_type("choice"))
+    late = await connect()
+    await late.send({"type": "subscribe", "run_id": run_id, "id": "late"})
+    await late.until(lambda m: m.get("seq") == choice["seq"])
+    assert open_prompts(late.seen) == [choice["prompt_id"]]
+    assert (await answer(peer, choice, choice["choices"][0], "c2", "ada"))["type"] == "prompt_accepted"
+    text = await peer.until(is_prompt_type("input"))
+    assert (await answer(peer, text, "x" * 1001, "c3", "ada"))["code"] == "invalid_answer"  # over 1,000 characters
+    value = text["default"] or str(int(text["min"] if text["min"] is not None else 0))
+    assert (await answer(peer, text, value, "c4", "ada"))["type"] == "prompt_accepted"
+    _, records = await late.records(run_id, request_id="all")
+    resolutions = [
+        r["data"]["prompt_id"] for r in records if r["type"] == "event" and r["data"]["kind"] == "prompt_resolved"
+    ]
+    assert sorted(resolutions) == sorted({r["prompt_id"] for r in records if r["type"] == "prompt"})  # each once
+
+
+def is_prompt_type(kind: str):
+    return lambda m: m["type"] == "prompt" and m["prompt_type"] == kind
+
+
+async def test_the_active_feed_snapshot_carries_no_id_and_stops_after_unsubscribe_active(
+    connect, launch, plain_test
+) -> None:
+    feed = await connect()
+    await feed.send({"type": "subscribe_active", "id": "mine"})
+    snapshot = await feed.until(lambda m: m["type"] == "active_runs")
+    assert "id" not in snapshot or snapshot["id"] is None
+    await feed.send({"type": "unsubscribe_active", "id": "done"})
+    await feed.send({"type": "subscribe", "run_id": "probe", "id": "probe"})  # answered: the unsubscribe was read
+    await feed.until(lambda m: m.get("id") == "probe")
+    seen = len(feed.seen)
+    run_id = launch(plain_test)
+    await (await connect()).records(run_id)  # it started and ended: the feed would have changed twice
+    await feed.send({"type": "subscribe", "run_id": "probe-2", "id": "probe-2"})
+    await feed.until(lambda m: m.get("id") == "probe-2")
+    assert [m["type"] for m in feed.seen[seen:]] == ["error"]  # only probe-2's answer: no reply, no snapshot
+
+
+async def test_a_viewers_answer_is_forbidden_in_band_and_the_prompt_stays_open(connect, http, launch, prompt_test):
+    run_id = launch(prompt_test)
+    operator = await connect()
+    await operator.send({"type": "subscribe", "run_id": run_id})
+    confirm = await operator.until(lambda m: m["type"] == "prompt")
+    if http.request("GET", "/api/session")[1]["role"] != "admin":  # no viewer to ask with: the operator answers
+        assert (await answer(operator, confirm, True, "o1", "op"))["type"] == "prompt_accepted"
+        return
+    name = f"conformance-viewer-{uuid.uuid4().hex[:8]}"
+    status, issued = http.request("POST", "/api/tokens", {"name": name, "role": "viewer"})
+    assert status == 201, issued
+    try:
+        viewer = await connect(token=issued["token"])
+        refused = await answer(viewer, confirm, True, "v1", "viewer")
+        assert (refused["type"], refused["code"], refused["id"], refused["run_id"]) == (
+            "error",
+            "forbidden",
+            "v1",
+            run_id,
+        )
+        assert (await answer(operator, confirm, True, "o1", "op"))["type"] == "prompt_accepted"  # it was still open
+    finally:
+        http.request("DELETE", f"/api/tokens/{name}")

@@ -116,8 +116,10 @@ async def test_abort_interrupts_the_run_and_marks_it_aborted(server: Server) -> 
     assert (status, body["error"]["code"]) == (409, "run_not_live")
 
 
-async def test_abort_kills_a_test_that_ignores_the_interrupt(server_factory) -> None:
-    server = server_factory(env={"LITMUS_ABORT_GRACE": "0.5"})
+async def test_abort_kills_a_test_that_ignores_the_interrupt_and_a_second_abort_meanwhile_changes_nothing(
+    server_factory,
+) -> None:
+    server = server_factory(env={"LITMUS_ABORT_GRACE": "3"})  # the second abort comes well within it
     server.start()
     run_id = server.launch("test_hang.py")
     async with await connect(server.ws) as ws:
@@ -125,7 +127,9 @@ async def test_abort_kills_a_test_that_ignores_the_interrupt(server_factory) -> 
         seen: list[dict] = []
         while not any(kinds([m]) == ["output"] and "ignoring SIGINT" in m["data"]["line"] for m in seen):
             seen += await receive(ws)
-        server.request("POST", f"/api/runs/{run_id}/abort")
+        first = server.request("POST", f"/api/runs/{run_id}/abort")
+        second = server.request("POST", f"/api/runs/{run_id}/abort")
+        assert first == second == (202, {"run_id": run_id, "status": "aborting"})
         while seen[-1]["type"] != "complete":
             seen += await receive(ws)
     assert seen[-1]["status"] == "ABORTED"

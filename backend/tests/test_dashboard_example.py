@@ -53,6 +53,6 @@ def test_the_whole_lifecycle_launch_fold_answer_resume_and_both_feeds(server_fac
     assert (summary["status"], summary["finished_feed_status"], run["status"]) == ("PASSED",) * 3
     assert summary["records"] == summary["last_seq"] == run["last_seq"]
     assert (summary["gaps"], summary["duplicates"], summary["resumes"], summary["open_prompts"]) == (0, 0, 1, 0)
-    assert summary["answered"] == ["insert_uut", "pick_bench", "chamber_temp"]
+    assert summary["answered"] == summary["accepted"] == ["insert_uut", "pick_bench", "chamber_temp"]
     assert summary["active_feed_showed_it"] and set(summary["steps"].values()) == {"passed"}
     assert summary["closes"] == [4000]  # the one close it chose; nothing else closed it

@@ -153,6 +153,7 @@ function maybeEnd() {
   if (launchPath) {
     const summary = { run_id: runId, status: run.status, records: run.records, last_seq: run.lastSeq,
       gaps: run.gaps, duplicates: run.duplicates, resumes: seen.resumes, answered: seen.answered.map((a) => a.name),
+      accepted: seen.answered.filter((a) => a.isAccepted).map((a) => a.name),
       steps: run.steps, open_prompts: Object.keys(run.open).length, active_feed_showed_it: seen.activeShowed,
       finished_feed_status: seen.finished.status, closes: seen.closes };
     console.log(JSON.stringify(summary));
