@@ -6,6 +6,8 @@ from __future__ import annotations
 import uuid
 
 import pytest
+import websockets
+from conftest import SUBPROTOCOL, Peer
 
 
 class Api:
@@ -109,8 +111,9 @@ async def test_channels_tests_and_health_answer_their_bodies(api, connect, launc
     csv = api.reply("GET", f"/api/runs/{run_id}/channels/{name}/samples.csv", (200, "text/csv"))
     assert csv.splitlines()[0] == "t,value" and len(csv.splitlines()) == counts["samples"][name] + 1
     api.refused("GET", f"/api/runs/{run_id}/channels/no.such.channel/samples.csv", (404, "channel_not_found"))
-    tests = api.reply("GET", "/api/tests", (200, "TestList"))
-    assert channels_test in tests["tests"]
+    tests = api.reply("GET", "/api/tests", (200, "TestList"))["tests"]
+    folders = [t for t in tests if t.endswith("/")]
+    assert channels_test in tests and folders and tests[: len(folders)] == folders  # folders first, then files
     assert api.reply("GET", "/healthz", (200, "Health"), token=None)["status"] == "ok"
 
 
@@ -167,7 +170,7 @@ def test_a_bad_new_user_is_bad_request_in_words(api, bad: dict) -> None:
     api.refused("POST", "/api/users", (400, "bad_request"), body)
 
 
-def test_a_person_signs_in_and_out_with_the_session_bodies(api) -> None:
+async def test_a_person_signs_in_and_out_with_the_session_bodies_and_their_connections_close(api, url) -> None:
     if not api.is_admin():
         api.refused("GET", "/api/users", (403, "forbidden"))
         return
@@ -183,7 +186,12 @@ def test_a_person_signs_in_and_out_with_the_session_bodies(api) -> None:
         assert (me["name"], me["role"], me["via"]) == (name, "operator", "ui")
         cookie = api.http.last_headers["set-cookie"].split(";")[0]
         assert api.reply("GET", "/api/session", (200, "Me"), token=None, headers={"Cookie": cookie}) == me
-        api.reply("DELETE", "/api/session", (204, ""), token=None, headers={"Cookie": cookie})
+        async with websockets.connect(url, subprotocols=[SUBPROTOCOL], additional_headers={"Cookie": cookie}) as ws:
+            browser = Peer(ws, api.contract)
+            assert (await browser.next())["type"] == "welcome"
+            api.reply("DELETE", "/api/session", (204, ""), token=None, headers={"Cookie": cookie})
+            messages, code = await browser.closed(timeout=30)  # §1: the session's connections close
+        assert [(m["type"], m["code"]) for m in messages] == [("error", "unauthorized")] and code == 4401
         api.refused("GET", "/api/session", (401, "unauthorized"), token=None, headers={"Cookie": cookie})
     finally:
         api.reply("DELETE", f"/api/users/{name}", (204, ""))

@@ -161,6 +161,7 @@ async def test_a_resolution_reaches_the_answerer_before_its_acceptance_and_a_lat
     resolution = next(i for i, m in enumerate(peer.seen) if resolved(confirm["prompt_id"])(m))
     assert resolution < accepted  # §4.8: on a connection subscribed to the run, the record comes first
     assert peer.seen[resolution]["data"]["name"] == confirm["name"]
+    assert confirm["timeout_seconds"] is None and confirm["deadline"] is None  # waits as long as it takes
     choice = await peer.until(is_prompt_type("choice"))
     late = await connect()
     await late.send({"type": "subscribe", "run_id": run_id, "id": "late"})
@@ -169,6 +170,8 @@ async def test_a_resolution_reaches_the_answerer_before_its_acceptance_and_a_lat
     assert (await answer(peer, choice, choice["choices"][0], "c2", "ada"))["type"] == "prompt_accepted"
     text = await peer.until(is_prompt_type("input"))
     assert (await answer(peer, text, "x" * 1001, "c3", "ada"))["code"] == "invalid_answer"  # over 1,000 characters
+    if text["timeout_seconds"] is not None:  # §4.6: it expires at deadline, on the server's clock
+        assert text["deadline"] is not None
     value = text["default"] or str(int(text["min"] if text["min"] is not None else 0))
     assert (await answer(peer, text, value, "c4", "ada"))["type"] == "prompt_accepted"
     _, records = await late.records(run_id, request_id="all")
@@ -223,3 +226,18 @@ async def test_a_viewers_answer_is_forbidden_in_band_and_the_prompt_stays_open(c
         assert (await answer(operator, confirm, True, "o1", "op"))["type"] == "prompt_accepted"  # it was still open
     finally:
         http.request("DELETE", f"/api/tokens/{name}")
+
+
+async def test_the_active_feed_lists_every_live_run_oldest_first(connect, launch, prompt_test) -> None:
+    feed = await connect()
+    await feed.send({"type": "subscribe_active"})
+    first = launch(prompt_test)
+    second = launch(prompt_test)
+
+    def both(m: dict) -> bool:
+        return m["type"] == "active_runs" and {first, second} <= {r["run_id"] for r in m["runs"]}
+
+    runs = (await feed.until(both))["runs"]
+    ids = [r["run_id"] for r in runs]
+    assert ids.index(first) < ids.index(second)
+    assert [r["created_at"] for r in runs] == sorted(r["created_at"] for r in runs)
