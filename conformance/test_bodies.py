@@ -3,6 +3,7 @@ names for it (an `HttpError` for every 4xx), and every error message is in words
 
 from __future__ import annotations
 
+import urllib.parse
 import uuid
 
 import pytest
@@ -54,8 +55,9 @@ async def live(connect, launch, prompt_test) -> str:
     return run_id
 
 
-def test_launching_answers_launched_or_says_why_not(api, plain_test) -> None:
-    launched = api.reply("POST", "/api/runs", (201, "Launched"), {"test_path": plain_test, "uut_serial": "SN"})
+def test_launching_answers_launched_or_says_why_not(api, plain_test, station) -> None:
+    body = {"test_path": plain_test, "uut_serial": "SN", **station}
+    launched = api.reply("POST", "/api/runs", (201, "Launched"), body)
     assert launched["live_url"]
     api.reply("GET", launched["live_url"], (200, "text/html"))
     bad = [
@@ -67,7 +69,7 @@ def test_launching_answers_launched_or_says_why_not(api, plain_test) -> None:
     ]
     for body, named in bad:
         assert named in api.refused("POST", "/api/runs", (400, "bad_request"), body), body
-    missing = {"test_path": "no/such/test_file.py", "uut_serial": "SN"}
+    missing = {"test_path": "no/such/test_file.py", "uut_serial": "SN", **station}
     assert "test root" in api.refused("POST", "/api/runs", (400, "invalid_test_path"), missing)
     api.refused("POST", "/api/runs", (413, "body_too_large"), {"test_path": "x" * 70_000, "uut_serial": "S"})
     form = {"Content-Type": "text/plain"}
@@ -103,7 +105,7 @@ async def test_tail_and_abort_answer_a_live_run_then_409_once_it_ended(api, conn
     api.refused("POST", f"/api/runs/{run_id}/abort", (409, "run_not_live"))
 
 
-async def test_channels_tests_and_health_answer_their_bodies(api, connect, launch, channels_test) -> None:
+async def test_channels_tests_and_health_answer_their_bodies(api, connect, launch, channels_test, station) -> None:
     run_id = launch(channels_test)
     await (await connect()).records(run_id)
     counts = api.reply("GET", f"/api/runs/{run_id}/channels", (200, "ChannelCounts"))
@@ -111,7 +113,8 @@ async def test_channels_tests_and_health_answer_their_bodies(api, connect, launc
     csv = api.reply("GET", f"/api/runs/{run_id}/channels/{name}/samples.csv", (200, "text/csv"))
     assert csv.splitlines()[0] == "t,value" and len(csv.splitlines()) == counts["samples"][name] + 1
     api.refused("GET", f"/api/runs/{run_id}/channels/no.such.channel/samples.csv", (404, "channel_not_found"))
-    tests = api.reply("GET", "/api/tests", (200, "TestList"))["tests"]
+    query = f"?station={urllib.parse.quote(station['station'])}" if station else ""
+    tests = api.reply("GET", f"/api/tests{query}", (200, "TestList"))["tests"]
     folders = [t for t in tests if t.endswith("/")]
     assert channels_test in tests and folders and tests[: len(folders)] == folders  # folders first, then files
     assert api.reply("GET", "/healthz", (200, "Health"), token=None)["status"] == "ok"
