@@ -162,13 +162,13 @@ async def test_a_resolution_reaches_the_answerer_before_its_acceptance_and_a_lat
     assert resolution < accepted  # §4.8: on a connection subscribed to the run, the record comes first
     assert peer.seen[resolution]["data"]["name"] == confirm["name"]
     assert confirm["timeout_seconds"] is None and confirm["deadline"] is None  # waits as long as it takes
-    choice = await peer.until(is_prompt_type("choice"))
+    choice = await peer.find(is_prompt_type("choice"))
     late = await connect()
     await late.send({"type": "subscribe", "run_id": run_id, "id": "late"})
     await late.until(lambda m: m.get("seq") == choice["seq"])
     assert open_prompts(late.seen) == [choice["prompt_id"]]
     assert (await answer(peer, choice, choice["choices"][0], "c2", "ada"))["type"] == "prompt_accepted"
-    text = await peer.until(is_prompt_type("input"))
+    text = await peer.find(is_prompt_type("input"))
     assert (await answer(peer, text, "x" * 1001, "c3", "ada"))["code"] == "invalid_answer"  # over 1,000 characters
     if text["timeout_seconds"] is not None:  # §4.6: it expires at deadline, on the server's clock
         assert text["deadline"] is not None
