@@ -200,3 +200,12 @@ async def test_a_person_signs_in_and_out_with_the_session_bodies_and_their_conne
         api.reply("DELETE", f"/api/users/{name}", (204, ""))
     api.refused("PATCH", f"/api/users/{name}", (404, "not_found"), {"role": "viewer"})
     api.refused("DELETE", f"/api/users/{name}", (404, "not_found"))
+
+
+def test_the_station_list_is_stations_in_a_fleet_and_not_found_on_a_server_alone(api) -> None:
+    status, _ = api.http.request("GET", "/api/stations")
+    if status == 200:
+        stations = api.reply("GET", "/api/stations", (200, "[Station]"))
+        assert all(isinstance(s["online"], bool) for s in stations)
+    else:
+        api.refused("GET", "/api/stations", (404, "not_found"))
