@@ -77,10 +77,11 @@ def test_launching_answers_launched_or_says_why_not(api, plain_test, station) ->
 
 
 async def test_reading_runs_answers_run_views_and_404_for_unknown_ones(api, connect, launch, plain_test):
-    run_id = launch(plain_test)
+    serial = f"SN-{uuid.uuid4().hex[:8]}"  # other clients may launch meanwhile
+    run_id = launch(plain_test, serial)
     await (await connect()).records(run_id)
-    runs = api.reply("GET", "/api/runs?limit=5", (200, "[RunView]"))
-    assert run_id in [r["run_id"] for r in runs]
+    runs = api.reply("GET", f"/api/runs?limit=5&serial={serial}", (200, "[RunView]"))
+    assert [r["run_id"] for r in runs] == [run_id]
     view = api.reply("GET", f"/api/runs/{run_id}", (200, "RunView"))
     assert (view["run_id"], view["is_live"]) == (run_id, False)
     api.reply("GET", f"/api/runs/{run_id}/output", (200, "text/plain"))
