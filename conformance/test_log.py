@@ -172,3 +172,16 @@ async def test_a_channels_only_subscription_gets_channels_then_complete_and_no_o
     assert reply["id"] == "wall" and {m["type"] for m in mine} == {"subscribed", "channels", "complete"}
     _, records = await viewer.records(run_id)
     assert complete == records[-1]
+
+
+async def test_channel_limits_are_numbers_or_null_low_not_above_high(connect, launch, channels_test) -> None:
+    run_id = launch(channels_test)
+    viewer = await connect()
+    await viewer.send({"type": "subscribe", "run_id": run_id, "channels_only": True})
+    await viewer.until(lambda m: m["type"] == "complete" and m["run_id"] == run_id)
+    states = [c for m in viewer.seen if m["type"] == "channels" and m["run_id"] == run_id for c in m["channels"]]
+    limits = {(c["name"], c.get("low"), c.get("high")) for c in states}
+    for name, low, high in limits:
+        assert all(v is None or isinstance(v, int | float) for v in (low, high)), f"{name}: low {low!r}, high {high!r}"
+        assert low is None or high is None or low <= high, f"{name}: low {low} above high {high}"
+    assert any(low is not None or high is not None for _, low, high in limits), "no channel of the test has limits"

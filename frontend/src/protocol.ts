@@ -164,6 +164,8 @@ export interface ChannelState {
   min: number | null;
   max: number | null;
   points: Array<[number, number | boolean | string]>;
+  low?: number | null;
+  high?: number | null;
 }
 
 export interface Error {

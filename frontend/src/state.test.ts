@@ -125,6 +125,11 @@ describe.each(transcripts())("transcript %s", (path) => {
     const late = apply(subscribed(runId), snapshotOf(messages.filter((m): m is Channels => m.type === "channels")));
     expect(state.channels).toEqual(late.channels);
   });
+
+  it("holds the limits each channel's last state declares (null where none)", () => {
+    const last = new Map(messages.filter((m): m is Channels => m.type === "channels").flatMap((m) => m.channels).map((c) => [c.name, c]));
+    expect(state.channels.map((c) => [c.name, c.low, c.high])).toEqual([...last.values()].map((c) => [c.name, c.low ?? null, c.high ?? null]));
+  });
 });
 
 /** What the server would send a viewer attached at the end: each channel's last totals and all its points (at most 300). */
