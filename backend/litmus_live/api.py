@@ -18,10 +18,11 @@ from litmus_live.auth.edge import identity_of, public, requires
 from litmus_live.events import Status
 from litmus_live.fleet.routing import Refused, Routing
 from litmus_live.live_run import TAIL_LINES
-from litmus_live.runner import InvalidTestPath, LaunchRequest, Runner
-from litmus_live.store import EventStore, RunQuery, RunSummary, UnknownRun
+from litmus_live.runner import InvalidTestPath, LaunchRequest, NotLive, Runner
+from litmus_live.store import EventStore, RunQuery, RunSummary, StoreUnavailable, UnknownRun
 
 MAX_TESTS_LISTED = 1000
+ABORT_WAIT = 5.0  # seconds an abort's reply waits for its record to be committed
 _Text = Annotated[str, msgspec.Meta(max_length=200)]
 
 
@@ -310,9 +311,23 @@ class Api:
             return await self._abort_elsewhere(run_id, identity)
         if not summary.is_live or not self._runner.is_live(run_id):
             return _error(409, "run_not_live", f"run {run_id} is {summary.status}; only a live run can be aborted")
+        if (fault := self._store.fault) is not None:
+            return _error(503, "store_unavailable", f"the abort was not recorded, so nothing was done: {fault}")
         await self._gate.audit(identity, "abort", run_id)
-        task = asyncio.create_task(self._runner.abort(run_id, by=identity.name))
-        task.add_done_callback(lambda t: t.cancelled() or t.exception())
+        return await self._abort(run_id, identity.name)
+
+    async def _abort(self, run_id: str, who: str) -> Response:
+        """The 202 once the abort is committed and the test process signalled; 503 while it waits."""
+        try:
+            await asyncio.wait_for(self._runner.abort(run_id, by=who), ABORT_WAIT)
+        except TimeoutError:
+            why = self._store.fault or f"no commit within {ABORT_WAIT:g} s"
+            return _error(503, "store_unavailable", "the abort waits for the store: it is held in memory, not yet"
+                          f" in the log, and the run is interrupted once it is committed ({why})")  # fmt: skip
+        except StoreUnavailable as exc:
+            return _error(503, "store_unavailable", f"the abort was not recorded, so nothing was done: {exc}")
+        except NotLive as exc:
+            return _error(409, "run_not_live", f"{exc}; only a live run can be aborted")
         return _json({"run_id": run_id, "status": "aborting"}, 202)
 
     async def _abort_elsewhere(self, run_id: str, identity: Identity) -> Response:

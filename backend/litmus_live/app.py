@@ -50,6 +50,7 @@ def create_app(settings: Settings) -> Starlette:
         tests_root=settings.tests,
         data_dir=settings.data_dir,
         emit=store.append,
+        durable=store.flush,
         open_prompt=prompts.open,
         withdraw_prompts=prompts.withdraw,
         readings=board,

@@ -20,6 +20,7 @@ from litmus_live import client, responder, settings
 from litmus_live import protocol as p
 from litmus_live.auth import commands, local
 from litmus_live.events import (
+    AbortRequested,
     Collected,
     Complete,
     Event,
@@ -356,6 +357,8 @@ def _describe_event(data: object) -> str:
             return ""
         case PromptResolved() as resolved:
             return _describe_resolution(resolved)
+        case AbortRequested(who=who):
+            return f"  ABORT    by {who}"
     return f"  {data.__struct_config__.tag}"  # type: ignore[attr-defined]
 
 

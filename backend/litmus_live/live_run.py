@@ -95,6 +95,7 @@ class LiveRun:
         self.is_aborted = False
         self.stop_reason = ""  # set when the server ends the run itself (ERROR, this reason)
         self.aborted_by = "operator"
+        self.abort: asyncio.Future[None] | None = None  # recording the abort, then interrupting
         self.done = asyncio.get_running_loop().create_future()
         self.counts = dict.fromkeys(COUNTED, 0)
         self.final_counts: dict[str, int] | None = None

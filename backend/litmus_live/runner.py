@@ -17,13 +17,13 @@ import socket
 import sys
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 
 import msgspec
 
 from litmus_live import reports as r
-from litmus_live.events import Record, RunCreated, Status, Stream
+from litmus_live.events import AbortRequested, Record, RunCreated, Status, Stream
 from litmus_live.live_run import MAX_LINE, LiveRun, OpenPrompt, Readings
 from litmus_live.output_log import OutputLog
 from litmus_live.plugin.definitions import FD_ENV, MAX_FRAME
@@ -132,6 +132,7 @@ class Runner:
         tests_root: Path,
         data_dir: Path,
         emit: Callable[[Record], Record],
+        durable: Callable[[], Awaitable[None]],
         open_prompt: OpenPrompt,
         withdraw_prompts: Callable[[str, str], None],
         readings: Readings,
@@ -141,6 +142,7 @@ class Runner:
         self._root = tests_root
         self._data_dir = data_dir
         self._emit = emit
+        self._durable = durable  # returns once everything emitted so far is committed
         self._open_prompt = open_prompt
         self._withdraw_prompts = withdraw_prompts
         self._readings = readings
@@ -187,32 +189,44 @@ class Runner:
         return self._data_dir / "runs" / run_id / "output.log"
 
     async def abort(self, run_id: str, by: str = "operator") -> None:
-        """Interrupt a live run (SIGINT), killing it after the grace period; raises NotLive.
-        `by` names who asked, in the run's `complete` reason."""
+        """Record that `by` aborts a live run and, once that record is durable, interrupt it (SIGINT, then
+        SIGKILL after the grace). Returns once the test process is signalled; raises NotLive, and
+        StoreUnavailable when the store closed before the record was committed (then nothing was done)."""
         run = self._runs.get(run_id)
         if run is None:
-            raise NotLive(f"run {run_id!r} is not live here")
-        if run.is_aborted:
-            return
+            raise NotLive(f"run {run_id} is not live here")
+        if run.abort is None:  # one abort per run: a second request waits for the first
+            run.abort = self._spawn(self._abort(run, by), f"abort-{run_id}")
+        await asyncio.shield(run.abort)
+
+    async def _abort(self, run: LiveRun, by: str) -> None:
+        run.event(AbortRequested(who=by))
+        await self._durable()
+        if run.is_closed:
+            return  # it ended on its own while the record waited for the store
         run.is_aborted, run.aborted_by = True, by
-        await self._interrupt(run, "the run was aborted")
+        self._interrupt(run, "the run was aborted")
+
+    def _spawn(self, work: Coroutine[None, None, None], name: str) -> asyncio.Task[None]:
+        """A task the runner keeps (join waits for it); what it raises is its awaiter's to see, if any."""
+        task = asyncio.create_task(work, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(lambda t: t.cancelled() or t.exception())
+        return task
 
     def stop_all(self, reason: str) -> None:
         """End every live run as ERROR with `reason` (the store cannot keep what they report)."""
         for run in self._runs.values():
             if not run.stop_reason:
                 run.stop_reason = reason
-                task = asyncio.create_task(self._interrupt(run, reason), name=f"stop-{run.run_id}")
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
+                self._interrupt(run, reason)
 
-    async def _interrupt(self, run: LiveRun, why: str) -> None:
+    def _interrupt(self, run: LiveRun, why: str) -> None:
+        """SIGINT now (its prompts withdrawn first), SIGKILL if the run has not ended after the grace."""
         self._withdraw_prompts(run.run_id, why)
         self._signal(run, signal.SIGINT)
-        try:
-            await asyncio.wait_for(asyncio.shield(run.done), self._abort_grace)
-        except TimeoutError:
-            self._signal(run, signal.SIGKILL)
+        self._spawn(self._end_group(run), f"interrupt-{run.run_id}")
 
     async def join(self) -> None:
         """Return once every run started so far has completed."""

@@ -1,4 +1,5 @@
-"""Shared fixtures: a real `litmus-live serve` on 127.0.0.1 and real protocol clients.
+"""Shared fixtures: a real `litmus-live serve` on 127.0.0.1, real protocol clients, and servers on a
+small real disk (a 4 MB tmpfs; mounting needs root, as CI runs here) that a test fills up.
 
 Every server gets the same admin token, TOKEN (name "tests"), before it starts; `Server.request`
 and `connect` send it, and so does every CLI or `litmus_live.client` a test starts (through
@@ -18,7 +19,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -266,3 +267,39 @@ async def collect_run(ws: websockets.ClientConnection, run_id: str, since_seq: i
                 records.append(message)
                 if message["type"] == "complete":
                     return records
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(disk)], check=False, capture_output=True
+    )
+    assert mounted.returncode == 0, f"these tests mount a 4 MB tmpfs (as root): {mounted.stderr.decode()}"
+    yield disk
+    subprocess.run(["umount", "-l", str(disk)], check=True)
+
+
+@pytest.fixture
+def control(tmp_path: Path) -> Path:
+    path = tmp_path / "control"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def fault_server(small_disk: Path, control: Path, tmp_path: Path) -> Iterator[Callable[..., Server]]:
+    """Servers whose data dir is the small disk (their logs are kept off it, so they can always log)."""
+    started: list[Server] = []
+
+    def make(**env: str) -> Server:
+        server = Server(small_disk / "data", env={"LITMUS_FAULT_CONTROL": str(control), **env})
+        server.log = tmp_path / f"server-{server.port}.log"  # off the small disk, so it can always log
+        server.start()
+        started.append(server)
+        return server
+
+    yield make
+    for server in started:
+        server.stop()

@@ -75,6 +75,7 @@ async def test_a_process_that_cannot_start_is_an_error_with_the_exception(tmp_pa
         tests_root=SUITES,
         data_dir=tmp_path,
         emit=store.append,
+        durable=store.flush,
         open_prompt=prompts.open,
         withdraw_prompts=prompts.withdraw,
         readings=ChannelBoard(lambda run_id, frame: None, store.append_samples, store.save_channels),

@@ -9,9 +9,8 @@ import json
 import os
 import random
 import signal
-import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,41 +18,6 @@ import websockets
 from conftest import TEST_USER, Server, connect, receive
 
 TEST = "test_store_fault.py"
-
-
-@pytest.fixture
-def small_disk(tmp_path: Path) -> Iterator[Path]:
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(disk)], check=False, capture_output=True
-    )
-    assert mounted.returncode == 0, f"these tests mount a 4 MB tmpfs (as root): {mounted.stderr.decode()}"
-    yield disk
-    subprocess.run(["umount", "-l", str(disk)], check=True)
-
-
-@pytest.fixture
-def control(tmp_path: Path) -> Path:
-    path = tmp_path / "control"
-    path.mkdir()
-    return path
-
-
-@pytest.fixture
-def fault_server(small_disk: Path, control: Path, tmp_path: Path) -> Iterator[Callable[..., Server]]:
-    started: list[Server] = []
-
-    def make(**env: str) -> Server:
-        server = Server(small_disk / "data", env={"LITMUS_FAULT_CONTROL": str(control), **env})
-        server.log = tmp_path / f"server-{server.port}.log"  # off the small disk, so it can always log
-        server.start()
-        started.append(server)
-        return server
-
-    yield make
-    for server in started:
-        server.stop()
 
 
 class Viewer:

@@ -247,6 +247,12 @@ describe("apply", () => {
     expect(measurements.size).toBe(1); // 1,000 measurements: under the cap, never copied
   });
 
+  it("shows who aborted a run where a viewer looks for trouble", () => {
+    const abort: ServerMessage = { type: "event", run_id: "r1", seq: 1, ts: "2026-01-01T00:00:00Z", data: { kind: "abort_requested", who: "ada" } };
+    const state = apply(subscribed("r1"), abort);
+    expect(entries(state.output).at(-1)).toMatchObject({ seq: 1, stream: "stderr", line: "[litmus-live] ada aborted the run" });
+  });
+
   it("caps the timeline, counting what it dropped", () => {
     let timeline: Kept<ReturnType<typeof output>> = { items: [], length: 0, dropped: 0 };
     for (let seq = 1; seq <= 30; seq++) timeline = append(timeline, output(seq, ""), 10);
