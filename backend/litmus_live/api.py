@@ -22,7 +22,7 @@ from litmus_live.runner import InvalidTestPath, LaunchRequest, NotLive, Runner
 from litmus_live.store import EventStore, RunQuery, RunSummary, StoreUnavailable, UnknownRun
 
 MAX_TESTS_LISTED = 1000
-ABORT_WAIT = 5.0  # seconds an abort's reply waits for its record to be committed
+RECORD_WAIT = 5.0  # seconds a launch's or an abort's reply waits for its record to be committed
 _Text = Annotated[str, msgspec.Meta(max_length=200)]
 
 
@@ -240,8 +240,26 @@ class Api:
         except Refused as exc:
             await self._gate.audit(identity, "launch", launch.test_path, exc.code)
             return _error(exc.status, exc.code, exc.message)
+        except OSError as exc:
+            return _error(503, "store_unavailable", f"nothing was launched: the data dir refused the run's folder"
+                          f" or output log ({exc.strerror or exc})")  # fmt: skip
         await self._gate.audit(identity, "launch", f"{run_id} {launch.test_path} {launch.uut_serial}")
+        if (unrecorded := await self._unrecorded(run_id)) is not None:
+            return _error(503, "store_unavailable", f"the run was not started: {unrecorded}")
         return _json(Launched(run_id=run_id, live_url=f"/live/{run_id}"), 201)
+
+    async def _unrecorded(self, run_id: str) -> str | None:
+        """None once the launch's run_created is durable (its tests start then); else why they never will."""
+        try:
+            await asyncio.wait_for(self._store.flush(), RECORD_WAIT)
+        except TimeoutError:
+            if self._runner.give_up(run_id, f"not started: the launch was not recorded within {RECORD_WAIT:g} s"):
+                fault = self._store.fault or "no commit came"
+                return (f"its launch was not recorded within {RECORD_WAIT:g} s ({fault}); run {run_id} is closed"
+                        " as ERROR once the store commits again")  # fmt: skip
+        except StoreUnavailable as exc:
+            return f"its launch was not recorded: {exc}"
+        return None
 
     @requires(Role.VIEWER)
     async def list_runs(self, request: Request) -> Response:
@@ -319,9 +337,9 @@ class Api:
     async def _abort(self, run_id: str, who: str) -> Response:
         """The 202 once the abort is committed and the test process signalled; 503 while it waits."""
         try:
-            await asyncio.wait_for(self._runner.abort(run_id, by=who), ABORT_WAIT)
+            await asyncio.wait_for(self._runner.abort(run_id, by=who), RECORD_WAIT)
         except TimeoutError:
-            why = self._store.fault or f"no commit within {ABORT_WAIT:g} s"
+            why = self._store.fault or f"no commit within {RECORD_WAIT:g} s"
             return _error(503, "store_unavailable", "the abort waits for the store: it is held in memory, not yet"
                           f" in the log, and the run is interrupted once it is committed ({why})")  # fmt: skip
         except StoreUnavailable as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import html
 from collections.abc import AsyncIterator
@@ -28,6 +29,7 @@ from litmus_live.runner import Runner
 from litmus_live.session import Session
 from litmus_live.settings import Settings
 from litmus_live.store import StoreUnreadable
+from litmus_live.store.base import OPEN_CLOSE_WAIT
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -98,7 +100,10 @@ def create_app(settings: Settings) -> Starlette:
     async def before_stop() -> None:
         """A graceful stop, before any client is disconnected: live runs end ERROR, committed."""
         stopped = runner.close_live()
-        await store.flush()
+        # a full disk must not hold the stop: what cannot be committed is lost, and the runs are
+        # closed the same way when the server starts again
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(store.flush(), OPEN_CLOSE_WAIT)
         await hub.settle(stopped)
 
     middleware = [Middleware(Edge, gate=gate)]

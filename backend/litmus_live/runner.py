@@ -27,6 +27,7 @@ from litmus_live.events import AbortRequested, Record, RunCreated, Status, Strea
 from litmus_live.live_run import MAX_LINE, LiveRun, OpenPrompt, Readings
 from litmus_live.output_log import OutputLog
 from litmus_live.plugin.definitions import FD_ENV, MAX_FRAME
+from litmus_live.store import StoreUnavailable
 
 log = logging.getLogger(__name__)
 _READ_CHUNK = 64 * 1024
@@ -152,12 +153,15 @@ class Runner:
         self._tasks: set[asyncio.Task[None]] = set()
 
     def launch(self, request: LaunchRequest) -> str:
-        """Start a run of `request.test_path`; returns its run id. Raises InvalidTestPath."""
+        """Start a run of `request.test_path`: its test process starts once its run_created record is
+        durable. Returns its run id. Raises InvalidTestPath, and OSError when the disk refuses the run's
+        folder or output log (then nothing is recorded)."""
         target = resolve_test_path(self._root, request.test_path)
         run_id = str(uuid.uuid4())
         run_dir = self._data_dir / "runs" / run_id
         run_dir.mkdir(parents=True, exist_ok=True)
-        run = LiveRun(run_id, self._emit, self._open_prompt, self._readings, run_dir / "output.log")
+        # made before anything is recorded: a disk that refuses them refuses the launch
+        run = LiveRun(run_id, self._emit, self._open_prompt, self._readings, OutputLog(run_dir / "output.log"))
         # what a test may want to know about its run (e.g. to label a report or seed a fixture)
         run.environment = {
             "LITMUS_RUN_ID": run_id,
@@ -173,10 +177,17 @@ class Runner:
         )
         run.event(meta, run.started)
         self._runs[run_id] = run
-        task = asyncio.create_task(self._supervise(run, target), name=f"run-{run_id}")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._spawn(self._supervise(run, target), f"run-{run_id}")
         return run_id
+
+    def give_up(self, run_id: str, reason: str) -> bool:
+        """Do not start a run whose run_created is not durable yet: it ends ERROR with `reason` once
+        the store commits. False when it is too late (the record is durable, the process starting)."""
+        run = self._runs.get(run_id)
+        if run is None or run.is_recorded:
+            return False
+        run.stop_reason = reason
+        return True
 
     def is_live(self, run_id: str) -> bool:
         return run_id in self._runs
@@ -269,18 +280,30 @@ class Runner:
 
     async def _supervise(self, run: LiveRun, target: str) -> None:
         try:
-            exit_code, failure = await self._execute(run, target)
+            exit_code, failure = await self._start(run, target)
             failure = failure or run.stop_reason
             self._withdraw_prompts(run.run_id, "the test process ended")
             if not run.is_closed:
                 run.complete(*self._verdict(run, exit_code, failure))
+        except StoreUnavailable:
+            log.error("run %s was never recorded (the store closed first): its tests did not run", run.run_id)
         except Exception as exc:  # a run must never stay live because the runner failed
             log.exception("runner failed while supervising run %s", run.run_id)
             if not run.is_closed:
                 run.complete(Status.ERROR, None, f"runner failure: {type(exc).__name__}: {exc}")
         finally:
             del self._runs[run.run_id]
+            run.log.close()
             run.done.set_result(None)
+
+    async def _start(self, run: LiveRun, target: str) -> tuple[int | None, str]:
+        """Run the test process once the run is durably in the log, unless it was given up, aborted or
+        closed meanwhile (then no test runs)."""
+        await self._durable()
+        run.is_recorded = True
+        if run.stop_reason or run.is_aborted or run.is_closed:
+            return None, ""
+        return await self._execute(run, target)
 
     @staticmethod
     def _verdict(run: LiveRun, exit_code: int | None, failure: str) -> tuple[Status, int | None, str]:
@@ -322,19 +345,13 @@ class Runner:
             theirs.close()
         if run.is_aborted:
             self._signal(run, signal.SIGINT)
-        output_log = OutputLog(run.log_path)
-        run.log = output_log
-        try:
-            readers = [
-                asyncio.create_task(self._read_lines(run, run.process.stdout, Stream.STDOUT, output_log)),
-                asyncio.create_task(self._read_lines(run, run.process.stderr, Stream.STDERR, output_log)),
-                asyncio.create_task(self._read_reports(run, ours)),
-            ]
-            exit_code = await run.process.wait()
-            await self._end_leftovers(run, readers)
-        finally:
-            run.log = None
-            output_log.close()
+        readers = [
+            asyncio.create_task(self._read_lines(run, run.process.stdout, Stream.STDOUT, run.log)),
+            asyncio.create_task(self._read_lines(run, run.process.stderr, Stream.STDERR, run.log)),
+            asyncio.create_task(self._read_reports(run, ours)),
+        ]
+        exit_code = await run.process.wait()
+        await self._end_leftovers(run, readers)
         return exit_code, ""
 
     async def _end_leftovers(self, run: LiveRun, readers: list[asyncio.Task[None]]) -> None:
