@@ -414,8 +414,13 @@ def _take_report(run: LiveRun, line: bytes) -> None:
         item = r.decode(line)
     except r.Refused as refused:
         run.on_refused(refused)
-    else:
+        return
+    try:
         run.on_report(item)
+    except Exception as exc:  # a report we fail to handle is our bug: logged, and it fails only what it touches
+        log.exception("run %s: a %s report could not be handled", run.run_id, item.__struct_config__.tag)
+        why = f"a {item.__struct_config__.tag} report could not be handled: {type(exc).__name__}: {exc}"
+        run.on_refused(r.Refused(why, getattr(item, "nodeid", None), getattr(item, "prompt_id", None)))
 
 
 def _cut(data: bytes) -> tuple[bytes, bytes]:
