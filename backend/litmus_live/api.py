@@ -62,8 +62,11 @@ def _fields(struct: type[msgspec.Struct]) -> list[tuple]:
     return out
 
 
-# A run summary as the HTTP API shows it: every RunSummary field, and whether it is live.
-RunView = msgspec.defstruct("RunView", [*_fields(RunSummary), ("is_live", bool)], kw_only=True)
+# A run summary as the HTTP API shows it: every RunSummary field the wire knows, and whether it is live.
+_NOT_SHOWN = ("asked",)  # the store's own bookkeeping
+RunView = msgspec.defstruct(
+    "RunView", [*(f for f in _fields(RunSummary) if f[0] not in _NOT_SHOWN), ("is_live", bool)], kw_only=True
+)
 
 
 class ErrorDetail(msgspec.Struct, frozen=True, kw_only=True):
@@ -94,7 +97,8 @@ def _error(status: int, code: str, message: str) -> Response:
 
 
 def _view(summary: RunSummary) -> RunView:
-    return RunView(**msgspec.structs.asdict(summary), is_live=summary.is_live)
+    fields = {k: v for k, v in msgspec.structs.asdict(summary).items() if k not in _NOT_SHOWN}
+    return RunView(**fields, is_live=summary.is_live)
 
 
 async def _prefix(path: Path, size: int, chunk: int = 256 * 1024) -> AsyncIterator[bytes]:

@@ -4,6 +4,7 @@ real pytest processes, real viewers. Mounting needs root (as CI runs here)."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import errno
 import json
 import os
@@ -266,3 +267,23 @@ async def test_sigterm_mid_run_keeps_all_a_viewer_saw_and_closes_the_run(server_
     assert [r["seq"] for r in everything] == list(range(1, len(everything) + 1))
     assert [r["type"] for r in everything].count("complete") == 1
     assert everything[-1]["status"] in ("ERROR", "ABORTED")  # which one is the graceful stop's to say
+
+
+async def test_a_prompt_open_when_the_server_died_is_withdrawn_with_its_name_and_real_wait(
+    server_factory, control: Path
+) -> None:
+    server = server_factory(env={"LITMUS_FAULT_CONTROL": str(control)})
+    server.start()
+    run_id = server.launch(f"{TEST}::test_acts_on_an_answer")
+    viewer = await watch(server, run_id)
+    prompt = await viewer.until(lambda m: m["type"] == "prompt")
+    await asyncio.sleep(2)
+    server.kill()
+    await viewer.ws.close()
+    server.start()
+    history = await resume(server, run_id, 0)
+    [resolved] = [r for r in history if r["type"] == "event" and r["data"]["kind"] == "prompt_resolved"]
+    assert (resolved["data"]["prompt_id"], resolved["data"]["name"]) == (prompt["prompt_id"], "irreversible")
+    opened, closed = (dt.datetime.fromisoformat(r["ts"]) for r in (prompt, resolved))
+    assert resolved["data"]["waited"] == pytest.approx((closed - opened).total_seconds(), abs=0.01)
+    assert resolved["data"]["waited"] >= 2  # it waited from its prompt record to the close, not 0 s
