@@ -179,7 +179,10 @@ def _serve(args: argparse.Namespace) -> int:
         ws_per_message_deflate=False,
         log_level="info",
     )
-    Server(uvicorn_config).run()
+    try:
+        Server(uvicorn_config).run()
+    except KeyboardInterrupt:  # uvicorn raises the Ctrl-C it handled again once it has stopped gracefully
+        return 130
     return 0
 
 
