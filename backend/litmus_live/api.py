@@ -63,7 +63,7 @@ def _fields(struct: type[msgspec.Struct]) -> list[tuple]:
 
 
 # A run summary as the HTTP API shows it: every RunSummary field the wire knows, and whether it is live.
-_NOT_SHOWN = ("asked",)  # the store's own bookkeeping
+_NOT_SHOWN = ("asked", "step_since")  # the store's own bookkeeping
 RunView = msgspec.defstruct(
     "RunView", [*(f for f in _fields(RunSummary) if f[0] not in _NOT_SHOWN), ("is_live", bool)], kw_only=True
 )

@@ -9,6 +9,7 @@ line by line. The exit code decides the verdict; the process group ends with the
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import os
 import shutil
@@ -74,6 +75,14 @@ class LaunchRequest(msgspec.Struct, frozen=True, kw_only=True):
 
 def resolve_test_path(root: Path, test_path: str) -> str:
     """The absolute pytest argument for `test_path` ("file.py" or "file.py::test"), inside `root`."""
+    try:
+        return _resolve(root, test_path)
+    except (RuntimeError, OSError) as exc:  # a link loop (RuntimeError before Python 3.13), or what the OS refuses
+        why = "a loop of symbolic links" if isinstance(exc, RuntimeError) or exc.errno == errno.ELOOP else exc.strerror
+        raise InvalidTestPath(f"test_path {test_path!r} cannot be followed: {why}") from None
+
+
+def _resolve(root: Path, test_path: str) -> str:
     path_part, sep, rest = test_path.partition("::")
     root = root.resolve()
     if not path_part or "\0" in test_path:

@@ -24,6 +24,7 @@ from litmus_live.events import (
     RunCreated,
     Status,
     StepFinished,
+    StepStarted,
 )
 
 _COUNTS = ("total", "done", "passed", "failed", "skipped", "errors", "xfailed", "xpassed")
@@ -52,8 +53,10 @@ class RunSummary(msgspec.Struct, kw_only=True):
     last_seq: int = 0
     # prompt ids waiting for an answer, oldest first
     open_prompts: list[str] = msgspec.field(default_factory=list)
-    # each open prompt's name and when it was asked: what a close after a crash says of it (not on the wire)
+    # each open prompt's name and when it was asked, and when the current step started: what a
+    # close after a crash says of them (not on the wire)
     asked: dict[str, tuple[str, dt.datetime]] = msgspec.field(default_factory=dict)
+    step_since: dt.datetime | None = None
 
     @property
     def is_live(self) -> bool:
@@ -120,6 +123,8 @@ def fold(summary: RunSummary, record: Record) -> None:
         case Event(data=PromptResolved(prompt_id=prompt_id)):
             summary.open_prompts.remove(prompt_id)
             summary.asked.pop(prompt_id, None)
+        case Event(data=StepStarted()):
+            summary.step_since = record.ts
         case Event():
             pass
 
@@ -136,7 +141,8 @@ def closing(summary: RunSummary, reason: str, now: dt.datetime) -> list[Record]:
     withdrawn: list[Record] = [Event(run_id=run_id, ts=now, data=_withdrawn(summary, p, reason, now))
                                for p in summary.open_prompts]  # fmt: skip
     if summary.current_step is not None:
-        step = StepFinished(nodeid=summary.current_step, outcome=Outcome.INTERRUPTED, duration=0.0,
+        ran = (now - summary.step_since).total_seconds() if summary.step_since is not None else 0.0
+        step = StepFinished(nodeid=summary.current_step, outcome=Outcome.INTERRUPTED, duration=max(ran, 0.0),
                             reason=f"the run ended while this step was running ({reason})")  # fmt: skip
         withdrawn.append(Event(run_id=run_id, ts=now, data=step))
     counts = {name: getattr(summary, name) for name in _COUNTS}
