@@ -12,7 +12,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
@@ -22,6 +22,7 @@ from litmus_live.auth import Gate, first_start, local, open_identity
 from litmus_live.auth.admin import AdminRoutes
 from litmus_live.auth.edge import Edge, public
 from litmus_live.auth.routes import IdentityRoutes
+from litmus_live.auth.store import IdentityUnavailable
 from litmus_live.channels import ChannelBoard
 from litmus_live.fleet.node import node_name, open_node
 from litmus_live.hub import Hub
@@ -107,11 +108,17 @@ def create_app(settings: Settings) -> Starlette:
         await hub.settle(stopped)
 
     middleware = [Middleware(Edge, gate=gate)]
-    handlers = {StoreUnreadable: api.store_unreadable, **node.handlers}
+    handlers = {StoreUnreadable: api.store_unreadable, IdentityUnavailable: _identity_unavailable, **node.handlers}
     app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware, exception_handlers=handlers)
     app.state.store, app.state.hub, app.state.runner = store, hub, runner
     app.state.before_stop = before_stop
     return app
+
+
+async def _identity_unavailable(request: Request, exc: Exception) -> Response:
+    """A sign-in or an admin change the disk refused: 503 saying so, never a 500."""
+    body = {"error": {"code": "store_unavailable", "message": str(exc)}}
+    return JSONResponse(body, 503)
 
 
 def _protocol_route(protocol_dir: Path) -> Route:

@@ -10,6 +10,7 @@ import asyncio
 import errno
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -199,3 +200,26 @@ async def test_a_launch_whose_output_log_cannot_be_made_is_refused_and_leaves_no
         assert (await resume(server, run_id, 0))[-1]["status"] == "PASSED"
     finally:
         server.stop()
+
+
+async def test_sign_ins_and_admin_changes_on_a_full_disk_are_refused_with_a_reason(
+    fault_server, small_disk: Path
+) -> None:
+    server = fault_server()
+    server.add_user("ada")
+    filler = fill(small_disk)
+    refused = [
+        server.request("POST", "/api/session", {"name": "ada", "password": "long password"}, token=None),
+        server.request("POST", "/api/tokens", {"name": "bot", "role": "viewer"}),
+        server.request("POST", "/api/users", {"name": "bob", "role": "viewer", "password": "long password"}),
+    ]
+    for status, body in refused:
+        assert status == 503 and body["error"]["code"] == "store_unavailable", (status, body)
+        assert body["error"]["message"].startswith("the identity store cannot write now: database or disk is full")
+    cmd = [sys.executable, "-m", "litmus_live.cli", "tokens", "create", "--name", "bot2", "--role", "viewer",
+           "--data-dir", str(server.data_dir)]  # fmt: skip
+    cli = subprocess.run(cmd, check=False, capture_output=True, text=True)
+    assert cli.returncode == 1 and cli.stderr.startswith("error: the identity store cannot write now"), cli.stderr
+    filler.unlink()
+    assert server.sign_in("ada")
+    assert "Traceback" not in server.log.read_text()

@@ -78,8 +78,9 @@ class AlreadyExists(Exception):
 
 
 class IdentityUnavailable(Exception):
-    """The store cannot be read now (a fleet's Redis out of reach): credentials cannot be checked.
-    The message says why, in words; the edge answers 503 store_unavailable."""
+    """The store cannot be read now (a fleet's Redis out of reach): credentials cannot be checked;
+    or it cannot write (a full disk): the change asked for did not happen. The message says why,
+    in words; the edge answers 503 store_unavailable."""
 
 
 class Listening(Protocol):
@@ -165,6 +166,8 @@ class SqliteIdentityStore:
             return self._db.execute(sql, args).rowcount
         except sqlite3.IntegrityError:
             raise AlreadyExists from None
+        except sqlite3.OperationalError as exc:  # a full or failing disk: nothing was changed
+            raise IdentityUnavailable(f"the identity store cannot write now: {exc}; nothing was changed") from None
 
     # -- people ------------------------------------------------------------------------
 
