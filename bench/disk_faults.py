@@ -186,7 +186,37 @@ async def stop_on_full_disk(case: Path, root: Path, args, seed: int) -> Row:
         )
 
 
+async def complete_on_full_disk(case: Path, root: Path, args, seed: int) -> Row:
+    async with on_small_disk(case, root) as (disk, server, control):
+        run_id = server.launch(f"{STORE_FAULT}::test_prints_through_a_full_disk")
+        viewer = await Viewer.of(server, run_id)
+        await viewer.until(line("before 99"))
+        pid = int((control / "pid").read_text())
+        disk.fill()
+        (control / "go").touch()
+        await viewer.until(is_store_error)
+        (control / "finish").touch()  # the test ends, and its complete is written, while nothing commits
+        while is_running(pid):
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(2)
+        health = server.request("GET", "/healthz")
+        live = server.request("GET", f"/api/runs/{run_id}")[1]
+        disk.free()
+        freed = time.monotonic()
+        complete = await viewer.until(is_complete)
+        seqs = [r["seq"] for r in viewer.records()]
+        return Row(
+            "the run ends (its `complete` is written) while the disk is full",
+            verdict(complete),
+            f"`store_unavailable`; 2 s after the test process ended: /healthz {health[0]}, the run still"
+            f" {live['status']} (is_live {live['is_live']}: nothing past the last commit shows); then every"
+            f" seq 1..{seqs[-1]} in order: {seqs == list(range(1, seqs[-1] + 1))}",
+            f"complete delivered {time.monotonic() - freed:.2f} s after space was freed",
+        )
+
+
 CASES = {
     "disk_full": disk_full, "outage_bound": outage_bound, "answer_full": answer_on_full_disk,
     "abort_full": abort_on_full_disk, "launch_full": launch_on_full_disk, "stop_full": stop_on_full_disk,
+    "complete_full": complete_on_full_disk,
 }  # fmt: skip

@@ -29,7 +29,9 @@ class Row:
 
 
 def table(rows: list[Row], seed: int) -> str:
-    lines = [f"Fault drill (`sudo .venv/bin/python bench/faults.py --seed {seed}`), {time.strftime('%Y-%m-%d %H:%M')}",
+    load = os.getloadavg()[0]
+    lines = [f"Fault drill (`sudo .venv/bin/python bench/faults.py --seed {seed}`), {time.strftime('%Y-%m-%d %H:%M')},"
+             f" 1-minute load {load:.1f} at the end ({os.cpu_count()} CPUs: seconds stretch with the load)",
              "", "| fault | status, reason (the run's record) | what viewers saw | recovery (measured) |",
              "|---|---|---|---|"]  # fmt: skip
     lines += [f"| {r.fault} | {r.record} | {r.viewers} | {r.recovery} |" for r in rows]
