@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import html
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -31,6 +32,8 @@ from litmus_live.session import Session
 from litmus_live.settings import Settings
 from litmus_live.store import StoreUnreadable
 from litmus_live.store.base import OPEN_CLOSE_WAIT
+
+log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -70,9 +73,12 @@ def create_app(settings: Settings) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await store.open()
-        await local.issue(identity, settings.data_dir, node=node_name(settings))
-        if settings.auth:
-            await first_start.offer_sign_in_link(identity, gate)
+        try:  # a full disk must not keep the server from starting: it serves, and says why it cannot commit
+            await local.issue(identity, settings.data_dir, node=node_name(settings))
+            if settings.auth:
+                await first_start.offer_sign_in_link(identity, gate)
+        except (IdentityUnavailable, OSError) as exc:
+            log.error("the local credential was not renewed (a previous one still works): %s", exc)
         changes = await identity.listen(gate.recheck)
         await node.start()
         yield

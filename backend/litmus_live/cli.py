@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import sqlite3
 import sys
 import urllib.error
 import urllib.request
@@ -161,7 +162,11 @@ def _serve(args: argparse.Namespace) -> int:
             config.host,
             config.port,
         )
-    app = create_app(config)
+    try:
+        app = create_app(config)
+    except (sqlite3.OperationalError, OSError) as exc:  # a full disk, or a data dir that is not ours
+        print(f"error: cannot open the data dir {config.data_dir}: {exc}", file=sys.stderr)
+        return 1
 
     class Server(uvicorn.Server):
         async def shutdown(self, sockets: list | None = None) -> None:

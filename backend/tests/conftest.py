@@ -137,8 +137,10 @@ class Server:
     def ws(self) -> str:
         return f"ws://127.0.0.1:{self.port}/ws"
 
-    def start(self) -> None:
-        grant_token(self.data_dir, TEST_USER, Role.ADMIN, TOKEN)
+    def start(self, *, grant: bool = True) -> None:
+        """Start (again) and wait for /healthz; `grant=False` keeps the tokens as they are (a full disk)."""
+        if grant:
+            grant_token(self.data_dir, TEST_USER, Role.ADMIN, TOKEN)
         cmd = [sys.executable, "-m", "litmus_live.cli", "serve", "--port", str(self.port),
                "--data-dir", str(self.data_dir), "--tests", str(self.tests)]  # fmt: skip
         with self.log.open("ab") as log:
@@ -146,7 +148,7 @@ class Server:
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
             try:
-                self.get("/healthz")
+                self.request("GET", "/healthz")  # answered: up (503 on a full disk is up too)
                 return
             except (urllib.error.URLError, ConnectionError):
                 if self.process.poll() is not None:
