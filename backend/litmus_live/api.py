@@ -18,11 +18,10 @@ from litmus_live.auth.edge import identity_of, public, requires
 from litmus_live.events import Status
 from litmus_live.fleet.routing import Refused, Routing
 from litmus_live.live_run import TAIL_LINES
-from litmus_live.runner import InvalidTestPath, LaunchRequest, NotLive, Runner
+from litmus_live.runner import RECORD_WAIT, InvalidTestPath, LaunchRequest, NotLive, Runner
 from litmus_live.store import EventStore, RunQuery, RunSummary, StoreUnavailable, UnknownRun
 
 MAX_TESTS_LISTED = 1000
-RECORD_WAIT = 5.0  # seconds a launch's or an abort's reply waits for its record to be committed
 _Text = Annotated[str, msgspec.Meta(max_length=200)]
 
 
@@ -255,15 +254,13 @@ class Api:
     async def _unrecorded(self, run_id: str) -> str | None:
         """None once the launch's run_created is durable (its tests start then); else why they never will."""
         try:
-            await asyncio.wait_for(self._store.flush(), RECORD_WAIT)
-        except TimeoutError:
-            if self._runner.give_up(run_id, f"not started: the launch was not recorded within {RECORD_WAIT:g} s"):
-                fault = self._store.fault or "no commit came"
-                return (f"its launch was not recorded within {RECORD_WAIT:g} s ({fault}); run {run_id} is closed"
-                        " as ERROR once the store commits again")  # fmt: skip
+            if await self._runner.started(run_id):
+                return None
         except StoreUnavailable as exc:
             return f"its launch was not recorded: {exc}"
-        return None
+        fault = self._store.fault or "no commit came"
+        return (f"its launch was not recorded within {RECORD_WAIT:g} s ({fault}); run {run_id} is closed as ERROR"
+                " once the store commits again")  # fmt: skip
 
     @requires(Role.VIEWER)
     async def list_runs(self, request: Request) -> Response:

@@ -56,6 +56,7 @@ _EXIT_REASONS = {2: "interrupted", 3: "internal error", 4: "usage error", 5: "no
 
 
 MAX_NAME = 255  # bytes in one file or folder name, as the file systems allow
+RECORD_WAIT = 5.0  # seconds a launch or an abort waits for its record to be committed before it is refused
 
 
 class InvalidTestPath(ValueError):
@@ -188,6 +189,16 @@ class Runner:
         self._runs[run_id] = run
         self._spawn(self._supervise(run, target), f"run-{run_id}")
         return run_id
+
+    async def started(self, run_id: str, wait: float = RECORD_WAIT) -> bool:
+        """Whether the run's run_created became durable within `wait` (its tests start then). If not,
+        the run is given up: none of its tests runs, and it ends ERROR "not started" once the store
+        commits. Raises StoreUnavailable when the store closed first."""
+        try:
+            await asyncio.wait_for(self._durable(), wait)
+        except TimeoutError:
+            return not self.give_up(run_id, f"not started: the launch was not recorded within {wait:g} s")
+        return True
 
     def give_up(self, run_id: str, reason: str) -> bool:
         """Do not start a run whose run_created is not durable yet: it ends ERROR with `reason` once

@@ -12,8 +12,8 @@ import datetime as dt
 import logging
 import os
 import sqlite3
-from collections.abc import Awaitable, Callable
 from collections import deque
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Protocol
 
