@@ -2,10 +2,12 @@
 and the active-runs feed (every live run at a glance, for sidebars and dashboards).
 
 A subscription is a cursor (the last seq its connection was sent) and a waker. The store
-tells the hub after each commit; the hub wakes the connections watching that run; each
-connection then reads what is committed past its cursor. Nothing is queued per subscriber,
-so a slow connection only falls behind (and catches up from the store), never piles up
-memory or holds back anyone else.
+tells the hub after each commit; the hub reads the run's new records from its in-memory tail
+once per cursor and hands that Batch to every connection at the cursor that has nothing else
+to send (one frame, built once, written to each); the others are woken and read what is
+committed past their cursor themselves. Nothing is queued per subscriber, so a slow
+connection only falls behind (and catches up from the store), never piles up memory or holds
+back anyone else.
 """
 
 from __future__ import annotations
