@@ -141,7 +141,7 @@ class Hub:
             if page is None:
                 return False
             batch = self._share(sub.run_id, sub.cursor, head, Batch(page))
-        if not sub.deliver(batch):
+        if not batch or not sub.deliver(batch):
             return False
         sub.cursor += batch.count
         return sub.cursor >= head
@@ -153,8 +153,10 @@ class Hub:
         return None
 
     def _share(self, run_id: str, cursor: int, head: int | None, batch: Batch) -> Batch:
-        """Keep `batch` for every connection at `cursor` while the head has not moved."""
-        if head is None:
+        """Keep `batch` for every connection at `cursor` while the head has not moved. An empty
+        one is not kept: a head learnt before its records (a run another node writes) must be
+        read again when they arrive, not answered "nothing" until the head moves."""
+        if head is None or not batch:
             self._shared.pop(run_id, None)
         else:
             self._shared[run_id] = (cursor, head, batch)
