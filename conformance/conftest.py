@@ -46,7 +46,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--prompt-test", default="station/test_setup.py",
                     help="a test path that asks a confirm, a choice and an input prompt, in that order")  # fmt: skip
     group.addoption("--channels-test", default="station/test_power.py",
-                    help="a test path that records channel readings")  # fmt: skip
+                    help="a test path that records channel readings, at least one channel with limits")  # fmt: skip
     group.addoption("--station", default=os.environ.get("LITMUS_CONFORMANCE_STATION", ""),
                     help="in a fleet, the station that runs the launched tests (default: the node itself)")  # fmt: skip
     group.addoption("--schema", default=str(SCHEMA), help="the protocol's schema.json to hold replies to")

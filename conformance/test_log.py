@@ -163,6 +163,25 @@ async def test_complete_clears_the_current_step_of_an_interrupted_run(connect, h
     assert summary["done"] < summary["total"]
 
 
+async def test_an_abort_is_in_the_log_before_it_acts(connect, http, launch, prompt_test) -> None:
+    """§9: the 202 comes once the abort_requested record is committed; the prompt it ends is
+    withdrawn after it, and complete says ABORTED by the same name."""
+    run_id = launch(prompt_test)
+    peer = await connect()
+    await peer.send({"type": "subscribe", "run_id": run_id})
+    await peer.until(lambda m: m["type"] == "prompt")
+    status, body = http.request("POST", f"/api/runs/{run_id}/abort")
+    assert (status, body["status"]) == (202, "aborting")
+    complete = await peer.until(lambda m: m["type"] == "complete")
+    events = [m for m in peer.seen if m["type"] == "event"]
+    aborts = [m for m in events if m["data"]["kind"] == "abort_requested"]
+    withdrawn = [m for m in events if m["data"]["kind"] == "prompt_resolved"]
+    assert len(aborts) == 1 and aborts[0]["data"]["who"]
+    assert [w["data"]["resolution"] for w in withdrawn] == ["withdrawn"]
+    assert aborts[0]["seq"] < withdrawn[0]["seq"] < complete["seq"]
+    assert (complete["status"], complete["reason"]) == ("ABORTED", f"aborted by {aborts[0]['data']['who']}")
+
+
 async def test_a_channels_only_subscription_gets_channels_then_complete_and_no_other_record(
     connect, launch, channels_test
 ) -> None:
@@ -274,3 +293,16 @@ async def test_a_viewer_from_the_start_and_one_at_the_end_fold_the_channels_to_t
     assert all(len(c["points"]) <= 300 for c in late_state.values())
     _, counts = http.request("GET", f"/api/runs/{run_id}/channels")
     assert {name: c["count"] for name, c in late_state.items()} == counts["samples"]
+
+
+async def test_channel_limits_are_numbers_or_null_low_not_above_high(connect, launch, channels_test) -> None:
+    run_id = launch(channels_test)
+    viewer = await connect()
+    await viewer.send({"type": "subscribe", "run_id": run_id, "channels_only": True})
+    await viewer.until(lambda m: m["type"] == "complete" and m["run_id"] == run_id)
+    states = [c for m in viewer.seen if m["type"] == "channels" and m["run_id"] == run_id for c in m["channels"]]
+    limits = {(c["name"], c.get("low"), c.get("high")) for c in states}
+    for name, low, high in limits:
+        assert all(v is None or isinstance(v, int | float) for v in (low, high)), f"{name}: low {low!r}, high {high!r}"
+        assert low is None or high is None or low <= high, f"{name}: low {low} above high {high}"
+    assert any(low is not None or high is not None for _, low, high in limits), "no channel of the test has limits"

@@ -14,7 +14,9 @@ const dataDir = mkdtempSync(join(tmpdir(), "litmus-e2e-"));
 export default defineConfig({
   testDir: "e2e",
   outputDir: "test-results/artifacts",
-  timeout: 45_000,
+  // The slowest journeys (two viewers answering one run's prompts) took 31 s with five other
+  // suites running on this 2-core machine: a test's budget is three times that.
+  timeout: 90_000,
   expect: { timeout: 10_000 },
   fullyParallel: true,
   workers: 2,

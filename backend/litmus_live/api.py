@@ -33,8 +33,8 @@ from litmus_live.events import Status
 from litmus_live.fleet.routing import Refused, Routing
 from litmus_live.live_run import TAIL_LINES
 from litmus_live.protocol import in_words
-from litmus_live.runner import InvalidTestPath, LaunchRequest, Runner
-from litmus_live.store import EventStore, RunQuery, UnknownRun
+from litmus_live.runner import RECORD_WAIT, InvalidTestPath, LaunchRequest, NotLive, Runner
+from litmus_live.store import EventStore, RunQuery, StoreUnavailable, UnknownRun
 
 MAX_TESTS_LISTED = 1000
 _encoder = msgspec.json.Encoder()
@@ -207,8 +207,24 @@ class Api:
         except Refused as exc:
             await self._gate.audit(identity, "launch", launch.test_path, exc.code)
             return _error(exc.status, exc.code, exc.message)
+        except OSError as exc:
+            return _error(503, Code.STORE_UNAVAILABLE, f"nothing was launched: the data dir refused the run's folder"
+                          f" or output log ({exc.strerror or exc})")  # fmt: skip
         await self._gate.audit(identity, "launch", f"{run_id} {launch.test_path} {launch.uut_serial}")
+        if (unrecorded := await self._unrecorded(run_id)) is not None:
+            return _error(503, Code.STORE_UNAVAILABLE, f"the run was not started: {unrecorded}")
         return _json(Launched(run_id=run_id, live_url=f"/live/{run_id}"), 201)
+
+    async def _unrecorded(self, run_id: str) -> str | None:
+        """None once the launch's run_created is durable (its tests start then); else why they never will."""
+        try:
+            if await self._runner.started(run_id):
+                return None
+        except StoreUnavailable as exc:
+            return f"its launch was not recorded: {exc}"
+        fault = self._store.fault or "no commit came"
+        return (f"its launch was not recorded within {RECORD_WAIT:g} s ({fault}); run {run_id} is closed as ERROR"
+                " once the store commits again")  # fmt: skip
 
     @requires(Role.VIEWER)
     async def list_runs(self, request: Request) -> Response:
@@ -278,9 +294,23 @@ class Api:
             return await self._abort_elsewhere(run_id, identity)
         if not summary.is_live or not self._runner.is_live(run_id):
             return _error(409, Code.RUN_NOT_LIVE, f"run {run_id} is {summary.status}; only a live run can be aborted")
+        if (fault := self._store.fault) is not None:
+            return _error(503, Code.STORE_UNAVAILABLE, f"the abort was not recorded, so nothing was done: {fault}")
         await self._gate.audit(identity, "abort", run_id)
-        task = asyncio.create_task(self._runner.abort(run_id, by=identity.name))
-        task.add_done_callback(lambda t: t.cancelled() or t.exception())
+        return await self._abort(run_id, identity.name)
+
+    async def _abort(self, run_id: str, who: str) -> Response:
+        """The 202 once the abort is committed and the test process signalled; 503 while it waits."""
+        try:
+            await asyncio.wait_for(self._runner.abort(run_id, by=who), RECORD_WAIT)
+        except TimeoutError:
+            why = self._store.fault or f"no commit within {RECORD_WAIT:g} s"
+            return _error(503, Code.STORE_UNAVAILABLE, "the abort waits for the store: it is held in memory, not yet"
+                          f" in the log, and the run is interrupted once it is committed ({why})")  # fmt: skip
+        except StoreUnavailable as exc:
+            return _error(503, Code.STORE_UNAVAILABLE, f"the abort was not recorded, so nothing was done: {exc}")
+        except NotLive as exc:
+            return _error(409, Code.RUN_NOT_LIVE, f"{exc}; only a live run can be aborted")
         return _json(Aborting(run_id=run_id), 202)
 
     async def _abort_elsewhere(self, run_id: str, identity: Identity) -> Response:
@@ -292,7 +322,7 @@ class Api:
             await self._gate.audit(identity, "abort", run_id, exc.code)
             return _error(exc.status, exc.code, exc.message)
         await self._gate.audit(identity, "abort", run_id)
-        return _json({"run_id": run_id, "status": "aborting"}, 202)
+        return _json(Aborting(run_id=run_id), 202)
 
     @requires(Role.VIEWER)
     async def channels(self, request: Request) -> Response:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import html
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -11,7 +13,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
@@ -21,6 +23,7 @@ from litmus_live.auth import Gate, first_start, local, open_identity
 from litmus_live.auth.admin import AdminRoutes
 from litmus_live.auth.edge import Edge, public
 from litmus_live.auth.routes import IdentityRoutes
+from litmus_live.auth.store import IdentityUnavailable
 from litmus_live.channels import ChannelBoard
 from litmus_live.fleet.node import node_name, open_node
 from litmus_live.hub import Hub
@@ -28,6 +31,9 @@ from litmus_live.runner import Runner
 from litmus_live.session import Session
 from litmus_live.settings import Settings
 from litmus_live.store import StoreUnreadable
+from litmus_live.store.base import OPEN_CLOSE_WAIT
+
+log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -50,6 +56,7 @@ def create_app(settings: Settings) -> Starlette:
         tests_root=settings.tests,
         data_dir=settings.data_dir,
         emit=store.append,
+        durable=store.flush,
         open_prompt=prompts.open,
         withdraw_prompts=prompts.withdraw,
         readings=board,
@@ -66,9 +73,12 @@ def create_app(settings: Settings) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await store.open()
-        await local.issue(identity, settings.data_dir, node=node_name(settings))
-        if settings.auth:
-            await first_start.offer_sign_in_link(identity, gate)
+        try:  # a full disk must not keep the server from starting: it serves, and says why it cannot commit
+            await local.issue(identity, settings.data_dir, node=node_name(settings))
+            if settings.auth:
+                await first_start.offer_sign_in_link(identity, gate)
+        except (IdentityUnavailable, OSError) as exc:
+            log.error("the local credential was not renewed (a previous one still works): %s", exc)
         changes = await identity.listen(gate.recheck)
         await node.start()
         yield
@@ -97,15 +107,29 @@ def create_app(settings: Settings) -> Starlette:
     async def before_stop() -> None:
         """A graceful stop, before any client is disconnected: live runs end ERROR, committed."""
         stopped = runner.close_live()
-        await store.flush()
+        # a full disk must not hold the stop: what cannot be committed is lost, and the runs are
+        # closed the same way when the server starts again
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(store.flush(), OPEN_CLOSE_WAIT)
         await hub.settle(stopped)
 
     middleware = [Middleware(Edge, gate=gate)]
-    handlers = {StoreUnreadable: api.store_unreadable, HTTPException: api.refuse_unrouted, **node.handlers}
+    handlers = {
+        StoreUnreadable: api.store_unreadable,
+        IdentityUnavailable: _identity_unavailable,
+        HTTPException: api.refuse_unrouted,
+        **node.handlers,
+    }
     app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware, exception_handlers=handlers)
     app.state.store, app.state.hub, app.state.runner = store, hub, runner
     app.state.before_stop = before_stop
     return app
+
+
+async def _identity_unavailable(request: Request, exc: Exception) -> Response:
+    """A sign-in or an admin change the disk refused: 503 saying so, never a 500."""
+    body = {"error": {"code": "store_unavailable", "message": str(exc)}}
+    return JSONResponse(body, 503)
 
 
 def _protocol_route(protocol_dir: Path) -> Route:

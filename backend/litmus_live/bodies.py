@@ -55,12 +55,16 @@ def _fields(struct: type[msgspec.Struct]) -> list[tuple]:
     return out
 
 
-# A run summary as the HTTP API shows it: every RunSummary field, and whether it is live.
-RunView = msgspec.defstruct("RunView", [*_fields(RunSummary), ("is_live", bool)], kw_only=True)
+# A run summary as the HTTP API shows it: every RunSummary field the wire knows, and whether it is live.
+_NOT_SHOWN = ("asked", "step_since")  # the store's own bookkeeping
+RunView = msgspec.defstruct(
+    "RunView", [*(f for f in _fields(RunSummary) if f[0] not in _NOT_SHOWN), ("is_live", bool)], kw_only=True
+)
 
 
 def view(summary: RunSummary) -> RunView:
-    return RunView(**msgspec.structs.asdict(summary), is_live=summary.is_live)
+    fields = {k: v for k, v in msgspec.structs.asdict(summary).items() if k not in _NOT_SHOWN}
+    return RunView(**fields, is_live=summary.is_live)
 
 
 class TailLine(msgspec.Struct, frozen=True, kw_only=True):

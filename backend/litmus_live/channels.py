@@ -42,6 +42,8 @@ def _is_number(value: object) -> bool:
 class _Channel:
     def __init__(self, name: str, unit: str) -> None:
         self.name, self.unit = name, unit
+        self.low: float | None = None
+        self.high: float | None = None
         self.count = 0
         self.min: float | None = None
         self.max: float | None = None
@@ -69,7 +71,7 @@ class _Channel:
         last = self.history[-1] if self.history else (None, None)
         return p.ChannelState(
             name=self.name, unit=self.unit, count=self.count, last=last[1], last_t=last[0],
-            min=self.min, max=self.max, points=points,
+            min=self.min, max=self.max, points=points, low=self.low, high=self.high,
         )  # fmt: skip
 
 
@@ -92,6 +94,9 @@ class ChannelBoard:
     def keep(self, run_id: str, samples: Samples) -> None:
         self._keep_samples((run_id, samples.channel, samples.unit, samples.t, samples.v))
         self.ingest(run_id, samples.channel, samples.unit, samples.t, samples.v)
+        if samples.low is not None or samples.high is not None:
+            channel = self._runs[run_id][samples.channel]
+            channel.low, channel.high = samples.low, samples.high
 
     def ingest(self, run_id: str, name: str, unit: str, times: Sequence[float], values: Sequence[p.Reading]) -> None:
         channels = self._runs.setdefault(run_id, {})

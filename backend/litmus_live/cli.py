@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import sqlite3
 import sys
 import urllib.error
 import urllib.request
@@ -20,6 +21,7 @@ from litmus_live import client, responder, settings
 from litmus_live import protocol as p
 from litmus_live.auth import commands, local
 from litmus_live.events import (
+    AbortRequested,
     Collected,
     Complete,
     Event,
@@ -160,7 +162,11 @@ def _serve(args: argparse.Namespace) -> int:
             config.host,
             config.port,
         )
-    app = create_app(config)
+    try:
+        app = create_app(config)
+    except (sqlite3.OperationalError, OSError) as exc:  # a full disk, or a data dir that is not ours
+        print(f"error: cannot open the data dir {config.data_dir}: {exc}", file=sys.stderr)
+        return 1
 
     class Server(uvicorn.Server):
         async def shutdown(self, sockets: list | None = None) -> None:
@@ -178,7 +184,10 @@ def _serve(args: argparse.Namespace) -> int:
         ws_per_message_deflate=False,
         log_level="info",
     )
-    Server(uvicorn_config).run()
+    try:
+        Server(uvicorn_config).run()
+    except KeyboardInterrupt:  # uvicorn raises the Ctrl-C it handled again once it has stopped gracefully
+        return 130
     return 0
 
 
@@ -356,6 +365,8 @@ def _describe_event(data: object) -> str:
             return ""
         case PromptResolved() as resolved:
             return _describe_resolution(resolved)
+        case AbortRequested(who=who):
+            return f"  ABORT    by {who}"
     return f"  {data.__struct_config__.tag}"  # type: ignore[attr-defined]
 
 

@@ -132,7 +132,23 @@ class ReportError(_Kind, kw_only=True, tag="report_error"):
     reason: str
 
 
-EventData = RunCreated | Collected | StepStarted | StepFinished | Output | PromptResolved | Measurement | ReportError
+class AbortRequested(_Kind, kw_only=True, tag="abort_requested"):
+    """Someone aborted the run: committed before the test process is interrupted."""
+
+    who: str
+
+
+EventData = (
+    RunCreated
+    | Collected
+    | StepStarted
+    | StepFinished
+    | Output
+    | PromptResolved
+    | Measurement
+    | ReportError
+    | AbortRequested
+)
 
 
 class _Record(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):

@@ -2,10 +2,12 @@
 and the active-runs feed (every live run at a glance, for sidebars and dashboards).
 
 A subscription is a cursor (the last seq its connection was sent) and a waker. The store
-tells the hub after each commit; the hub wakes the connections watching that run; each
-connection then reads what is committed past its cursor. Nothing is queued per subscriber,
-so a slow connection only falls behind (and catches up from the store), never piles up
-memory or holds back anyone else.
+tells the hub after each commit; the hub reads the run's new records from its in-memory tail
+once per cursor and hands that Batch to every connection at the cursor that has nothing else
+to send (one frame, built once, written to each); the others are woken and read what is
+committed past their cursor themselves. Nothing is queued per subscriber, so a slow
+connection only falls behind (and catches up from the store), never piles up memory or holds
+back anyone else.
 """
 
 from __future__ import annotations
@@ -139,7 +141,7 @@ class Hub:
             if page is None:
                 return False
             batch = self._share(sub.run_id, sub.cursor, head, Batch(page))
-        if not sub.deliver(batch):
+        if not batch or not sub.deliver(batch):
             return False
         sub.cursor += batch.count
         return sub.cursor >= head
@@ -151,8 +153,10 @@ class Hub:
         return None
 
     def _share(self, run_id: str, cursor: int, head: int | None, batch: Batch) -> Batch:
-        """Keep `batch` for every connection at `cursor` while the head has not moved."""
-        if head is None:
+        """Keep `batch` for every connection at `cursor` while the head has not moved. An empty
+        one is not kept: a head learnt before its records (a run another node writes) must be
+        read again when they arrive, not answered "nothing" until the head moves."""
+        if head is None or not batch:
             self._shared.pop(run_id, None)
         else:
             self._shared[run_id] = (cursor, head, batch)

@@ -10,7 +10,6 @@ import asyncio
 import datetime as dt
 from collections import deque
 from collections.abc import Callable
-from pathlib import Path
 from typing import Protocol
 
 from litmus_live import reports as r
@@ -80,7 +79,7 @@ class LiveRun:
         emit: Callable[[Record], Record],
         open_prompt: OpenPrompt,
         readings: Readings,
-        log_path: Path,
+        log: OutputLog,
     ) -> None:
         self.run_id = run_id
         self._sink = emit
@@ -88,13 +87,15 @@ class LiveRun:
         self._open_prompt = open_prompt
         self._readings = readings
         self.tail: deque[tuple[Stream, str]] = deque(maxlen=TAIL_LINES)
-        self.log_path = log_path
-        self.log: OutputLog | None = None
+        self.log = log  # closed by the runner once the run has ended; nothing writes to it after complete
         self.process: asyncio.subprocess.Process | None = None
         self.replies: asyncio.StreamWriter | None = None
         self.is_aborted = False
         self.stop_reason = ""  # set when the server ends the run itself (ERROR, this reason)
         self.aborted_by = "operator"
+        self.abort: asyncio.Future[None] | None = None  # recording the abort, then interrupting
+        self.is_recorded = False  # run_created is durable: the test process may start
+        self._asked: set[str] = set()  # prompt ids the test process asked
         self.done = asyncio.get_running_loop().create_future()
         self.counts = dict.fromkeys(COUNTED, 0)
         self.final_counts: dict[str, int] | None = None
@@ -201,10 +202,22 @@ class LiveRun:
             step=ask.nodeid, timeout_seconds=d.timeout_seconds,
         )  # fmt: skip
 
+    def _is_new_prompt(self, ask: r.PromptAsk | r.PromptAuto) -> bool:
+        """A prompt id is asked once per run: a second ask would leave the log with a prompt that never closes."""
+        if ask.prompt_id in self._asked:
+            self.event(ReportError(step=ask.nodeid or self.current_step, reason=(
+                f"a report from the test process was refused: prompt {ask.prompt_id} was asked already")))  # fmt: skip
+            return False
+        self._asked.add(ask.prompt_id)
+        return True
+
     def _ask(self, ask: r.PromptAsk) -> None:
-        self._open_prompt(self._prompt(ask), self._reply)
+        if self._is_new_prompt(ask):
+            self._open_prompt(self._prompt(ask), self._reply)
 
     def _auto(self, auto: r.PromptAuto) -> None:
+        if not self._is_new_prompt(auto):
+            return
         record = self._emit(self._prompt(auto))
         data = PromptResolved(
             prompt_id=auto.prompt_id, resolution=Resolution.ANSWERED, name=auto.name, value=auto.value,
@@ -234,8 +247,7 @@ class LiveRun:
 
     def on_output(self, item: r.Output) -> None:
         """A captured section pytest holds (sys capture, subtests): kept in the full log, one record a line."""
-        if self.log is not None:
-            self.log.write(item.text.encode("utf-8", "replace"))
+        self.log.write(item.text.encode("utf-8", "replace"))
         lines = item.text.split("\n")
         if lines[-1] == "":
             lines.pop()

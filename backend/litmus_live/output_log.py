@@ -25,7 +25,9 @@ class OutputLog:
         self._is_failing = False
 
     def write(self, data: bytes) -> None:
-        """Append `data` now, or as soon as the disk takes it."""
+        """Append `data` now, or as soon as the disk takes it (nothing, once closed)."""
+        if self._fd < 0:
+            return
         if self._left_out or len(self._waiting) + len(data) > MAX_WAITING:
             self._left_out += len(data)
         else:
@@ -33,10 +35,13 @@ class OutputLog:
         self._drain()
 
     def close(self) -> None:
+        if self._fd < 0:
+            return
         self._drain()
         if self._waiting or self._left_out:
             log.error("%s: %d bytes of output could not be written", self._path, len(self._waiting) + self._left_out)
         os.close(self._fd)
+        self._fd = -1
 
     def _drain(self) -> None:
         while self._waiting or self._left_out:

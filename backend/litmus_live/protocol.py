@@ -231,6 +231,9 @@ class ChannelState(msgspec.Struct, frozen=True, kw_only=True):
     max: float | None
     # [t, value] pairs, t in epoch seconds; the whole history in a snapshot, else what is new
     points: list[tuple[float, Reading]]
+    # the limits the test declared for the channel (drawn on its sparkline); null when none
+    low: float | None = None
+    high: float | None = None
 
 
 class Channels(_Message, kw_only=True, tag="channels"):

@@ -108,6 +108,9 @@ class Samples(_Report, kw_only=True, tag="samples"):
     unit: Unit
     t: list[float]
     v: list[float | int | bool | str]
+    # the channel's limits as the test declared them (channels.record(..., low=, high=)), if any
+    low: float | None = None
+    high: float | None = None
 
 
 class Measurement(_Report, kw_only=True, tag="measurement"):

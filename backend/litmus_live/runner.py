@@ -9,6 +9,7 @@ line by line. The exit code decides the verdict; the process group ends with the
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
 import logging
 import os
@@ -18,16 +19,17 @@ import socket
 import sys
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 
 import msgspec
 
 from litmus_live import reports as r
-from litmus_live.events import Record, RunCreated, Status, Stream
+from litmus_live.events import AbortRequested, Record, RunCreated, Status, Stream
 from litmus_live.live_run import MAX_LINE, LiveRun, OpenPrompt, Readings
 from litmus_live.output_log import OutputLog
 from litmus_live.plugin.definitions import FD_ENV, MAX_FRAME
+from litmus_live.store import StoreUnavailable
 
 log = logging.getLogger(__name__)
 _READ_CHUNK = 64 * 1024
@@ -55,6 +57,7 @@ _EXIT_REASONS = {2: "interrupted", 3: "internal error", 4: "usage error", 5: "no
 
 
 MAX_NAME = 255  # bytes in one file or folder name, as the file systems allow
+RECORD_WAIT = 5.0  # seconds a launch or an abort waits for its record to be committed before it is refused
 
 
 class InvalidTestPath(ValueError):
@@ -74,6 +77,16 @@ class LaunchRequest(msgspec.Struct, frozen=True, kw_only=True):
 
 def resolve_test_path(root: Path, test_path: str) -> str:
     """The absolute pytest argument for `test_path` ("file.py" or "file.py::test"), inside `root`."""
+    try:
+        return _resolve(root, test_path)
+    except (RuntimeError, OSError) as exc:  # a link loop (RuntimeError before Python 3.13), or what the OS refuses
+        why = "a loop of symbolic links" if isinstance(exc, RuntimeError) or exc.errno == errno.ELOOP else exc.strerror
+        raise InvalidTestPath(
+            f"test_path {json.dumps(test_path, ensure_ascii=False)} cannot be followed: {why}"
+        ) from None
+
+
+def _resolve(root: Path, test_path: str) -> str:
     path_part, sep, rest = test_path.partition("::")
     root, quoted = root.resolve(), json.dumps(test_path, ensure_ascii=False)
     if not path_part or "\0" in test_path:
@@ -133,6 +146,7 @@ class Runner:
         tests_root: Path,
         data_dir: Path,
         emit: Callable[[Record], Record],
+        durable: Callable[[], Awaitable[None]],
         open_prompt: OpenPrompt,
         withdraw_prompts: Callable[[str, str], None],
         readings: Readings,
@@ -142,6 +156,7 @@ class Runner:
         self._root = tests_root
         self._data_dir = data_dir
         self._emit = emit
+        self._durable = durable  # returns once everything emitted so far is committed
         self._open_prompt = open_prompt
         self._withdraw_prompts = withdraw_prompts
         self._readings = readings
@@ -151,12 +166,15 @@ class Runner:
         self._tasks: set[asyncio.Task[None]] = set()
 
     def launch(self, request: LaunchRequest) -> str:
-        """Start a run of `request.test_path`; returns its run id. Raises InvalidTestPath."""
+        """Start a run of `request.test_path`: its test process starts once its run_created record is
+        durable. Returns its run id. Raises InvalidTestPath, and OSError when the disk refuses the run's
+        folder or output log (then nothing is recorded)."""
         target = resolve_test_path(self._root, request.test_path)
         run_id = str(uuid.uuid4())
         run_dir = self._data_dir / "runs" / run_id
         run_dir.mkdir(parents=True, exist_ok=True)
-        run = LiveRun(run_id, self._emit, self._open_prompt, self._readings, run_dir / "output.log")
+        # made before anything is recorded: a disk that refuses them refuses the launch
+        run = LiveRun(run_id, self._emit, self._open_prompt, self._readings, OutputLog(run_dir / "output.log"))
         # what a test may want to know about its run (e.g. to label a report or seed a fixture)
         run.environment = {
             "LITMUS_RUN_ID": run_id,
@@ -172,10 +190,27 @@ class Runner:
         )
         run.event(meta, run.started)
         self._runs[run_id] = run
-        task = asyncio.create_task(self._supervise(run, target), name=f"run-{run_id}")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._spawn(self._supervise(run, target), f"run-{run_id}")
         return run_id
+
+    async def started(self, run_id: str, wait: float = RECORD_WAIT) -> bool:
+        """Whether the run's run_created became durable within `wait` (its tests start then). If not,
+        the run is given up: none of its tests runs, and it ends ERROR "not started" once the store
+        commits. Raises StoreUnavailable when the store closed first."""
+        try:
+            await asyncio.wait_for(self._durable(), wait)
+        except TimeoutError:
+            return not self.give_up(run_id, f"not started: the launch was not recorded within {wait:g} s")
+        return True
+
+    def give_up(self, run_id: str, reason: str) -> bool:
+        """Do not start a run whose run_created is not durable yet: it ends ERROR with `reason` once
+        the store commits. False when it is too late (the record is durable, the process starting)."""
+        run = self._runs.get(run_id)
+        if run is None or run.is_recorded:
+            return False
+        run.stop_reason = reason
+        return True
 
     def is_live(self, run_id: str) -> bool:
         return run_id in self._runs
@@ -188,32 +223,44 @@ class Runner:
         return self._data_dir / "runs" / run_id / "output.log"
 
     async def abort(self, run_id: str, by: str = "operator") -> None:
-        """Interrupt a live run (SIGINT), killing it after the grace period; raises NotLive.
-        `by` names who asked, in the run's `complete` reason."""
+        """Record that `by` aborts a live run and, once that record is durable, interrupt it (SIGINT, then
+        SIGKILL after the grace). Returns once the test process is signalled; raises NotLive, and
+        StoreUnavailable when the store closed before the record was committed (then nothing was done)."""
         run = self._runs.get(run_id)
         if run is None:
             raise NotLive(f"run {run_id} is not live here")
-        if run.is_aborted:
-            return
+        if run.abort is None:  # one abort per run: a second request waits for the first
+            run.abort = self._spawn(self._abort(run, by), f"abort-{run_id}")
+        await asyncio.shield(run.abort)
+
+    async def _abort(self, run: LiveRun, by: str) -> None:
+        run.event(AbortRequested(who=by))
+        await self._durable()
+        if run.is_closed:
+            return  # it ended on its own while the record waited for the store
         run.is_aborted, run.aborted_by = True, by
-        await self._interrupt(run, "the run was aborted")
+        self._interrupt(run, "the run was aborted")
+
+    def _spawn(self, work: Coroutine[None, None, None], name: str) -> asyncio.Task[None]:
+        """A task the runner keeps (join waits for it); what it raises is its awaiter's to see, if any."""
+        task = asyncio.create_task(work, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(lambda t: t.cancelled() or t.exception())
+        return task
 
     def stop_all(self, reason: str) -> None:
         """End every live run as ERROR with `reason` (the store cannot keep what they report)."""
         for run in self._runs.values():
             if not run.stop_reason:
                 run.stop_reason = reason
-                task = asyncio.create_task(self._interrupt(run, reason), name=f"stop-{run.run_id}")
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
+                self._interrupt(run, reason)
 
-    async def _interrupt(self, run: LiveRun, why: str) -> None:
+    def _interrupt(self, run: LiveRun, why: str) -> None:
+        """SIGINT now (its prompts withdrawn first), SIGKILL if the run has not ended after the grace."""
         self._withdraw_prompts(run.run_id, why)
         self._signal(run, signal.SIGINT)
-        try:
-            await asyncio.wait_for(asyncio.shield(run.done), self._abort_grace)
-        except TimeoutError:
-            self._signal(run, signal.SIGKILL)
+        self._spawn(self._end_group(run), f"interrupt-{run.run_id}")
 
     async def join(self) -> None:
         """Return once every run started so far has completed."""
@@ -256,18 +303,30 @@ class Runner:
 
     async def _supervise(self, run: LiveRun, target: str) -> None:
         try:
-            exit_code, failure = await self._execute(run, target)
+            exit_code, failure = await self._start(run, target)
             failure = failure or run.stop_reason
             self._withdraw_prompts(run.run_id, "the test process ended")
             if not run.is_closed:
                 run.complete(*self._verdict(run, exit_code, failure))
+        except StoreUnavailable:
+            log.error("run %s was never recorded (the store closed first): its tests did not run", run.run_id)
         except Exception as exc:  # a run must never stay live because the runner failed
             log.exception("runner failed while supervising run %s", run.run_id)
             if not run.is_closed:
                 run.complete(Status.ERROR, None, f"runner failure: {type(exc).__name__}: {exc}")
         finally:
             del self._runs[run.run_id]
+            run.log.close()
             run.done.set_result(None)
+
+    async def _start(self, run: LiveRun, target: str) -> tuple[int | None, str]:
+        """Run the test process once the run is durably in the log, unless it was given up, aborted or
+        closed meanwhile (then no test runs)."""
+        await self._durable()
+        run.is_recorded = True
+        if run.stop_reason or run.is_aborted or run.is_closed:
+            return None, ""
+        return await self._execute(run, target)
 
     @staticmethod
     def _verdict(run: LiveRun, exit_code: int | None, failure: str) -> tuple[Status, int | None, str]:
@@ -309,19 +368,13 @@ class Runner:
             theirs.close()
         if run.is_aborted:
             self._signal(run, signal.SIGINT)
-        output_log = OutputLog(run.log_path)
-        run.log = output_log
-        try:
-            readers = [
-                asyncio.create_task(self._read_lines(run, run.process.stdout, Stream.STDOUT, output_log)),
-                asyncio.create_task(self._read_lines(run, run.process.stderr, Stream.STDERR, output_log)),
-                asyncio.create_task(self._read_reports(run, ours)),
-            ]
-            exit_code = await run.process.wait()
-            await self._end_leftovers(run, readers)
-        finally:
-            run.log = None
-            output_log.close()
+        readers = [
+            asyncio.create_task(self._read_lines(run, run.process.stdout, Stream.STDOUT, run.log)),
+            asyncio.create_task(self._read_lines(run, run.process.stderr, Stream.STDERR, run.log)),
+            asyncio.create_task(self._read_reports(run, ours)),
+        ]
+        exit_code = await run.process.wait()
+        await self._end_leftovers(run, readers)
         return exit_code, ""
 
     async def _end_leftovers(self, run: LiveRun, readers: list[asyncio.Task[None]]) -> None:
@@ -384,8 +437,13 @@ def _take_report(run: LiveRun, line: bytes) -> None:
         item = r.decode(line)
     except r.Refused as refused:
         run.on_refused(refused)
-    else:
+        return
+    try:
         run.on_report(item)
+    except Exception as exc:  # a report we fail to handle is our bug: logged, and it fails only what it touches
+        log.exception("run %s: a %s report could not be handled", run.run_id, item.__struct_config__.tag)
+        why = f"a {item.__struct_config__.tag} report could not be handled: {type(exc).__name__}: {exc}"
+        run.on_refused(r.Refused(why, getattr(item, "nodeid", None), getattr(item, "prompt_id", None)))
 
 
 def _cut(data: bytes) -> tuple[bytes, bytes]:

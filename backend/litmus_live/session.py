@@ -138,7 +138,7 @@ class Session:
             await self._read_loop(writer)
         finally:
             self._gate.unwatch(self)
-            writer.cancel()
+            self._stop_writing(writer)
             for task in self._answers:
                 task.cancel()
             for sub in self._subs.values():
@@ -204,7 +204,7 @@ class Session:
                 return
             if self._revoked in done:
                 receive.cancel()
-                writer.cancel()
+                self._stop_writing(writer)
                 await self._refuse(
                     ProtocolViolation(
                         p.ErrorCode.UNAUTHORIZED,
@@ -220,9 +220,15 @@ class Session:
                 self._check_rate()
                 await self._handle(self._decode(message))
             except ProtocolViolation as violation:
-                writer.cancel()
+                self._stop_writing(writer)
                 await self._refuse(violation)
                 return
+
+    def _stop_writing(self, writer: asyncio.Task[None]) -> None:
+        """End the writer, and with it the hub's handing records straight to this connection:
+        nothing follows a refusal or the end of a connection (the cancel lands only later)."""
+        self._is_idle = False
+        writer.cancel()
 
     def _check_rate(self) -> None:
         if not self._gate.limits.message(self._client):

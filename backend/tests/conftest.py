@@ -1,4 +1,5 @@
-"""Shared fixtures: a real `litmus-live serve` on 127.0.0.1 and real protocol clients.
+"""Shared fixtures: a real `litmus-live serve` on 127.0.0.1, real protocol clients, and servers on a
+small real disk (a 4 MB tmpfs; mounting needs root, as CI runs here) that a test fills up.
 
 Every server gets the same admin token, TOKEN (name "tests"), before it starts; `Server.request`
 and `connect` send it, and so does every CLI or `litmus_live.client` a test starts (through
@@ -18,7 +19,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -136,8 +137,10 @@ class Server:
     def ws(self) -> str:
         return f"ws://127.0.0.1:{self.port}/ws"
 
-    def start(self) -> None:
-        grant_token(self.data_dir, TEST_USER, Role.ADMIN, TOKEN)
+    def start(self, *, grant: bool = True) -> None:
+        """Start (again) and wait for /healthz; `grant=False` keeps the tokens as they are (a full disk)."""
+        if grant:
+            grant_token(self.data_dir, TEST_USER, Role.ADMIN, TOKEN)
         cmd = [sys.executable, "-m", "litmus_live.cli", "serve", "--port", str(self.port),
                "--data-dir", str(self.data_dir), "--tests", str(self.tests)]  # fmt: skip
         with self.log.open("ab") as log:
@@ -145,7 +148,7 @@ class Server:
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
             try:
-                self.get("/healthz")
+                self.request("GET", "/healthz")  # answered: up (503 on a full disk is up too)
                 return
             except (urllib.error.URLError, ConnectionError):
                 if self.process.poll() is not None:
@@ -266,3 +269,39 @@ async def collect_run(ws: websockets.ClientConnection, run_id: str, since_seq: i
                 records.append(message)
                 if message["type"] == "complete":
                     return records
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(disk)], check=False, capture_output=True
+    )
+    assert mounted.returncode == 0, f"these tests mount a 4 MB tmpfs (as root): {mounted.stderr.decode()}"
+    yield disk
+    subprocess.run(["umount", "-l", str(disk)], check=True)
+
+
+@pytest.fixture
+def control(tmp_path: Path) -> Path:
+    path = tmp_path / "control"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def fault_server(small_disk: Path, control: Path, tmp_path: Path) -> Iterator[Callable[..., Server]]:
+    """Servers whose data dir is the small disk (their logs are kept off it, so they can always log)."""
+    started: list[Server] = []
+
+    def make(**env: str) -> Server:
+        server = Server(small_disk / "data", env={"LITMUS_FAULT_CONTROL": str(control), **env})
+        server.log = tmp_path / f"server-{server.port}.log"  # off the small disk, so it can always log
+        server.start()
+        started.append(server)
+        return server
+
+    yield make
+    for server in started:
+        server.stop()

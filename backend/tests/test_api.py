@@ -117,6 +117,23 @@ async def test_a_folder_holding_a_link_out_of_the_test_root_is_refused(server_fa
     assert server.launch("plain/")
 
 
+async def test_a_link_loop_is_refused_with_a_reason_not_a_500(server_factory, tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    (root / "loopy").mkdir(parents=True)
+    (root / "loopy" / "test_ok.py").write_text("def test_ok():\n    pass\n")
+    (root / "loopy" / "self").symlink_to("self")
+    (root / "loopy" / "a").symlink_to("b")
+    (root / "loopy" / "b").symlink_to("a")
+    server = server_factory(tests=root)
+    server.start()
+    for test_path in ["loopy/", "loopy/self", "loopy/a/test_x.py", "loopy/b::test"]:
+        status, reply = server.request("POST", "/api/runs", {"test_path": test_path, "uut_serial": "SN"})
+        assert (status, reply["error"]["code"]) == (400, "invalid_test_path"), (test_path, reply)
+        assert "a loop of symbolic links" in reply["error"]["message"], reply
+    assert server.launch("loopy/test_ok.py")
+    assert "Traceback" not in server.log.read_text()
+
+
 async def test_the_protocol_files_are_served_and_live_url_answers_without_an_spa(server: Server) -> None:
     protocol = Path(__file__).resolve().parents[2] / "protocol"
     for name in ["PROTOCOL.md", "schema.json", "asyncapi.yaml", "examples/passing_run.jsonl"]:

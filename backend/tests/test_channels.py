@@ -90,6 +90,29 @@ async def test_bursts_states_and_refused_values(server: Server) -> None:
     assert "a reading is a number, a bool or a string, got dict" in steps["test_rejects_non_numeric"]["reason"]
 
 
+async def test_channel_limits_ride_with_the_channel_given_or_from_litmus_limits(server: Server) -> None:
+    run_id = server.launch("test_channels.py::test_channel_limits")
+    async with await connect(server.ws) as ws:
+        _, live_messages = await watch(ws, run_id)
+    state: dict = {}
+    for message in live_messages:
+        fold_channels(state, message)
+    limits = {name: (c["low"], c["high"]) for name, c in state.items()}
+    assert limits == {"dut.temp": (None, 70.0), "psu.rail": (4.9, 5.1), "scope.ch2": (-1.0, 1.0)}
+    async with await connect(server.ws) as late:  # the finished run's kept snapshot holds them too
+        _, late_messages = await watch(late, run_id)
+    assert {c["name"]: (c["low"], c["high"]) for c in late_messages[0]["channels"]} == limits
+
+
+async def test_channel_limits_refused_when_low_is_above_high(server: Server) -> None:
+    run_id = server.launch("test_channels.py::test_channel_limits_refused")
+    async with await connect(server.ws) as ws:
+        records, messages = await watch(ws, run_id)
+    assert messages == []
+    reason = finished_steps(records)["test_channel_limits_refused"]["reason"]
+    assert "channel 'dut.temp': low limit 5 is above high limit 1" in reason
+
+
 async def test_measurements_in_and_out_of_limits(server: Server) -> None:
     run_id = server.launch("test_channels.py", serial="SN-M")
     async with await connect(server.ws) as ws:

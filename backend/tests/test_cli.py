@@ -209,3 +209,11 @@ def test_watch_reconnects_across_a_graceful_restart_and_resumes_from_its_seq(ser
     assert watcher.returncode == cli.EXIT_CODES[Status(status)], errors
     printed = seqs_printed(list(lines))
     assert printed == list(range(1, printed[-1] + 1)) and printed[-1] == server.get(f"/api/runs/{run_id}")["last_seq"]
+
+
+def test_serve_stopped_with_ctrl_c_exits_130_without_a_traceback(server: Server) -> None:
+    server.launch("test_pass.py")
+    server.stop()  # SIGINT, as Ctrl-C sends
+    assert server.process is not None and server.process.returncode == 130
+    log = server.log.read_text()
+    assert "Finished server process" in log and "Traceback" not in log, log[-2000:]

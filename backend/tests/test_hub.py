@@ -119,3 +119,31 @@ async def test_the_active_runs_feed_shows_each_run_as_committed(store: SqliteSto
     await asyncio.wait_for(waker.wait(), 30)
     (run,) = msgspec.json.decode(hub.active()[1])["runs"]
     assert (run["status"], run["done"]) == ("RUNNING", 1)
+
+
+class HeadFirstStore(SqliteStore):
+    """Learns a run's head before its records are readable, as a store shared by many nodes may."""
+
+    ahead = 0
+
+    def committed_head(self, run_id: str) -> int | None:
+        head = super().committed_head(run_id)
+        return None if head is None else head + self.ahead
+
+
+async def test_a_head_learnt_before_its_records_is_read_again_once_they_arrive(tmp_path: Path) -> None:
+    store = HeadFirstStore(tmp_path / "db.sqlite3", tail_size=50)
+    await store.open()
+    store.append(Event(run_id="r", ts=utcnow(), data=RunCreated(test_path="t.py", uut_serial="SN")))
+    await store.flush()
+    hub = Hub(store, no_channels)
+    sub, _ = await hub.subscribe("r", 0, asyncio.Event())
+    assert await drain(hub, sub) == [1]
+    store.ahead = 2  # the head says 3; records 2 and 3 are not readable yet
+    assert not await hub.pending(sub)
+    store.ahead = 0
+    store.append(line("a"))
+    store.append(line("b"))
+    await store.flush()
+    assert await drain(hub, sub) == [2, 3]
+    await store.close()

@@ -89,16 +89,21 @@ async def test_tests_written_for_litmus_run_unchanged(server_factory) -> None:
 async def test_a_bad_frame_on_the_report_channel_is_an_error_event_and_the_run_goes_on(server: Server) -> None:
     records = await _run(server, "test_garbage_report.py")
     assert {step["outcome"] for step in _steps(records).values()} == {"passed"}
-    assert len(_steps(records)) == 5
+    assert len(_steps(records)) == 8
     errors = _events(records, "report_error")
     reasons = [e["reason"] for e in errors]
-    assert len(errors) == 4, reasons
-    assert all(r.startswith(("a report from the test process was refused: ", "a report line over")) for r in reasons)
+    assert len(errors) == 7, reasons
+    refused = ("a report from the test process was refused: ", "a report line over", "a step_started report could")
+    assert all(r.startswith(refused) for r in reasons), reasons
     assert any("length <= 2000" in r for r in reasons)
     assert any("a report line over 1048576 bytes was skipped" in r for r in reasons)
-    assert all(e["step"] and "test_writes_a_bad_frame" in e["step"] for e in errors)
+    assert any("'timeout_seconds' must be a number > 0 and at most 2592000" in r for r in reasons)
+    assert any(
+        r.startswith("a report from the test process was refused: prompt dup was asked already") for r in reasons
+    )
+    assert all(e["step"] and e["step"].startswith("test_garbage_report.py::") for e in errors), errors
     complete = records[-1]
-    assert (complete["status"], complete["passed"]) == ("PASSED", 5)
+    assert (complete["status"], complete["passed"]) == ("PASSED", 8)
 
 
 async def test_sidecar_yaml_gives_tests_their_litmus_markers_and_a_missing_value_is_recorded_error(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import signal
@@ -75,6 +76,7 @@ async def test_a_process_that_cannot_start_is_an_error_with_the_exception(tmp_pa
         tests_root=SUITES,
         data_dir=tmp_path,
         emit=store.append,
+        durable=store.flush,
         open_prompt=prompts.open,
         withdraw_prompts=prompts.withdraw,
         readings=ChannelBoard(lambda run_id, frame: None, store.append_samples, store.save_channels),
@@ -204,6 +206,10 @@ async def test_a_run_closed_at_start_up_after_a_crash_tells_the_truth(server_fac
     assert complete["duration"] >= 1.0  # launch to the close, not 0
     last_step = [m["data"] for m in records if m["type"] == "event" and m["data"]["kind"] == "step_finished"][-1]
     assert (last_step["nodeid"], last_step["outcome"]) == ("test_slow.py::test_slow_steps", "interrupted")
+    # it ran from its step_started to the close, like the run: not 0 s
+    [started] = [m for m in records if m["type"] == "event" and m["data"]["kind"] == "step_started"]
+    ran = (dt.datetime.fromisoformat(complete["ts"]) - dt.datetime.fromisoformat(started["ts"])).total_seconds()
+    assert last_step["duration"] == pytest.approx(ran, abs=0.01) and last_step["duration"] >= 1.0
     summary = server.get(f"/api/runs/{run_id}")
     assert (summary["done"], summary["total"], summary["current_step"]) == (0, 1, None)
 

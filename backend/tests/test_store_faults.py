@@ -4,14 +4,14 @@ real pytest processes, real viewers. Mounting needs root (as CI runs here)."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import errno
 import json
 import os
 import random
 import signal
-import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,41 +19,6 @@ import websockets
 from conftest import TEST_USER, Server, connect, receive
 
 TEST = "test_store_fault.py"
-
-
-@pytest.fixture
-def small_disk(tmp_path: Path) -> Iterator[Path]:
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(disk)], check=False, capture_output=True
-    )
-    assert mounted.returncode == 0, f"these tests mount a 4 MB tmpfs (as root): {mounted.stderr.decode()}"
-    yield disk
-    subprocess.run(["umount", "-l", str(disk)], check=True)
-
-
-@pytest.fixture
-def control(tmp_path: Path) -> Path:
-    path = tmp_path / "control"
-    path.mkdir()
-    return path
-
-
-@pytest.fixture
-def fault_server(small_disk: Path, control: Path, tmp_path: Path) -> Iterator[Callable[..., Server]]:
-    started: list[Server] = []
-
-    def make(**env: str) -> Server:
-        server = Server(small_disk / "data", env={"LITMUS_FAULT_CONTROL": str(control), **env})
-        server.log = tmp_path / f"server-{server.port}.log"  # off the small disk, so it can always log
-        server.start()
-        started.append(server)
-        return server
-
-    yield make
-    for server in started:
-        server.stop()
 
 
 class Viewer:
@@ -302,3 +267,23 @@ async def test_sigterm_mid_run_keeps_all_a_viewer_saw_and_closes_the_run(server_
     assert [r["seq"] for r in everything] == list(range(1, len(everything) + 1))
     assert [r["type"] for r in everything].count("complete") == 1
     assert everything[-1]["status"] in ("ERROR", "ABORTED")  # which one is the graceful stop's to say
+
+
+async def test_a_prompt_open_when_the_server_died_is_withdrawn_with_its_name_and_real_wait(
+    server_factory, control: Path
+) -> None:
+    server = server_factory(env={"LITMUS_FAULT_CONTROL": str(control)})
+    server.start()
+    run_id = server.launch(f"{TEST}::test_acts_on_an_answer")
+    viewer = await watch(server, run_id)
+    prompt = await viewer.until(lambda m: m["type"] == "prompt")
+    await asyncio.sleep(2)
+    server.kill()
+    await viewer.ws.close()
+    server.start()
+    history = await resume(server, run_id, 0)
+    [resolved] = [r for r in history if r["type"] == "event" and r["data"]["kind"] == "prompt_resolved"]
+    assert (resolved["data"]["prompt_id"], resolved["data"]["name"]) == (prompt["prompt_id"], "irreversible")
+    opened, closed = (dt.datetime.fromisoformat(r["ts"]) for r in (prompt, resolved))
+    assert resolved["data"]["waited"] == pytest.approx((closed - opened).total_seconds(), abs=0.01)
+    assert resolved["data"]["waited"] >= 2  # it waited from its prompt record to the close, not 0 s

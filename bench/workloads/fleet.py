@@ -74,7 +74,7 @@ def _delivery_rows(alone: dict[int, Windows], spread: dict[tuple[int, int], Wind
             node_per_cpu = [_ratio(w.deliveries, w.viewer_cpu) for w in windows]
             rows.append(Row("fleet", f"deliveries per CPU-s, whole fleet, {clients} viewers / {k} nodes", "",
                             fleet_per_cpu, against=f"single node {per_cpu:,.0f}",
-                            ratio=f"{statistics.median(fleet_per_cpu) / per_cpu:.2f}x single"))  # fmt: skip
+                            ratio=f"{_ratio(statistics.median(fleet_per_cpu), per_cpu):.2f}x single"))  # fmt: skip
             rows.append(Row("fleet", f"deliveries per CPU-s, viewer nodes, {clients} viewers / {k} nodes", "",
                             node_per_cpu, at_least(0.7 * per_cpu)))  # fmt: skip
     return rows

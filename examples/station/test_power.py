@@ -8,7 +8,8 @@ import pytest
 @pytest.mark.parametrize(("rail", "nominal"), [("3V3", 3.3), ("5V0", 5.0), ("12V", 12.0)])
 def test_rail_voltage(bench, channels, verify, rail, nominal):
     for _ in range(30):  # the supply settles: stream what the meter sees
-        channels.record(f"psu.{rail}", bench.measure(nominal, nominal * 0.004), unit="V")
+        reading = bench.measure(nominal, nominal * 0.004)
+        channels.record(f"psu.{rail}", reading, unit="V", low=nominal * 0.98, high=nominal * 1.02)
         time.sleep(0.01)
     reading = bench.measure(nominal, nominal * 0.005)
     print(f"rail {rail}: {reading:.3f} V (nominal {nominal} V)")
@@ -17,7 +18,7 @@ def test_rail_voltage(bench, channels, verify, rail, nominal):
 
 def test_quiescent_current(bench, channels, verify):
     samples = [bench.measure(0.120, 0.01) for _ in range(400)]
-    channels.record_many("psu.current", samples, unit="A", interval=0.001)
+    channels.record_many("psu.current", samples, unit="A", interval=0.001, high=0.150)
     time.sleep(0.4)
     current = sum(samples) / len(samples)
     print(f"quiescent current: {current * 1000:.1f} mA")

@@ -41,6 +41,11 @@ test("power rails stream to the Channels tab and end in the results with measure
   await expect(page.getByRole("tab", { name: /Channels/ })).toHaveAttribute("aria-selected", "true");
   for (const name of POWER_CHANNELS) await expectDrawn(page, name, name === "psu.current" ? "A" : "V");
   await expect(page.getByTestId("channel")).toHaveCount(POWER_CHANNELS.length);
+  // the rails and the current declare limits: dashed lines on their sparklines, and in words
+  await expect(card(page, "psu.3V3").getByTestId("channel-limits")).toHaveText("limits [3.234, 3.366]");
+  await expect(card(page, "psu.3V3").getByTestId("sparkline")).toHaveAttribute("data-limits", "2");
+  await expect(card(page, "psu.current").getByTestId("channel-limits")).toHaveText("limits ≤ 0.15");
+  await expect(card(page, "psu.current").getByTestId("sparkline")).toHaveAttribute("data-limits", "1");
   await expect(pill(page)).toHaveText("PASSED", { timeout: 20_000 });
   await expect(card(page, "psu.3V3").locator(".channel-count")).toHaveText("30");
   await page.screenshot({ path: `${SHOTS}/live-channels-passed.png` });
@@ -55,6 +60,7 @@ test("power rails stream to the Channels tab and end in the results with measure
   await expect(measurements.filter({ hasText: "quiescent_current" })).toContainText("0.15");
   const channels = page.getByTestId("channel-table").locator("tbody tr");
   await expect(channels).toHaveCount(POWER_CHANNELS.length);
+  await expect(channels.filter({ hasText: "psu.5V0" })).toContainText("[4.9, 5.1]");
   await expect.poll(async () => Number(await channels.first().getByTestId("sparkline").getAttribute("data-points"))).toBeGreaterThan(1);
   await page.screenshot({ path: `${SHOTS}/result-measurements.png`, fullPage: true });
 

@@ -1,6 +1,6 @@
 // What a screen must hold to at any width: nothing wider than the viewport unless it sits in
 // one of the boxes made to scroll sideways (tables, the event list, the output, the tab bar),
-// and on touch-sized screens every control at least 44 px tall.
+// labels shown whole, and on touch-sized screens every control at least 44 px tall.
 import type { Page } from "@playwright/test";
 
 /** The boxes that scroll inside themselves; everything else must fit. */
@@ -37,6 +37,19 @@ export function smallTargets(page: Page): Promise<string[]> {
       if (r.width === 0 || r.height === 0 || getComputedStyle(target).visibility === "hidden") continue;
       if (r.height < 43.5 || r.width < 43.5) found.push(`${target.tagName.toLowerCase()} "${(target.textContent ?? "").trim().slice(0, 30)}" is ${Math.round(r.width)}x${Math.round(r.height)}`);
     }
+    return found.slice(0, 12);
+  });
+}
+
+/** Labels that must show whole at any width: each Events row's time and kind, and the tabs (a line for each one cut). */
+export function clippedLabels(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const found: string[] = [];
+    for (const el of document.querySelectorAll<HTMLElement>(".event:not([hidden]) .event-time, .event:not([hidden]) .event-kind")) {
+      if (el.scrollWidth > el.clientWidth + 0.5) found.push(`"${el.textContent}" is cut to ${el.clientWidth} px of ${el.scrollWidth}`);
+    }
+    const tabs = document.querySelector<HTMLElement>(".tab-bar");
+    if (tabs && tabs.scrollWidth > tabs.clientWidth + 0.5) found.push(`the tabs need ${tabs.scrollWidth} px of ${tabs.clientWidth}`);
     return found.slice(0, 12);
   });
 }

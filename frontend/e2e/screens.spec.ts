@@ -1,21 +1,23 @@
-// The operator journey at a phone, a tablet and a laptop size, against the real backend: launch
+// The operator journey at a phone, a tablet, a laptop and a wall-screen size, against the real backend: launch
 // from the form, answer the three prompts of station/test_setup.py, see the verdict, open the
 // results. At every stop nothing overflows the viewport sideways, and on the two touch sizes
 // every control is at least 44 px. Screenshots go to E2E_SCREENS_DIR (docs/screens keeps a set).
 import { expect, test, type Page } from "@playwright/test";
-import { isCoveredByToast, overflowing, smallTargets } from "./layout";
+import { clippedLabels, isCoveredByToast, overflowing, smallTargets } from "./layout";
 
 const SHOTS = process.env.E2E_SCREENS_DIR ?? "test-results/screenshots";
 const SIZES = [
   { width: 390, height: 844 },
   { width: 768, height: 1024 },
   { width: 1280, height: 800 },
+  { width: 2560, height: 1440 },
 ];
 
 const modal = (page: Page) => page.getByTestId("prompt-modal");
 
 async function holds(page: Page, where: string, isTouch: boolean): Promise<void> {
   expect(await overflowing(page), `${where}: overflow`).toEqual([]);
+  expect(await clippedLabels(page), `${where}: labels cut`).toEqual([]);
   if (isTouch) expect(await smallTargets(page), `${where}: touch targets`).toEqual([]);
 }
 

@@ -1,7 +1,7 @@
 // The channel fold (PROTOCOL.md §4.10): snapshots replace, updates append and trim, and a
 // viewer attached late folds to what a viewer attached from the start holds.
 import { describe, expect, it } from "vitest";
-import { applyChannels, CHANNEL_POINTS, channelKind, type ChannelList, type Point } from "./channels";
+import { applyChannels, CHANNEL_POINTS, channelKind, isOutOfLimits, type ChannelList, type Point } from "./channels";
 import type { ChannelState, Channels, Event } from "./protocol";
 import { apply, entries, initial, type RunState } from "./state";
 
@@ -35,6 +35,14 @@ describe("applyChannels", () => {
     const next = applyChannels(held, snapshot(channel("b", ramp(0, 2)), channel("a", ramp(0, 1))));
     expect(next.map((c) => c.name)).toEqual(["b", "a"]);
     expect(next[0]).toMatchObject({ count: 2, last: 1, lastT: T0 + 0.05, min: 0, max: 1, unit: "V" });
+  });
+
+  it("keeps the limits a channel declares; a channel state without them (an older server) has none", () => {
+    const [rail, plain] = fold([update(channel("psu.5V0", ramp(0, 2), { low: 4.9, high: 5.1 }), channel("older", ramp(0, 2)))]);
+    expect([rail!.low, rail!.high, plain!.low, plain!.high]).toEqual([4.9, 5.1, null, null]);
+    expect(isOutOfLimits(rail!)).toBe(true); // its last reading, 1, is under 4.9
+    expect(isOutOfLimits({ ...rail!, last: 5.0 })).toBe(false);
+    expect(isOutOfLimits(plain!)).toBe(false);
   });
 
   it("appends the new points of an update and replaces its totals", () => {

@@ -18,6 +18,9 @@ export interface Channel {
   lastT: number | null;
   min: number | null;
   max: number | null;
+  /** The limits the test declared for the channel, drawn on its sparkline; null: none. */
+  low: number | null;
+  high: number | null;
   points: Point[];
 }
 
@@ -45,6 +48,8 @@ function toChannel(c: ChannelState, earlier: Point[]): Channel {
     lastT: c.last_t,
     min: c.min,
     max: c.max,
+    low: c.low ?? null,
+    high: c.high ?? null,
     points: keepLast(earlier, c.points),
   };
 }
@@ -54,6 +59,12 @@ function keepLast(earlier: Point[], added: Point[]): Point[] {
   if (total <= CHANNEL_POINTS) return earlier.concat(added);
   const drop = total - CHANNEL_POINTS;
   return drop >= earlier.length ? added.slice(drop - earlier.length) : earlier.slice(drop).concat(added);
+}
+
+/** Whether the channel's latest reading is outside the limits it declared. */
+export function isOutOfLimits(channel: Channel): boolean {
+  const v = channel.last;
+  return typeof v === "number" && ((channel.low !== null && v < channel.low) || (channel.high !== null && v > channel.high));
 }
 
 export type ChannelKind = "number" | "boolean" | "string";

@@ -164,6 +164,8 @@ export interface ChannelState {
   min: number | null;
   max: number | null;
   points: Array<[number, number | boolean | string]>;
+  low?: number | null;
+  high?: number | null;
 }
 
 export interface Error {
@@ -181,7 +183,7 @@ export interface Event {
   run_id: string;
   seq?: number;
   ts: string;
-  data: RunCreated | Collected | StepStarted | StepFinished | Output | PromptResolved | Measurement | ReportError;
+  data: RunCreated | Collected | StepStarted | StepFinished | Output | PromptResolved | Measurement | ReportError | AbortRequested;
 }
 
 export interface RunCreated {
@@ -259,6 +261,12 @@ export interface ReportError {
   kind: "report_error";
   step?: string | null;
   reason: string;
+}
+
+/** Someone aborted the run: committed before the test process is interrupted. */
+export interface AbortRequested {
+  kind: "abort_requested";
+  who: string;
 }
 
 /** The run's state: pytest's summary counts so far (collection errors count as errors),

@@ -125,6 +125,11 @@ describe.each(transcripts())("transcript %s", (path) => {
     const late = apply(subscribed(runId), snapshotOf(messages.filter((m): m is Channels => m.type === "channels")));
     expect(state.channels).toEqual(late.channels);
   });
+
+  it("holds the limits each channel's last state declares (null where none)", () => {
+    const last = new Map(messages.filter((m): m is Channels => m.type === "channels").flatMap((m) => m.channels).map((c) => [c.name, c]));
+    expect(state.channels.map((c) => [c.name, c.low, c.high])).toEqual([...last.values()].map((c) => [c.name, c.low ?? null, c.high ?? null]));
+  });
 });
 
 /** What the server would send a viewer attached at the end: each channel's last totals and all its points (at most 300). */
@@ -240,6 +245,12 @@ describe("apply", () => {
     }
     expect(outputs.size).toBeLessThanOrEqual(1 + 1000 / (OUTPUT_TAIL / 4)); // one array per block of OUTPUT_TAIL / 4 dropped
     expect(measurements.size).toBe(1); // 1,000 measurements: under the cap, never copied
+  });
+
+  it("shows who aborted a run where a viewer looks for trouble", () => {
+    const abort: ServerMessage = { type: "event", run_id: "r1", seq: 1, ts: "2026-01-01T00:00:00Z", data: { kind: "abort_requested", who: "ada" } };
+    const state = apply(subscribed("r1"), abort);
+    expect(entries(state.output).at(-1)).toMatchObject({ seq: 1, stream: "stderr", line: "[litmus-live] ada aborted the run" });
   });
 
   it("caps the timeline, counting what it dropped", () => {

@@ -1,6 +1,7 @@
 // The view of one run, as a pure fold over the server messages of protocol v1.
 // store.ts feeds it one message at a time; views read the result. No I/O here.
 import type {
+  AbortRequested,
   Channels,
   Collected,
   Complete,
@@ -8,8 +9,10 @@ import type {
   Event,
   Measurement,
   Outcome,
+  Output,
   Progress,
   Prompt,
+  ReportError,
   RunCreated,
   ServerMessage,
   Status,
@@ -222,17 +225,26 @@ function onEvent(state: RunState, event: Event): RunState {
       return { ...state, currentStep: data.nodeid, steps: upsert(state.steps, data.nodeid, (s) => startedStep(s, event.ts)) };
     case "step_finished":
       return onStepFinished(state, data);
-    case "output":
-      return { ...state, output: append(state.output, { seq: event.seq ?? 0, stream: data.stream, line: data.line }, OUTPUT_TAIL) };
     case "prompt_resolved":
       return { ...state, prompts: resolve(state.prompts, data, event.ts) };
     case "measurement":
       return { ...state, measurements: append(state.measurements, data, MEASUREMENT_CAP) };
-    case "report_error": {
-      // a report the server refused: shown where a viewer looks for trouble
-      const line = `[litmus-live] ${data.reason}`;
-      return { ...state, output: append(state.output, { seq: event.seq ?? 0, stream: "stderr", line }, OUTPUT_TAIL) };
-    }
+    default:
+      return onOutputEvent(state, event.seq ?? 0, data);
+  }
+}
+
+/** Events shown as lines of the output: what the test printed, and the server's notices
+ * (a report it refused, an abort) where a viewer looks for trouble. */
+function onOutputEvent(state: RunState, seq: number, data: Output | ReportError | AbortRequested): RunState {
+  const line = (stream: Stream, text: string) => ({ ...state, output: append(state.output, { seq, stream, line: text }, OUTPUT_TAIL) });
+  switch (data.kind) {
+    case "output":
+      return line(data.stream, data.line);
+    case "report_error":
+      return line("stderr", `[litmus-live] ${data.reason}`);
+    case "abort_requested":
+      return line("stderr", `[litmus-live] ${data.who} aborted the run`);
     default:
       assertNever(data);
       return state;

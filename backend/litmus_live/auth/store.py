@@ -9,8 +9,10 @@ cached: a token revoked in another process stops working on the next request.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import sqlite3
+from collections import deque
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Protocol
@@ -38,6 +40,8 @@ CREATE TABLE IF NOT EXISTS audit (
 CREATE INDEX IF NOT EXISTS audit_refused ON audit(id) WHERE outcome LIKE 'refused%';
 """
 MAX_REFUSED = 10_000  # refused attempts kept in the audit log; older ones make way
+MAX_UNWRITTEN = 10_000  # audit entries held in memory while the disk is full
+log = logging.getLogger(__name__)
 
 
 class User(msgspec.Struct, frozen=True, kw_only=True):
@@ -74,8 +78,9 @@ class AlreadyExists(Exception):
 
 
 class IdentityUnavailable(Exception):
-    """The store cannot be read now (a fleet's Redis out of reach): credentials cannot be checked.
-    The message says why, in words; the edge answers 503 store_unavailable."""
+    """The store cannot be read now (a fleet's Redis out of reach): credentials cannot be checked;
+    or it cannot write (a full disk): the change asked for did not happen. The message says why,
+    in words; the edge answers 503 store_unavailable."""
 
 
 class Listening(Protocol):
@@ -126,6 +131,8 @@ class SqliteIdentityStore:
     def __init__(self, path: Path, *, max_refused: int = MAX_REFUSED) -> None:
         self._max_refused = max_refused
         self._data_dir = path.parent
+        self._unwritten: deque[AuditEntry] = deque()
+        self._is_holding = False  # said once per outage that entries wait
         path.parent.mkdir(parents=True, exist_ok=True)
         # SQLite gives the -wal and -shm files the mode of the database: 0600 before it opens
         os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
@@ -140,6 +147,7 @@ class SqliteIdentityStore:
         return cls(data_dir / "identity.sqlite3")
 
     def close(self) -> None:
+        self._write_waiting()
         self._db.close()
 
     async def listen(self, on_change: Callable[[], Awaitable[None]]) -> Listening:
@@ -158,6 +166,8 @@ class SqliteIdentityStore:
             return self._db.execute(sql, args).rowcount
         except sqlite3.IntegrityError:
             raise AlreadyExists from None
+        except sqlite3.OperationalError as exc:  # a full or failing disk: nothing was changed
+            raise IdentityUnavailable(f"the identity store cannot write now: {exc}; nothing was changed") from None
 
     # -- people ------------------------------------------------------------------------
 
@@ -229,17 +239,45 @@ class SqliteIdentityStore:
     # -- audit -------------------------------------------------------------------------
 
     async def record(self, entry: AuditEntry) -> None:
-        self._db.execute(
-            "INSERT INTO audit (at, who, via, action, target, outcome) VALUES (?, ?, ?, ?, ?, ?)",
-            (entry.at.isoformat(), entry.who, entry.via, entry.action, entry.target, entry.outcome),
-        )
-        if entry.is_refusal:  # a flood of refusals replaces older refusals, never fills the disk
+        # A full disk must not turn what is audited (an abort, an answer) into a failure: entries
+        # wait in memory, in order, and are written with the next one (or read) once there is room.
+        self._unwritten.append(entry)
+        self._write_waiting()
+
+    def _write_waiting(self) -> None:
+        try:
+            while self._unwritten:
+                self._write(self._unwritten[0])
+                self._unwritten.popleft()
+            self._is_holding = False
+        except sqlite3.OperationalError as exc:
+            if not self._is_holding:
+                log.error("audit entries wait in memory until they can be written: %s", exc)
+            self._is_holding = True
+            if len(self._unwritten) > MAX_UNWRITTEN:
+                self._unwritten.popleft()
+                log.error("an audit entry was dropped: more than %d waited for the disk", MAX_UNWRITTEN)
+
+    def _write(self, entry: AuditEntry) -> None:
+        """One entry, and the trim it may call for, in one transaction."""
+        self._db.execute("BEGIN")
+        try:
             self._db.execute(
-                "DELETE FROM audit WHERE outcome LIKE 'refused%' AND id <= (SELECT id FROM audit"
-                " WHERE outcome LIKE 'refused%' ORDER BY id DESC LIMIT 1 OFFSET ?)", (self._max_refused,),
-            )  # fmt: skip
+                "INSERT INTO audit (at, who, via, action, target, outcome) VALUES (?, ?, ?, ?, ?, ?)",
+                (entry.at.isoformat(), entry.who, entry.via, entry.action, entry.target, entry.outcome),
+            )
+            if entry.is_refusal:  # a flood of refusals replaces older refusals, never fills the disk
+                self._db.execute(
+                    "DELETE FROM audit WHERE outcome LIKE 'refused%' AND id <= (SELECT id FROM audit"
+                    " WHERE outcome LIKE 'refused%' ORDER BY id DESC LIMIT 1 OFFSET ?)", (self._max_refused,),
+                )  # fmt: skip
+            self._db.execute("COMMIT")
+        finally:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
 
     async def audit(self, limit: int) -> list[AuditEntry]:
+        self._write_waiting()
         rows = self._db.execute(
             "SELECT at, who, via, action, target, outcome FROM audit ORDER BY id DESC LIMIT ?", (limit,)
         )

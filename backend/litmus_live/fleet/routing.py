@@ -17,7 +17,7 @@ from litmus_live.auth.edge import requires
 from litmus_live.fleet.inbox import Inbox, NoReply
 from litmus_live.fleet.stations import Station, Stations
 from litmus_live.live_run import TAIL_LINES
-from litmus_live.runner import InvalidTestPath, LaunchRequest, NotLive, Runner
+from litmus_live.runner import RECORD_WAIT, InvalidTestPath, LaunchRequest, NotLive, Runner
 from litmus_live.store.redis import LIVE, RedisStore
 
 log = logging.getLogger(__name__)
@@ -80,9 +80,7 @@ class Routing:
         if station == self.node:
             if not self._runs_tests:
                 raise Refused(400, "station_required", f"node {self.node} runs no tests; {await self._choices()}")
-            run_id = self._runner.launch(request)
-            await self._store.flush()  # any node may be asked for the run at once: it must be in Redis
-            return run_id
+            return self._runner.launch(request)  # the API replies once its run_created is in Redis
         await self.station(station)
         reply = await self._send(station, LAUNCH, _encode(request))
         return reply.run_id
@@ -132,15 +130,25 @@ class Routing:
             return _encode(Reply(status=400, code="bad_request", message=f"invalid launch request: {exc}"))
         except InvalidTestPath as exc:
             return _encode(Reply(status=400, code="invalid_test_path", message=str(exc)))
-        await self._store.flush()
+        except OSError as exc:
+            why = f"nothing was launched: the data dir refused the run's folder or output log ({exc.strerror or exc})"
+            return _encode(Reply(status=503, code="store_unavailable", message=why))
+        if not await self._runner.started(run_id):  # recorded before it acts, as on a server on its own
+            why = f"the run was not started: its launch was not recorded within {RECORD_WAIT:g} s"
+            return _encode(Reply(status=503, code="store_unavailable", message=why))
         return _encode(Reply(run_id=run_id, status=201))
 
     async def on_abort(self, body: bytes) -> bytes:
+        """The 202 once the abort is recorded and the test process signalled, as on a server on its own."""
         asked = _decode_abort(body)
-        if not self._runner.is_live(asked.run_id):
+        try:
+            await asyncio.wait_for(self._runner.abort(asked.run_id, by=asked.by), RECORD_WAIT)
+        except NotLive:
             why = f"run {asked.run_id} is not live on {self.node}"
             return _encode(Reply(status=409, code="run_not_live", message=why))
-        self.stop(asked.run_id, by=asked.by)
+        except TimeoutError:
+            why = f"the abort waits for the store: not recorded within {RECORD_WAIT:g} s; it acts once it is"
+            return _encode(Reply(status=503, code="store_unavailable", message=why))
         return _encode(Reply(run_id=asked.run_id, status=202))
 
     def stop(self, run_id: str, by: str = "the fleet") -> None:

@@ -149,9 +149,9 @@ def prompt(request: pytest.FixtureRequest) -> Asker:
 
 
 @pytest.fixture
-def channels() -> Channels:
-    """Stream instrument readings: channels.record(name, value, unit=...), record_many(...)."""
-    return Channels(_live.channel if _live else None)
+def channels(request: pytest.FixtureRequest) -> Channels:
+    """Stream instrument readings: channels.record(name, value, unit=..., low=..., high=...), record_many(...)."""
+    return Channels(_live.channel if _live else None, limits_for(request.node))
 
 
 @pytest.fixture

@@ -29,10 +29,11 @@ COALESCE = 0.02
 
 
 class _Buffer:
-    __slots__ = ("t", "unit", "v")
+    __slots__ = ("limits", "t", "unit", "v")
 
     def __init__(self, unit: str) -> None:
         self.unit = unit
+        self.limits: tuple[float | None, float | None] = (None, None)
         self.t: list[float] = []
         self.v: list = []
 
@@ -76,14 +77,15 @@ class Channel:
             if self._is_listening:
                 self._cond.notify()
 
-    def sample(self, name: str, unit: str, times: list[float], values: list) -> None:
-        """Buffer readings of channel `name`; they leave with the next flush."""
+    def sample(self, name: str, unit: str, times: list[float], values: list, limits: tuple = (None, None)) -> None:
+        """Buffer readings of channel `name` and its limits (low, high) if given; they leave with the next flush."""
         with self._samples_lock:
             is_first = not self._samples
             buffer = self._samples.get(name)
             if buffer is None:
                 buffer = self._samples[name] = _Buffer(unit)
             buffer.unit = unit or buffer.unit
+            buffer.limits = limits if limits != (None, None) else buffer.limits
             buffer.t.extend(times)
             buffer.v.extend(values)
         if is_first:
@@ -94,7 +96,7 @@ class Channel:
     def _take_samples(self) -> list[dict]:
         with self._samples_lock:
             taken, self._samples = self._samples, {}
-        return [piece for name, b in taken.items() for piece in r.samples(name, b.unit, b.t, b.v)]
+        return [piece for name, b in taken.items() for piece in r.samples(name, b.unit, b.t, b.v, b.limits)]
 
     def ask(self, question: dict, timeout: float | None) -> dict | None:
         """Send `question` (a prompt_ask) and block until the runner replies; None if it never does."""

@@ -25,6 +25,7 @@ MAX_CHOICES = 100
 MAX_NAME = 100
 MAX_UNIT = 40
 MAX_PATTERN = 1000
+MAX_TIMEOUT = 30 * 24 * 3600  # seconds a prompt may wait before it expires (longer: no timeout)
 _KEYS = ("message", "prompt_type", "choices", "default", "pattern", "min", "max", "timeout_seconds")
 
 
@@ -128,8 +129,8 @@ def _size_problem(d: PromptDefinition) -> str:
         value = getattr(d, key)
         if value is not None and len(value) > (MAX_INPUT if key == "default" else MAX_PATTERN):
             return f"{key!r} is {len(value)} characters long; too long"
-    if d.timeout_seconds is not None and not (d.timeout_seconds > 0 and math.isfinite(d.timeout_seconds)):
-        return f"'timeout_seconds' must be a number > 0, got {d.timeout_seconds!r}"
+    if d.timeout_seconds is not None and not 0 < d.timeout_seconds <= MAX_TIMEOUT:
+        return f"'timeout_seconds' must be a number > 0 and at most {MAX_TIMEOUT} (30 days), got {d.timeout_seconds!r}"
     for key in ("min", "max"):
         if getattr(d, key) is not None and not math.isfinite(getattr(d, key)):
             return f"{key!r} must be a finite number"

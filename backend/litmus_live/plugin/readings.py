@@ -83,28 +83,47 @@ def _check_value(name: str, value: object) -> Value:
 
 
 class Channels:
-    """channels.record("psu.voltage", 5.02, unit="V"); channels.record_many("scope.ch1", values, ...)."""
+    """channels.record("psu.rail", 5.02, unit="V", low=4.9, high=5.1); channels.record_many("scope.ch1", values, ...).
 
-    def __init__(self, channel: Channel | None) -> None:
+    `low`/`high` are the channel's limits, drawn on its sparkline; without them, the limits a
+    litmus_limits marker gives the same name, if any. Readings are never failed against them."""
+
+    def __init__(self, channel: Channel | None, marked: dict[str, object] | None = None) -> None:
         self._channel = channel
+        self._marked = marked or {}
 
-    def record(self, name: str, value: Value, *, unit: str = "") -> None:
+    def record(
+        self, name: str, value: Value, *, unit: str = "", low: float | None = None, high: float | None = None
+    ) -> None:
         value = _check_value(_check_name("channel", name), value)
         _check_unit(name, unit)
+        limits = self._limits(name, low, high)
         if self._channel is not None:
-            self._channel.sample(name, unit, [time.time()], [value])
+            self._channel.sample(name, unit, [time.time()], [value], limits)
 
     def record_many(
-        self, name: str, values: Sequence[Value], *, unit: str = "", interval: float, t0: float | None = None
-    ) -> None:
+        self, name: str, values: Sequence[Value], *, unit: str = "", interval: float, t0: float | None = None,
+        low: float | None = None, high: float | None = None,
+    ) -> None:  # fmt: skip
         """A burst or a waveform: `values` taken every `interval` seconds from `t0` (default: now)."""
         _check_unit(_check_name("channel", name), unit)
         if not (isinstance(interval, numbers.Real) and interval > 0):
             raise ValueError(f"channel {name!r}: interval must be a positive number of seconds, got {interval!r}")
         checked = [_check_value(name, v) for v in values]
+        limits = self._limits(name, low, high)
         start = time.time() if t0 is None else float(t0)
         if self._channel is not None and checked:
-            self._channel.sample(name, unit, [start + i * interval for i in range(len(checked))], checked)
+            self._channel.sample(name, unit, [start + i * interval for i in range(len(checked))], checked, limits)
+
+    def _limits(self, name: str, low: object, high: object) -> tuple[float | None, float | None]:
+        marked = self._marked.get(name)
+        if low is None and high is None and isinstance(marked, dict):
+            low, high = marked.get("low"), marked.get("high")
+        low = None if low is None else _number(name, "low", low, "channel")
+        high = None if high is None else _number(name, "high", high, "channel")
+        if low is not None and high is not None and low > high:
+            raise ValueError(f"channel {name!r}: low limit {low:g} is above high limit {high:g}")
+        return low, high
 
 
 def limits_for(item: pytest.Item | None) -> dict[str, object]:
@@ -165,12 +184,12 @@ class Verify:
         return low, high, _check_unit(full, unit)
 
 
-def _number(name: str, what: str, value: object) -> float:
+def _number(name: str, what: str, value: object, kind: str = "measurement") -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"measurement {name!r}: {what} must be a number, got {type(value).__name__} {value!r}")
+        raise TypeError(f"{kind} {name!r}: {what} must be a number, got {type(value).__name__} {value!r}")
     number = float(value)
     if not math.isfinite(number):
-        raise ValueError(f"measurement {name!r}: {what} must be finite, got {number!r}")
+        raise ValueError(f"{kind} {name!r}: {what} must be finite, got {number!r}")
     return number
 
 

@@ -38,10 +38,13 @@ def output(stream: str, nodeid: str | None, text: str) -> list[dict]:
     return pieces
 
 
-def samples(channel: str, unit: str, times: list[float], values: list) -> list[dict]:
+def samples(channel: str, unit: str, times: list[float], values: list, limits: tuple = (None, None)) -> list[dict]:
+    """Readings in pieces; the channel's limits (low, high), when it has any, ride with each piece."""
+    low, high = limits
+    extra = {} if low is None and high is None else {"low": low, "high": high}
     return [
         {"report": "samples", "channel": channel, "unit": unit, "t": times[i : i + SAMPLES_PIECE],
-         "v": values[i : i + SAMPLES_PIECE]}
+         "v": values[i : i + SAMPLES_PIECE], **extra}
         for i in range(0, len(times), SAMPLES_PIECE)
     ]  # fmt: skip
 

@@ -47,7 +47,7 @@ log = logging.getLogger(__name__)
 
 
 def _copy(summary: RunSummary) -> RunSummary:
-    return msgspec.structs.replace(summary, open_prompts=list(summary.open_prompts))
+    return msgspec.structs.replace(summary, open_prompts=list(summary.open_prompts), asked=dict(summary.asked))
 
 
 class UnknownRun(LookupError):

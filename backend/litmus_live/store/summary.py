@@ -24,6 +24,7 @@ from litmus_live.events import (
     RunCreated,
     Status,
     StepFinished,
+    StepStarted,
 )
 
 _COUNTS = ("total", "done", "passed", "failed", "skipped", "errors", "xfailed", "xpassed")
@@ -52,6 +53,10 @@ class RunSummary(msgspec.Struct, kw_only=True):
     last_seq: int = 0
     # prompt ids waiting for an answer, oldest first
     open_prompts: list[str] = msgspec.field(default_factory=list)
+    # each open prompt's name and when it was asked, and when the current step started: what a
+    # close after a crash says of them (not on the wire)
+    asked: dict[str, tuple[str, dt.datetime]] = msgspec.field(default_factory=dict)
+    step_since: dt.datetime | None = None
 
     @property
     def is_live(self) -> bool:
@@ -114,8 +119,12 @@ def fold(summary: RunSummary, record: Record) -> None:
             summary.current_step = None
         case Prompt():
             summary.open_prompts.append(record.prompt_id)
+            summary.asked[record.prompt_id] = (record.name, record.ts)
         case Event(data=PromptResolved(prompt_id=prompt_id)):
             summary.open_prompts.remove(prompt_id)
+            summary.asked.pop(prompt_id, None)
+        case Event(data=StepStarted()):
+            summary.step_since = record.ts
         case Event():
             pass
 
@@ -129,12 +138,11 @@ def closing(summary: RunSummary, reason: str, now: dt.datetime) -> list[Record]:
     """What closes a run found live after a crash: its open prompts withdrawn, the step that was
     running interrupted, and an ERROR complete with the counts so far and the real duration."""
     run_id = summary.run_id
-    withdrawn: list[Record] = [
-        Event(run_id=run_id, ts=now, data=PromptResolved(prompt_id=p, resolution=Resolution.WITHDRAWN, reason=reason))
-        for p in summary.open_prompts
-    ]
+    withdrawn: list[Record] = [Event(run_id=run_id, ts=now, data=_withdrawn(summary, p, reason, now))
+                               for p in summary.open_prompts]  # fmt: skip
     if summary.current_step is not None:
-        step = StepFinished(nodeid=summary.current_step, outcome=Outcome.INTERRUPTED, duration=0.0,
+        ran = (now - summary.step_since).total_seconds() if summary.step_since is not None else 0.0
+        step = StepFinished(nodeid=summary.current_step, outcome=Outcome.INTERRUPTED, duration=max(ran, 0.0),
                             reason=f"the run ended while this step was running ({reason})")  # fmt: skip
         withdrawn.append(Event(run_id=run_id, ts=now, data=step))
     counts = {name: getattr(summary, name) for name in _COUNTS}
@@ -143,6 +151,13 @@ def closing(summary: RunSummary, reason: str, now: dt.datetime) -> list[Record]:
         run_id=run_id, ts=now, status=Status.ERROR, exit_code=None, reason=reason, duration=duration, **counts
     )
     return [*withdrawn, end]
+
+
+def _withdrawn(summary: RunSummary, prompt_id: str, reason: str, now: dt.datetime) -> PromptResolved:
+    """A prompt withdrawn at the close: it waited from its prompt record until now."""
+    name, asked = summary.asked.get(prompt_id, ("", now))  # (rows written before `asked` existed know neither)
+    waited = round(max((now - asked).total_seconds(), 0.0), 3)
+    return PromptResolved(prompt_id=prompt_id, resolution=Resolution.WITHDRAWN, name=name, waited=waited, reason=reason)
 
 
 # A live run's row is rewritten when its status changes, else at most this often.

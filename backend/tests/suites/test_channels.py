@@ -50,3 +50,15 @@ def test_verify_refuses_text(verify):
 @pytest.mark.parametrize("value", [float("nan")])
 def test_verify_refuses_nan(verify, value):
     verify("gain", value, low=1)
+
+
+@pytest.mark.litmus_limits(**{"psu.rail": {"low": 4.9, "high": 5.1, "unit": "V"}})
+def test_channel_limits(channels):
+    channels.record("dut.temp", 41.0, unit="C", high=70)  # given with the reading
+    channels.record("dut.temp", 42.0, unit="C")  # a reading without limits keeps the channel's
+    channels.record("psu.rail", 5.01, unit="V")  # from the litmus_limits marker of the same name
+    channels.record_many("scope.ch2", [0.1, -0.2], unit="V", interval=1e-3, low=-1, high=1)
+
+
+def test_channel_limits_refused(channels):
+    channels.record("dut.temp", 1.0, low=5, high=1)

@@ -2,6 +2,7 @@
 creates in $LITMUS_FAULT_CONTROL, and leaves files there to say how far it got."""
 
 import os
+import signal
 import threading
 import time
 from pathlib import Path
@@ -52,3 +53,15 @@ def test_acts_on_an_answer(prompt):
     assert prompt("irreversible") is True
     (CONTROL / "acted").touch()
     print("irreversible step done")
+
+
+def test_waits_to_be_aborted():
+    def interrupted(signum, frame):
+        (CONTROL / "sigint").touch()
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, interrupted)
+    (CONTROL / "pid").write_text(str(os.getpid()))
+    print()  # pytest -v leaves the test's name unfinished on the line before
+    print("waiting to be aborted", flush=True)
+    wait_for("finish", timeout=300)

@@ -1,7 +1,8 @@
-// The Channels tab of the live page: per channel the last value and unit, a sparkline of its
-// recent history, how many readings arrived and their range.
-import { channelKind, type Channel, type ChannelList } from "../channels";
-import { duration, reading } from "./format";
+// The Channels tab of the live page: per channel the last value and unit (red when outside the
+// channel's limits), a sparkline of its recent history with its limits, how many readings
+// arrived and their range.
+import { channelKind, isOutOfLimits, type Channel, type ChannelList } from "../channels";
+import { duration, limits, reading } from "./format";
 import { Sparkline } from "./Sparkline";
 
 const RECENT_VALUES = 6;
@@ -23,13 +24,16 @@ function ChannelCard({ channel: c }: { channel: Channel }) {
         <span class="channel-name">{c.name}</span>
         <span class="channel-count" title="readings so far">{c.count.toLocaleString()}</span>
       </header>
-      <div class="channel-value" data-value={kind === "boolean" ? String(c.last) : undefined}>
+      <div class="channel-value" data-value={kind === "boolean" ? String(c.last) : undefined} data-out-of-limits={isOutOfLimits(c) || undefined}>
         <span class="channel-last" data-testid="channel-last">{reading(c.last)}</span>
         {c.unit && <span class="channel-unit">{c.unit}</span>}
       </div>
-      {kind === "string" ? <RecentValues channel={c} /> : <Sparkline points={c.points} isStep={kind === "boolean"} label={`${c.name} history`} />}
+      {kind === "string"
+        ? <RecentValues channel={c} />
+        : <Sparkline points={c.points} isStep={kind === "boolean"} limits={[c.low, c.high]} label={`${c.name} history`} />}
       <footer class="channel-range">
         {kind === "number" ? <><span>min <b>{reading(c.min)}</b></span><span>max <b>{reading(c.max)}</b></span></> : <span>{kind}</span>}
+        {(c.low !== null || c.high !== null) && <span data-testid="channel-limits">limits <b>{limits(c.low, c.high)}</b></span>}
         <span title="time the history spans">{historySpan(c)}</span>
       </footer>
     </article>

@@ -2,7 +2,7 @@
 // server's snapshot), with every reading one click away as CSV.
 import { samplesUrl } from "../api";
 import { channelKind, type ChannelList } from "../channels";
-import { reading } from "./format";
+import { limits, reading } from "./format";
 import { Sparkline } from "./Sparkline";
 
 export function ChannelsTable({ runId, channels }: { runId: string; channels: ChannelList }) {
@@ -14,7 +14,7 @@ export function ChannelsTable({ runId, channels }: { runId: string; channels: Ch
         <thead>
           <tr>
             <th>Channel</th><th class="num">Readings</th><th class="num">Last</th><th class="num">Min</th>
-            <th class="num">Max</th><th>Unit</th><th>History</th><th>Samples</th>
+            <th class="num">Max</th><th>Limits</th><th>Unit</th><th>History</th><th>Samples</th>
           </tr>
         </thead>
         <tbody>
@@ -27,9 +27,10 @@ export function ChannelsTable({ runId, channels }: { runId: string; channels: Ch
                 <td class="num mono">{reading(c.last)}</td>
                 <td class="num mono">{reading(c.min)}</td>
                 <td class="num mono">{reading(c.max)}</td>
+                <td class="mono">{limits(c.low, c.high) || "—"}</td>
                 <td>{c.unit || "—"}</td>
                 <td class="history">
-                  {kind !== "string" && <Sparkline points={c.points} isStep={kind === "boolean"} label={`${c.name} history`} />}
+                  {kind !== "string" && <Sparkline points={c.points} isStep={kind === "boolean"} limits={[c.low, c.high]} label={`${c.name} history`} />}
                 </td>
                 <td><a class="button small" href={samplesUrl(runId, c.name)} download={`${runId}-${c.name}.csv`}>CSV</a></td>
               </tr>

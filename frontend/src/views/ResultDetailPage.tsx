@@ -84,17 +84,16 @@ function StepsTable({ steps }: { steps: Step[] }) {
     <div class="card table-card">
       <table class="table steps" data-testid="steps">
         <thead>
-          <tr><th class="num">#</th><th>Step</th><th>Outcome</th><th class="num">Duration</th><th>Failure reason</th></tr>
+          <tr><th class="num">#</th><th>Step</th><th>Outcome</th><th class="num">Duration</th></tr>
         </thead>
         <tbody>
-          {steps.length === 0 && <tr><td colSpan={5} class="empty">No steps recorded</td></tr>}
+          {steps.length === 0 && <tr><td colSpan={4} class="empty">No steps recorded</td></tr>}
           {steps.map((s, i) => (
             <tr key={s.nodeid} data-outcome={s.outcome}>
               <td class="num subtle">{i + 1}</td>
-              <td class="mono" title={s.nodeid}>{stepName(s.nodeid)}</td>
+              <td class="mono" title={s.nodeid}>{stepName(s.nodeid)}{s.reason && <div class="reason">{s.reason}</div>}</td>
               <td><span class="outcome" data-outcome={s.outcome}>{outcomeLabel(s.outcome)}</span></td>
               <td class="num">{duration(s.duration)}</td>
-              <td class="reason">{s.reason}</td>
             </tr>
           ))}
         </tbody>

@@ -32,7 +32,7 @@ export function ResultsPage() {
               <tr key={r.run_id}>
                 <td data-label="Verdict"><StatusPill status={r.status} /></td>
                 <td data-label="UUT Serial" class="nowrap"><Link href={`/results/${encodeURIComponent(r.run_id)}`} class="strong">{r.uut_serial}</Link></td>
-                <td data-label="Test" class="mono wrap">{r.test_path}</td>
+                <td data-label="Test" class="mono path">{atSlashes(r.test_path)}</td>
                 <td data-label="Station">{r.station || "—"}</td>
                 <td data-label="Operator">{r.operator || "—"}</td>
                 <td data-label="Started" class="nowrap">{dateTime(r.created_at)}</td>
@@ -49,4 +49,9 @@ export function ResultsPage() {
       </div>
     </section>
   );
+}
+
+/** A path that may break only after its slashes, never inside a name. */
+function atSlashes(path: string) {
+  return path.split("/").flatMap((part, i) => (i === 0 ? [part] : ["/", <wbr key={i} />, part]));
 }

@@ -11,7 +11,7 @@ export function VerdictBanner({ runId, complete, counts }: { runId: string; comp
     <footer class="live-footer" data-status={statusTone(complete.status)} data-testid="verdict">
       <strong class="verdict-word" data-testid="verdict-word">{complete.status}</strong>
       <div class="verdict-detail">
-        <span>Run finished: {complete.status}. The timeline above is complete.</span>
+        <span>Run finished: {complete.status}. The timeline is complete.</span>
         {complete.reason && <span class="verdict-why">{complete.reason}</span>}
         {isCutShort && <span class="verdict-why">{counts.done} of {counts.total} steps finished</span>}
       </div>
