@@ -89,8 +89,11 @@ async def test_the_active_feed_gets_a_summary_per_interval_not_per_commit_and_th
         station.stop()
         viewer.stop()
         store.stop()
-    # at most one summary per interval (the first at once, the last held back after it), not one per commit
-    assert 2 <= len(fed) <= elapsed / FEED_INTERVAL + 2, (len(fed), elapsed)
+    # about one summary per interval (the first at once, the last held back after it), not one per
+    # commit: the run commits hundreds of times. The bound allows two per interval, since on a
+    # loaded machine a held-back summary's payment can land just before the next on-time one.
+    assert 2 <= len(fed) <= 2 * elapsed / FEED_INTERVAL + 2, (len(fed), elapsed)
+    assert len(fed) < fed[-1]["last_seq"] / 20, (len(fed), fed[-1]["last_seq"])
     assert next(r for r in waiting["runs"] if r["run_id"] == run_id)["station"] == "A"
 
 
