@@ -71,7 +71,7 @@ async def test_summaries_runs_and_channels_are_read_back(redis_url: str) -> None
     samples = await other.samples("r", "v")
     snapshot = await other.channel_snapshot("r")
     runs = await other.runs()
-    with pytest.raises(UnknownRun, match="^no run nobody$"):
+    with pytest.raises(UnknownRun, match=r"^no run nobody$"):
         await other.summary("nobody")
     await other.close()
     await store.close()
