@@ -48,8 +48,10 @@ async def test_each_run_is_one_stream_numbered_from_one(redis_url: str) -> None:
     await store.flush()
     rows = await store.since("r", 0, limit=10_000, max_bytes=10**9)
     later = await store._read(store._io_since, "r", 4990, 100, 10**9)
+    paged = await _read_pages(store, "r")  # pages of at most PAGE_BYTES: this log takes two or more
     await store.close()
     assert [decode(row)["seq"] for row in rows] == list(range(1, 5002))
+    assert paged == ([decode(row) for row in rows], 5001)
     assert [decode(row)["seq"] for row in later] == list(range(4991, 5002))
     assert store.client.xinfo_stream("litmus:log:r")["last-generated-id"] == b"0-5001"
 
@@ -214,6 +216,7 @@ async def test_records_redis_lost_from_its_file_are_written_again_or_the_log_get
         store.append(line("r", "after"))
         await store.flush()
         rows = await store._read(store._io_since, "r", 0, 10_000, 10**9)
+        paged = await _read_pages(store, "r")
         after = await store.epoch("r")
         await store.close()
     finally:
@@ -223,3 +226,14 @@ async def test_records_redis_lost_from_its_file_are_written_again_or_the_log_get
         assert seqs == list(range(1, 73)) and rows[:71] == held and after == epoch
     else:  # no longer held: they are gone, and a client that held them is told to resync
         assert seqs == [*range(1, 42), 72] and after not in ("", epoch)
+    assert paged == ([decode(row) for row in rows], 72)  # a reader paging the log from 0 moves past the lost seqs once
+
+
+async def _read_pages(store: RedisStore, run_id: str) -> tuple[list[dict], int]:
+    """The log read a page at a time from Redis, as a catching-up subscriber reads it: its
+    records and where the cursor ends."""
+    records, cursor = [], 0
+    while (page := await store._read(store._io_page, run_id, cursor)).count:
+        records += decode(b"[" + page.body + b"]")
+        cursor += page.count
+    return records, cursor

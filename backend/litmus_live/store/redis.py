@@ -24,7 +24,7 @@ from litmus_live.events import Record
 from litmus_live.store.base import PAGE_BYTES, PAGE_RECORDS, EventStore, SampleBatch
 from litmus_live.store.follow import STATE_PREFIX, Follower
 from litmus_live.store.summary import RunQuery, RunSummary
-from litmus_live.store.tail import Page, Tail, take
+from litmus_live.store.tail import EMPTY, Page, Tail, take
 
 log = logging.getLogger(__name__)
 PREFIX = "litmus:"
@@ -42,6 +42,7 @@ _decode_summary = msgspec.json.Decoder(RunSummary).decode
 _decode_prompt_id = msgspec.json.Decoder(dict[str, object]).decode
 _encode_samples = msgspec.msgpack.Encoder().encode
 _TAIL_PAGE = 1000
+_RECORD_BYTES = 256  # a first guess of a record's size, to size the first page read
 
 
 class _Line(msgspec.Struct):
@@ -193,6 +194,9 @@ class RedisStore(EventStore):
         self.client = connect(url)
         self._write_script = self.client.register_script(_WRITE)
         self._feed_script = self.client.register_script(_FEED_OWED)
+        # a page of a log is one XRANGE: its entries as hiredis gives them, joined, no dict each
+        self.client.set_response_callback("XRANGE", lambda reply, **options: reply)
+        self._record_bytes = _RECORD_BYTES  # the last page's average record, to size the next
         self._fed: dict[str, float] = {}  # run -> when its summary last went to the feed (writer thread)
         self._owed: dict[str, bytes] = {}  # run -> its newest summary held back (writer thread)
         self._owed_timer: asyncio.TimerHandle | None = None
@@ -426,7 +430,23 @@ class RedisStore(EventStore):
 
     def _io_since(self, run_id: str, after: int, limit: int, max_bytes: int) -> list[bytes]:
         entries = self.client.xrange(log_key(run_id), f"(0-{after}", "+", count=limit)
-        return take((fields[b"r"] for _, fields in entries), limit, max_bytes)
+        return take((fields[1] for _, fields in entries), limit, max_bytes)
+
+    def _io_page(self, run_id: str, after: int) -> Page:
+        """One page past `after`: as many records as the last page's average says fit PAGE_BYTES
+        (cut when they came out larger). Its count is the seqs it spans: where Redis lost some
+        (a new epoch), the reader's cursor moves past them."""
+        count = min(PAGE_RECORDS, max(1, PAGE_BYTES // self._record_bytes))
+        entries = self.client.xrange(log_key(run_id), f"(0-{after}", "+", count=count)
+        if not entries:
+            return EMPTY
+        bodies = [fields[1] for _, fields in entries]
+        body = b",".join(bodies)
+        if len(body) > PAGE_BYTES and len(bodies) > 1:
+            bodies = take(bodies, count, PAGE_BYTES)
+            body = b",".join(bodies)
+        self._record_bytes = max(1, len(body) // len(bodies))
+        return Page(int(entries[len(bodies) - 1][0][2:]) - after, body)
 
     async def last_output(self, run_id: str, count: int) -> list[tuple[str, str]]:
         """The last `count` output lines of a run, oldest first (a live run of any node)."""
