@@ -216,6 +216,7 @@ class EventStore:
 
     async def _commit_loop(self) -> None:
         while True:
+            is_flowing = self._wake.is_set()  # records wait already: no quiet spell since the last commit
             await self._wake.wait()
             self._wake.clear()
             started, carried = time.monotonic(), len(self._pending)
@@ -223,7 +224,7 @@ class EventStore:
                 await asyncio.sleep(RETRY_AFTER)
                 self._wake.set()
                 continue
-            rest = self._window.after(carried) - (time.monotonic() - started)
+            rest = self._window.after(carried, is_flowing=is_flowing) - (time.monotonic() - started)
             if rest > 0:
                 await asyncio.sleep(rest)
 

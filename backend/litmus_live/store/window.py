@@ -1,30 +1,45 @@
 """The group-commit window: how long the store leaves between the start of one commit and
-the next, so that the cost of a commit (one fsync) follows the load.
+the next, so that the cost of a commit (one fsync, a thread hop, a wake of every viewer)
+follows the load.
 
-While commits carry few records the window stays at its floor (the configured interval,
-2 ms), so a record waits at most that long before its commit starts; a record that arrives
-after a quiet spell is committed at once. Each commit that carried WIDEN_AT records or more
-doubles the window, up to MAX_WINDOW, so a flood pays one fsync per many records; each
-commit that carried fewer than NARROW_AT halves it again.
+- A record that arrives after a quiet spell (nothing was waiting when the last window ended)
+  is committed at once, and the window after that commit is the floor (the configured
+  interval, 2 ms).
+- While records keep arriving (some were already waiting when the window ended), each
+  commit doubles the window, up to FLOWING: a steady stream pays one fsync per FLOWING
+  seconds whatever its rate, instead of one per few records.
+- A flood (a commit carrying WIDEN_AT records or more) doubles it on up to MAX_WINDOW; once
+  commits carry fewer than NARROW_AT it halves back to FLOWING, and a quiet spell takes it
+  straight back to the floor.
+
+So a record waits at most the window before its commit starts: the floor when the log is
+light, FLOWING while it flows, MAX_WINDOW under a flood.
 """
 
 from __future__ import annotations
 
+FLOWING = 0.005
 WIDEN_AT = 64
 NARROW_AT = 8
 MAX_WINDOW = 0.016
 
 
 class CommitWindow:
-    def __init__(self, floor: float, ceiling: float = MAX_WINDOW) -> None:
+    def __init__(self, floor: float, flowing: float = FLOWING, ceiling: float = MAX_WINDOW) -> None:
         self.floor = floor
-        self.ceiling = max(ceiling, floor)
+        self.flowing = max(flowing, floor)
+        self.ceiling = max(ceiling, self.flowing)
         self.seconds = floor
 
-    def after(self, carried: int) -> float:
-        """The window to leave after a commit that carried `carried` records."""
-        if carried >= WIDEN_AT:
+    def after(self, carried: int, *, is_flowing: bool) -> float:
+        """The window to leave after a commit that carried `carried` records; `is_flowing`:
+        they were already waiting when the window before it ended (not after a quiet spell)."""
+        if not is_flowing:
+            self.seconds = self.floor
+        elif carried >= WIDEN_AT:
             self.seconds = min(self.ceiling, self.seconds * 2)
-        elif carried < NARROW_AT:
-            self.seconds = max(self.floor, self.seconds / 2)
+        elif carried < NARROW_AT and self.seconds > self.flowing:
+            self.seconds = max(self.flowing, self.seconds / 2)
+        else:
+            self.seconds = min(self.flowing, self.seconds * 2) if self.seconds < self.flowing else self.seconds
         return self.seconds

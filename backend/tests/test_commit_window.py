@@ -1,0 +1,121 @@
+"""The adaptive group commit: the window widens while records keep arriving and narrows when
+they stop, and however wide it is, no record is seen before it is committed, and none out of
+order."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+import msgspec
+
+from litmus_live.events import Event, Output, RunCreated, Stream, utcnow
+from litmus_live.store import SqliteStore
+from litmus_live.store.window import FLOWING, MAX_WINDOW, NARROW_AT, WIDEN_AT, CommitWindow
+
+FLOOR = 0.002
+
+
+def test_a_steady_stream_widens_the_window_up_to_its_flowing_width() -> None:
+    window = CommitWindow(FLOOR)
+    widths = [window.after(3, is_flowing=True) for _ in range(10)]
+    assert widths[0] > FLOOR
+    assert widths == sorted(widths)
+    assert widths[-1] == FLOWING
+
+
+def test_a_quiet_spell_takes_the_window_back_to_its_floor_at_once() -> None:
+    window = CommitWindow(FLOOR)
+    for _ in range(10):
+        window.after(WIDEN_AT, is_flowing=True)
+    assert window.seconds == MAX_WINDOW
+    assert window.after(1, is_flowing=False) == FLOOR
+
+
+def test_a_flood_widens_past_the_flowing_width_and_narrows_back_to_it() -> None:
+    window = CommitWindow(FLOOR)
+    flood = [window.after(WIDEN_AT, is_flowing=True) for _ in range(10)]
+    assert max(flood) == MAX_WINDOW
+    trickle = [window.after(NARROW_AT - 1, is_flowing=True) for _ in range(10)]
+    assert trickle == sorted(trickle, reverse=True)
+    assert trickle[-1] == FLOWING
+
+
+def test_a_window_configured_wider_than_the_flowing_width_keeps_its_floor() -> None:
+    window = CommitWindow(0.01)
+    assert window.after(3, is_flowing=True) == 0.01
+    assert window.after(3, is_flowing=False) == 0.01
+
+
+def _line(run_id: str, n: int) -> Event:
+    return Event(run_id=run_id, ts=utcnow(), data=Output(stream=Stream.STDOUT, line=f"line {n}"))
+
+
+class _Stream:
+    """Appends one record per turn of the event loop, so records keep arriving at every window's
+    end (the window stays wide), and checks at every turn that nothing not committed is seen."""
+
+    def __init__(self, store: SqliteStore, path: Path) -> None:
+        self.store = store
+        self._file = sqlite3.connect(path, isolation_level=None)  # another connection: sees only commits
+        self.notified: list[int] = []
+        self.early: list[str] = []  # seen before it was in the file: must stay empty
+        store.on_commit(self._committed)
+
+    def in_file(self, run_id: str) -> int:
+        """The last seq of `run_id` in the file: what is committed."""
+        query = "SELECT coalesce(max(seq), 0) FROM records WHERE run_id = ?"
+        return self._file.execute(query, (run_id,)).fetchone()[0]
+
+    def close(self) -> None:
+        self._file.close()
+
+    def _committed(self, run_id: str, seq: int) -> None:
+        if seq > self.in_file(run_id):
+            self.early.append(f"notified of seq {seq} before it was committed")
+        self.notified.append(seq)
+
+    async def run(self, run_id: str, records: int) -> None:
+        self.store.append(Event(run_id=run_id, ts=utcnow(), data=RunCreated(test_path="t.py", uut_serial="SN")))
+        for n in range(records):
+            self.store.append(_line(run_id, n))
+            head = self.store.committed_head(run_id) or 0
+            past = await self.store.since(run_id, head)  # the tail's: read without a wait
+            if head > self.in_file(run_id) or past:
+                self.early.append(f"committed head {head} (or records past it) seen before the file held it")
+            await asyncio.sleep(0)
+        await self.store.flush()
+
+
+async def test_a_record_is_never_seen_before_its_commit_however_wide_the_window(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite3"
+    store = SqliteStore(path)
+    await store.open()
+    stream = _Stream(store, path)
+    try:
+        await stream.run("r", 1000)
+    finally:
+        stream.close()
+        await store.close()
+    assert stream.early == []
+    assert stream.notified == sorted(stream.notified)
+    assert stream.notified[-1] == 1001
+
+
+async def test_order_holds_across_widened_windows_and_runs_sharing_them(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite3"
+    store = SqliteStore(path)
+    await store.open()
+    stream = _Stream(store, path)
+    try:
+        await asyncio.gather(stream.run("a", 500), stream.run("b", 500))
+        rows = {run: await store.since(run, 0, limit=10_000, max_bytes=10**9) for run in ("a", "b")}
+    finally:
+        stream.close()
+        await store.close()
+    for run in ("a", "b"):
+        records = [msgspec.json.decode(row) for row in rows[run]]
+        assert [r["seq"] for r in records] == list(range(1, 502))
+        assert [r["data"]["line"] for r in records[1:]] == [f"line {n}" for n in range(500)]
+    assert stream.early == []
