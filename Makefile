@@ -14,8 +14,9 @@ run: $(STAMPS)/venv frontend/dist/index.html
 
 test: test-backend test-frontend test-e2e
 
+# Two workers: most tests wait on a real pytest run or a real server, so two overlap well on two cores.
 test-backend: $(STAMPS)/venv $(STAMPS)/redis
-	cd backend && ../$(VENV)/bin/pytest -q
+	cd backend && ../$(VENV)/bin/pytest -q -n 2 --dist worksteal
 
 test-frontend: $(STAMPS)/node
 	cd frontend && npm test --silent
