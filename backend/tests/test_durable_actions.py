@@ -17,7 +17,9 @@ from pathlib import Path
 
 import pytest
 from conftest import TEST_USER, Server
-from test_store_faults import TEST, appears, fill, healthy_again, is_line, is_running, is_store_error, resume, watch
+from probes import appears, fill, healthy_again, is_running
+from test_store_faults import TEST
+from viewer import is_line, is_store_error, resume, watch
 
 QUIET = f"{TEST}::test_waits_to_be_aborted"
 

@@ -2,67 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import os
 import pty
 import subprocess
 import sys
-import time
 
 import pytest
-import websockets
-from conftest import SUITES, TOKEN, Server, connect, receive
-
-
-class Viewer:
-    """A protocol client that keeps every message it was sent, in order."""
-
-    def __init__(self, ws: websockets.ClientConnection) -> None:
-        self.ws = ws
-        self.seen: list[dict] = []
-
-    @classmethod
-    async def open(cls, server: Server, run_id: str | None = None, token: str = TOKEN) -> Viewer:
-        viewer = cls(await connect(server.ws, token=token))
-        if run_id is not None:
-            await viewer.send({"type": "subscribe", "run_id": run_id})
-        return viewer
-
-    async def send(self, message: dict) -> None:
-        await self.ws.send(json.dumps(message))
-
-    async def until(self, predicate, timeout: float = 30.0) -> dict:
-        """The first message (already seen or arriving) that satisfies `predicate`."""
-        for message in self.seen:
-            if predicate(message):
-                return message
-        deadline = time.monotonic() + timeout
-        while True:
-            frame = await receive(self.ws, max(deadline - time.monotonic(), 0.01))
-            self.seen += frame
-            for message in frame:
-                if predicate(message):
-                    return message
-
-    async def prompt(self, name: str) -> dict:
-        return await self.until(lambda m: m["type"] == "prompt" and m["name"] == name)
-
-    async def resolution(self, prompt_id: str) -> dict:
-        message = await self.until(lambda m: kind(m) == "prompt_resolved" and m["data"]["prompt_id"] == prompt_id)
-        return message["data"]
-
-    async def reply_to(self, request_id: str) -> dict:
-        return await self.until(lambda m: m["type"] in ("prompt_accepted", "error") and m.get("id") == request_id)
-
-    async def answer(self, prompt: dict, value: object, request_id: str, who: str = "ada") -> dict:
-        await self.send(
-            {"type": "prompt_response", "id": request_id, "run_id": prompt["run_id"],
-             "prompt_id": prompt["prompt_id"], "value": value, "who": who, "via": "ui"}
-        )  # fmt: skip
-        return await self.reply_to(request_id)
-
-    async def complete(self) -> dict:
-        return await self.until(lambda m: m["type"] == "complete")
+from conftest import SUITES, TOKEN, Server
+from viewer import Viewer, kind
 
 
 @pytest.fixture
@@ -78,10 +25,6 @@ async def viewer_of(server: Server):
     yield open_viewer
     for viewer in opened:
         await viewer.ws.close()
-
-
-def kind(message: dict) -> str | None:
-    return message["data"]["kind"] if message["type"] == "event" else None
 
 
 async def test_first_answer_wins_and_every_viewer_sees_who_answered(server: Server, viewer_of) -> None:

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 from conftest import Server
-from test_store_faults import fill, healthy_again, is_line, resume, watch
+from probes import fill, healthy_again
+from viewer import is_line, resume, watch
 
 
 async def test_after_a_crash_a_full_disk_starts_degraded_and_closes_the_run_once_it_has_room(

@@ -5,98 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import errno
 import json
-import os
 import random
 import signal
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-import websockets
-from conftest import TEST_USER, Server, connect, receive
+from conftest import TEST_USER, connect, receive
+from probes import appears, fill, healthy_again, is_running
+from viewer import Viewer, is_line, is_store_error, lines, resume, watch
 
 TEST = "test_store_fault.py"
-
-
-class Viewer:
-    """A protocol client that keeps every message it was sent, in order."""
-
-    def __init__(self, ws: websockets.ClientConnection) -> None:
-        self.ws = ws
-        self.seen: list[dict] = []
-
-    async def until(self, predicate: Callable[[dict], bool], timeout: float = 30.0) -> dict:
-        for message in self.seen:
-            if predicate(message):
-                return message
-        deadline = time.monotonic() + timeout
-        while True:
-            frame = await receive(self.ws, max(deadline - time.monotonic(), 0.01))
-            self.seen += frame
-            for message in frame:
-                if predicate(message):
-                    return message
-
-    def records(self) -> list[dict]:
-        return [m for m in self.seen if "seq" in m]
-
-
-async def watch(server: Server, run_id: str) -> Viewer:
-    viewer = Viewer(await connect(server.ws))
-    await viewer.ws.send(json.dumps({"type": "subscribe", "run_id": run_id}))
-    return viewer
-
-
-def is_line(text: str) -> Callable[[dict], bool]:
-    return lambda m: m["type"] == "event" and m["data"]["kind"] == "output" and m["data"]["line"] == text
-
-
-def is_store_error(message: dict) -> bool:
-    return message["type"] == "error" and message["code"] == "store_unavailable"
-
-
-def fill(disk: Path) -> Path:
-    """Write a file until the disk is full."""
-    filler = disk / "filler"
-    with filler.open("wb", buffering=0) as f:
-        try:
-            while True:
-                f.write(b"\0" * 4096)
-        except OSError as exc:
-            assert exc.errno == errno.ENOSPC
-    return filler
-
-
-async def appears(path: Path, timeout: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while not path.exists() and time.monotonic() < deadline:
-        await asyncio.sleep(0.05)
-    return path.exists()
-
-
-async def healthy_again(server: Server, timeout: float = 30.0) -> float:
-    """Seconds until /healthz says ok again."""
-    started = time.monotonic()
-    while server.request("GET", "/healthz")[0] != 200:
-        assert time.monotonic() - started < timeout, server.request("GET", "/healthz")
-        await asyncio.sleep(0.05)
-    return time.monotonic() - started
-
-
-def is_running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    stat = Path(f"/proc/{pid}/stat").read_text()
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
-
-
-def lines(records: list[dict]) -> list[str]:
-    return [r["data"]["line"] for r in records if r["type"] == "event" and r["data"]["kind"] == "output"]
 
 
 async def test_a_full_disk_blocks_no_output_and_everything_commits_in_order_once_it_has_room(
@@ -197,15 +117,6 @@ async def test_an_answer_is_not_acknowledged_or_acted_on_until_it_is_durable(
     assert (history[-1]["status"], history[-1]["reason"]) == ("ERROR", "server stopped during the run")
     assert not await appears(control / "acted", timeout=2)
     await viewer.ws.close()
-
-
-async def resume(server: Server, run_id: str, since_seq: int) -> list[dict]:
-    """Every record after `since_seq` up to complete, from a fresh subscription."""
-    viewer = Viewer(await connect(server.ws))
-    await viewer.ws.send(json.dumps({"type": "subscribe", "run_id": run_id, "since_seq": since_seq}))
-    await viewer.until(lambda m: m["type"] == "complete")
-    await viewer.ws.close()
-    return viewer.records()
 
 
 async def test_kill_9_at_random_points_keeps_all_a_viewer_saw_and_resumes_exactly(server_factory) -> None:
