@@ -2,8 +2,9 @@
 // `burst URL RUN TRIGGER LAST`: once the page shows the run's "armed" line, create TRIGGER (the test
 // then prints a burst) and time until the row containing LAST is on screen. `frames URL RUN TRIGGER
 // LAST SECONDS`: once the row LAST of the held history is on screen, create TRIGGER (the test starts
-// printing 1,000 lines/s) and record requestAnimationFrame deltas and the page's main-thread CPU for SECONDS. Prints one JSON line.
-import { writeFileSync } from "node:fs";
+// printing 1,000 lines/s) and record requestAnimationFrame deltas, the page's main-thread CPU and the CPU of every
+// Chromium process for SECONDS; then the same deltas on an empty page, the machine's own floor. Prints one JSON line.
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 
 const require = createRequire(new URL("../frontend/package.json", import.meta.url));
@@ -69,13 +70,36 @@ async function mainThreadCpu(page, during) {
   return { result, cpu: { task: ms("TaskDuration"), script: ms("ScriptDuration"), layout: ms("LayoutDuration"), style: ms("RecalcStyleDuration") } };
 }
 
-async function frames(page, trigger, last, seconds) {
-  await page.goto(page.litmusUrl);
-  await shows(page, last);
-  const held = await eventCount(page);
-  writeFileSync(trigger, "go");
-  await page.waitForTimeout(500);
-  const { result: deltas, cpu } = await mainThreadCpu(page, () => traced(page, () => page.evaluate(
+/** CPU time (user + system, ms) of every process this one started: Chromium's browser, renderer, GPU and utility processes. */
+function chromiumCpuMs() {
+  const children = new Map();
+  const stat = (pid) => readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  for (const name of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+    try {
+      const parent = Number(stat(name)[1]);
+      children.set(parent, [...(children.get(parent) ?? []), Number(name)]);
+    } catch {
+      // the process ended while the list was read
+    }
+  }
+  let ticks = 0;
+  const add = (pid) => {
+    for (const child of children.get(pid) ?? []) {
+      try {
+        const fields = stat(child);
+        ticks += Number(fields[11]) + Number(fields[12]);
+      } catch {
+        // ended meanwhile
+      }
+      add(child);
+    }
+  };
+  add(process.pid);
+  return ticks * 10; // USER_HZ is 100 on Linux
+}
+
+function rafDeltas(page, seconds) {
+  return page.evaluate(
     (ms) =>
       new Promise((resolve) => {
         const out = [];
@@ -90,8 +114,21 @@ async function frames(page, trigger, last, seconds) {
         requestAnimationFrame(tick);
       }),
     seconds * 1000,
-  )));
-  return { held, arrived: (await eventCount(page)) - held, deltas, cpu };
+  );
+}
+
+async function frames(page, trigger, last, seconds) {
+  await page.goto(page.litmusUrl);
+  await shows(page, last);
+  const held = await eventCount(page);
+  writeFileSync(trigger, "go");
+  await page.waitForTimeout(500);
+  const chromiumBefore = chromiumCpuMs();
+  const { result: deltas, cpu } = await mainThreadCpu(page, () => traced(page, () => rafDeltas(page, seconds)));
+  const chromium = chromiumCpuMs() - chromiumBefore;
+  const arrived = (await eventCount(page)) - held;
+  await page.goto("about:blank");
+  return { held, arrived, deltas, cpu: { ...cpu, chromium }, empty: await rafDeltas(page, seconds) };
 }
 
 async function main() {

@@ -36,7 +36,7 @@ def describe() -> str:
         return "No CPU pinning"
     return (
         f"Server pinned to CPU {_list(SERVER)}; test processes, load generators and the bench itself "
-        f"pinned to CPU {_list(LOAD)}"
+        f"pinned to CPU {_list(LOAD)}; the browser workload's Chromium on any CPU"
     )
 
 
