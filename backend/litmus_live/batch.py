@@ -1,8 +1,9 @@
 """What one frame to a connection holds: a Batch of messages already encoded, joined once.
 
 The hub reads committed records a page at a time (store/tail.py's Page); every connection at
-the same cursor gets the same Batch, so its frame is built once for all of them. A session
-joins its own messages and batches, in order, into frames of at most about MAX_SERVER_FRAME.
+the same cursor gets the same Batch (Shared keeps them by cursor), so its frame is built once
+for all of them. A session joins its own messages and batches, in order, into frames of at
+most about MAX_SERVER_FRAME.
 """
 
 from __future__ import annotations
@@ -35,6 +36,41 @@ class Batch:
 
     def _parts(self) -> tuple[bytes, ...]:
         return (self.body,) if self.count == 1 else (b"[", self.body, b"]")
+
+
+class Shared:
+    """The batches read past each cursor of a run while its head stays where it was: every
+    connection at the same cursor is handed the same Batch, in whatever order connections at
+    other cursors are served. At most MAX_CURSORS are kept per run (the oldest go first)."""
+
+    MAX_CURSORS = 32
+
+    def __init__(self) -> None:
+        self._runs: dict[str, tuple[int, dict[int, Batch]]] = {}
+
+    def get(self, run_id: str, cursor: int, head: int | None) -> Batch | None:
+        kept = self._runs.get(run_id)
+        if kept is None or kept[0] != head:
+            return None
+        return kept[1].get(cursor)
+
+    def keep(self, run_id: str, cursor: int, head: int | None, batch: Batch) -> Batch:
+        """Keep `batch` for the connections at `cursor` until the head moves. An empty one is
+        not kept: a head learnt before its records (a run another node writes) must be read
+        again when they arrive, not answered "nothing" until the head moves."""
+        if head is None:
+            self.forget(run_id)
+        elif batch:
+            kept = self._runs.get(run_id)
+            if kept is None or kept[0] != head:
+                kept = self._runs[run_id] = (head, {})
+            if len(kept[1]) >= self.MAX_CURSORS:
+                del kept[1][next(iter(kept[1]))]
+            kept[1][cursor] = batch
+        return batch
+
+    def forget(self, run_id: str) -> None:
+        self._runs.pop(run_id, None)
 
 
 def single(message: bytes) -> Batch:

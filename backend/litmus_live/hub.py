@@ -18,7 +18,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 from litmus_live import protocol as p
-from litmus_live.batch import Batch
+from litmus_live.batch import Batch, Shared
 from litmus_live.events import Prompt
 from litmus_live.store import EventStore, RunSummary, StoreUnavailable, UnknownRun
 from litmus_live.store.tail import EMPTY, Page
@@ -94,9 +94,9 @@ class Hub:
         self._last_wake: dict[str, float] = {}
         self._wake_timers: dict[str, asyncio.TimerHandle] = {}
         self._connections: set[asyncio.Event] = set()
-        # run_id -> (cursor, head, batch): the last batch read at a live run's tail, handed
-        # to every connection at the same cursor while the head has not moved
-        self._shared: dict[str, tuple[int, int, Batch]] = {}
+        # the batches read past each cursor at a live run's head, handed to every connection
+        # at the same cursor while the head has not moved
+        self._shared = Shared()
         self._fault_frame = b""  # the store_unavailable error while the store cannot commit
         self._fault_version = 0
 
@@ -135,32 +135,16 @@ class Hub:
             return True
         if sub.deliver is None:
             return False
-        batch = self._shared_batch(sub.run_id, sub.cursor, head)
+        batch = self._shared.get(sub.run_id, sub.cursor, head)
         if batch is None:
             page = self._store.tail_page(sub.run_id, sub.cursor)
             if page is None:
                 return False
-            batch = self._share(sub.run_id, sub.cursor, head, Batch(page))
+            batch = self._shared.keep(sub.run_id, sub.cursor, head, Batch(page))
         if not batch or not sub.deliver(batch):
             return False
         sub.cursor += batch.count
         return sub.cursor >= head
-
-    def _shared_batch(self, run_id: str, cursor: int, head: int | None) -> Batch | None:
-        shared = self._shared.get(run_id)
-        if shared is not None and shared[0] == cursor and shared[1] == head:
-            return shared[2]
-        return None
-
-    def _share(self, run_id: str, cursor: int, head: int | None, batch: Batch) -> Batch:
-        """Keep `batch` for every connection at `cursor` while the head has not moved. An empty
-        one is not kept: a head learnt before its records (a run another node writes) must be
-        read again when they arrive, not answered "nothing" until the head moves."""
-        if head is None or not batch:
-            self._shared.pop(run_id, None)
-        else:
-            self._shared[run_id] = (cursor, head, batch)
-        return batch
 
     # -- the finished-runs feed ----------------------------------------------------------
 
@@ -270,7 +254,7 @@ class Hub:
             if not subs:
                 del self._subs[sub.run_id]
                 self._last_wake.pop(sub.run_id, None)
-                self._shared.pop(sub.run_id, None)
+                self._shared.forget(sub.run_id)
                 self._store.unwatch(sub.run_id)
 
     def publish_state(self, run_id: str, frame: bytes) -> None:
@@ -305,10 +289,11 @@ class Hub:
         if sub.is_channels_only:
             return await self._pending_end(sub)
         head = self._store.committed_head(sub.run_id)
-        records = self._shared_batch(sub.run_id, sub.cursor, head)
+        records = self._shared.get(sub.run_id, sub.cursor, head)
         if records is None:
             cursor = sub.cursor
-            records = self._share(sub.run_id, cursor, head, Batch(await self._store.page(sub.run_id, cursor)))
+            page = await self._store.page(sub.run_id, cursor)
+            records = self._shared.keep(sub.run_id, cursor, head, Batch(page))
         if records:
             sub.cursor += records.count
         elif self._store.committed_head(sub.run_id) is None:

@@ -12,6 +12,7 @@ import pytest
 from litmus_live.events import Complete, Event, Output, Progress, Prompt, PromptType, RunCreated, Status, Stream, utcnow
 from litmus_live.hub import Hub, SeqOutOfRange
 from litmus_live.store import SqliteStore, UnknownRun
+from litmus_live.transport import text_frame
 
 
 async def no_channels(run_id: str) -> None:
@@ -147,3 +148,34 @@ async def test_a_head_learnt_before_its_records_is_read_again_once_they_arrive(t
     await store.flush()
     assert await drain(hub, sub) == [2, 3]
     await store.close()
+
+
+async def test_viewers_at_the_same_seq_are_handed_one_frame_built_once_per_commit(store: SqliteStore) -> None:
+    hub = Hub(store, no_channels)
+    store.on_commit(hub.notify)
+    await store.flush()
+    frames: dict[int, list[bytes]] = {}
+
+    def viewer(n: int):
+        def deliver(batch) -> bool:
+            frames.setdefault(n, []).append(batch.frame(text_frame))
+            return True
+
+        return deliver
+
+    for n in range(5):
+        await hub.subscribe("r", 1, asyncio.Event(), deliver=viewer(n))
+    await hub.subscribe("r", 0, asyncio.Event(), deliver=viewer(5))  # one record behind the others
+    for i in range(3):
+        store.append(line(str(i)))
+    await store.flush()
+    assert sorted(frames) == list(range(6)) and all(len(sent) == 1 for sent in frames.values())
+    shared = frames[0][0]
+    assert all(frames[n][0] is shared for n in range(5))  # the same bytes object, not a copy
+    assert [r["seq"] for r in msgspec.json.decode(_payload(shared))] == [2, 3, 4]
+    assert [r["seq"] for r in msgspec.json.decode(_payload(frames[5][0]))] == [1, 2, 3, 4]
+
+
+def _payload(frame: bytes) -> bytes:
+    """A server text frame's payload, past its header (RFC 6455 §5.2: unmasked)."""
+    return frame[{126: 4, 127: 10}.get(frame[1], 2) :]
