@@ -117,7 +117,7 @@ def measure(
         results = _merge([group.results() for group in groups])
     if results.errors:
         raise RuntimeError(f"subscribers failed: {results.errors}")
-    expected = round(rate * window * clients) if results.completed < clients else 0
+    expected = round(rate * window * results.timed) if results.completed < clients else 0
     windows = [
         Window(
             deliveries=results.received[i] / window,
@@ -143,6 +143,7 @@ def _merge(parts: list[Results]) -> Results:
     merged = parts[0]
     for part in parts[1:]:
         merged.clients += part.clients
+        merged.timed += part.timed
         merged.completed += part.completed
         merged.records += part.records
         merged.received = [a + b for a, b in zip(merged.received, part.received, strict=True)]

@@ -26,7 +26,7 @@ class Window:
     deliveries: float  # records received per second, all subscribers together
     p50: float  # seconds
     p99: float
-    completeness: float  # latency samples over lines emitted in the window x subscribers
+    completeness: float  # latency samples over lines emitted in the window x timed subscribers
     server_cpu: float  # cores busy in the server process during the window
     load_cpu: float  # cores busy in the subscriber processes during the window
 
@@ -53,13 +53,13 @@ def measure(
     # A server that falls behind leaves lines undelivered at the timeout: they count as infinite
     # latency. When every client got the complete record, every line emitted was delivered (an
     # emitter starved by other load may emit fewer than rate x window in a window).
-    expected = round(rate * window * clients) if results.completed < clients else 0
+    expected = round(rate * window * results.timed) if results.completed < clients else 0
     windows = [
         Window(
             deliveries=results.received[i] / window,
             p50=results.percentile(i, 50, expected),
             p99=results.percentile(i, 99, expected),
-            completeness=len(results.latencies[i]) / (rate * window * clients),
+            completeness=len(results.latencies[i]) / (rate * window * results.timed),
             server_cpu=(cpu[i + 1][0] - cpu[i][0]) / window,
             load_cpu=(cpu[i + 1][1] - cpu[i][1]) / window,
         )

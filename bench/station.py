@@ -31,12 +31,26 @@ def test_print_fast():
         write("".join(f"line {i:07d} {PAD}\\n" for i in range(start, stop)))
 """
 
+# A paced test is the emitter whose timing the latency figures measure: it (every thread of
+# its process, the plugin's capture thread too) goes before the subscriber processes that
+# share its core, as viewers on other machines would not take its CPU; the ceiling's emitter
+# runs inside the ceiling, on the server's core. Without the right to raise it, it stays.
 _PACED = """
+import os
 import sys
 import time
 
 
+def _go_first():
+    for thread in os.listdir("/proc/self/task"):
+        try:
+            os.setpriority(os.PRIO_PROCESS, int(thread), -10)
+        except OSError:
+            return
+
+
 def test_print_on_a_clock():
+    _go_first()
     write = sys.stdout.write
     period = 1.0 / RATE
     due = time.perf_counter()

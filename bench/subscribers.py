@@ -6,6 +6,11 @@ Commands on stdin: `subscribe RUN_ID`, `windows T0 T1 ... Tk` (epoch seconds: k 
 windows, each measured on its own), `stop`. Lines on
 stdout: `connected`, `ready` (every client is subscribed and, with --timed, has seen a line
 stamped `t=<epoch>`), then the result. A client stops at the run's `complete` record.
+
+What the clients cost must not be what is measured: with --timed, at most TIMED_PER_PROCESS
+clients of a process (spread evenly over it) read the stamp of every line for its latency,
+the others only count what they receive (every client receives the same stream, so the
+latencies of a fifth of 500 are those of all).
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ _SEQ = b'"seq":'
 _SUBSCRIBED = b'"type":"subscribed"'
 _ERROR = b'"type":"error"'
 _COMPLETE = b'"type":"complete"'
+TIMED_PER_PROCESS = 10
 
 
 # -- the controller's side -----------------------------------------------------------------
@@ -38,6 +44,7 @@ _COMPLETE = b'"type":"complete"'
 @dataclass
 class Results:
     clients: int = 0
+    timed: int = 0  # clients that measured latency (the others only counted)
     completed: int = 0
     records: int = 0
     bytes: int = 0
@@ -50,13 +57,15 @@ class Results:
     errors: list[str] = field(default_factory=list)
 
     def percentile(self, window: int, q: float, expected: int) -> float:
-        """The q-th percentile of `expected` latencies; those never received count as infinite."""
+        """The q-th percentile of `expected` latencies (lines emitted x timed clients); those
+        never received count as infinite."""
         latencies = self.latencies[window]
         rank = max(0, math.ceil(q / 100 * max(expected, len(latencies))) - 1)
         return latencies[rank] if rank < len(latencies) else math.inf
 
     def add(self, part: dict) -> None:
         self.clients += part["clients"]
+        self.timed += part["timed"]
         self.completed += part["completed"]
         self.records += part["records"]
         self.bytes += part["bytes"]
@@ -152,13 +161,13 @@ class _Tally:
         self.received = [0] * (len(bounds) - 1)
         self.lat_us = [[] for _ in bounds[1:]]
 
-    def count(self, frame: bytes, now: float) -> int:
+    def count(self, frame: bytes, now: float, *, is_timed: bool) -> int:
         n = frame.count(_SEQ)
         self.records += n
         self.bytes += len(frame)
         if (i := self._window(now)) is not None:
             self.received[i] += n
-        if self.timed:
+        if is_timed:
             for stamp in _EMITTED.findall(frame):
                 emitted = float(stamp)
                 if (i := self._window(emitted)) is not None:
@@ -173,9 +182,10 @@ class _Tally:
 
 
 class _Client:
-    def __init__(self, url: str, tally: _Tally) -> None:
+    def __init__(self, url: str, tally: _Tally, *, is_timed: bool) -> None:
         self.url = url
         self.tally = tally
+        self.is_timed = is_timed
         self.ready = asyncio.Event()
         self.ws = None
         self.t_sub = self.t_first = self.t_done = None
@@ -202,9 +212,9 @@ class _Client:
                     self.ready.set()
                     return
                 is_subscribed = _SUBSCRIBED in frame
-            if self.tally.count(frame, now) and self.t_first is None:
+            if self.tally.count(frame, now, is_timed=self.is_timed) and self.t_first is None:
                 self.t_first = now
-            if is_subscribed and (not self.tally.timed or _EMITTED.search(frame)):
+            if is_subscribed and not self.ready.is_set() and (not self.tally.timed or _EMITTED.search(frame)):
                 self.ready.set()
             if _COMPLETE in frame:
                 self.t_done = now
@@ -250,7 +260,8 @@ async def _announce_ready(clients: list[_Client]) -> None:
 
 async def _main(args: argparse.Namespace) -> dict:
     tally = _Tally(args.timed)
-    clients = [_Client(args.url, tally) for _ in range(args.clients)]
+    every = math.ceil(args.clients / TIMED_PER_PROCESS)
+    clients = [_Client(args.url, tally, is_timed=args.timed and i % every == 0) for i in range(args.clients)]
     commands = await _lines()
     await asyncio.wait_for(_connect_all(clients), args.timeout)
     _say("connected")
@@ -270,6 +281,7 @@ async def _main(args: argparse.Namespace) -> dict:
 def _result(clients: list[_Client], tally: _Tally) -> dict:
     return {
         "clients": len(clients),
+        "timed": sum(c.is_timed for c in clients),
         "completed": sum(c.t_done is not None for c in clients),
         "records": tally.records,
         "bytes": tally.bytes,
