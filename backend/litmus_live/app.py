@@ -49,7 +49,7 @@ def create_app(settings: Settings) -> Starlette:
         return found
 
     prompts = node.prompts()
-    hub = Hub(store, channel_snapshot, open_prompts=node.open_prompts(prompts))
+    hub = Hub(store, channel_snapshot, open_prompts=node.open_prompts(prompts), audience=node.audience)
     store.on_commit(hub.notify)
     board = ChannelBoard(node.channels(hub), store.append_samples, store.save_channels)
     runner = Runner(

@@ -33,7 +33,8 @@ MAX_FINISHED_BACKLOG = 1000
 MAX_STATE_BACKLOG = 40
 # Each wake of a connection costs a frame. With many watchers of one run, wakes are spaced
 # (leading edge first) so every connection sends one frame per interval holding all that was
-# committed meanwhile: 10 watchers -> at most one wake per ms, 100 -> one per 10 ms.
+# committed meanwhile: 10 watchers -> at most one wake per ms, 100 -> one per 10 ms. In a
+# fleet the watchers of every node count (`audience`, fleet/audience.py).
 WAKE_SPACING_PER_SUBSCRIBER = 0.0001
 MAX_WAKE_SPACING = 0.02
 
@@ -79,10 +80,12 @@ class Hub:
         store: EventStore,
         channel_snapshot: Callable[[str], Awaitable[bytes | None]],
         open_prompts: Callable[[str], list[Prompt]] = lambda run_id: [],
+        audience: Callable[[str, int], int] = lambda run_id, here: here,
     ) -> None:
         self._store = store
         self._channel_snapshot = channel_snapshot
         self._open_prompts = open_prompts
+        self._audience = audience  # (run, its watchers here) -> its watchers wherever they are
         self._finished_watches: set[FinishedWatch] = set()
         self._announcing: set[asyncio.Task[None]] = set()
         self._subs: dict[str, set[Subscription]] = {}
@@ -104,7 +107,7 @@ class Hub:
         """Called by the store after a commit: wake every connection watching `run_id`."""
         subs = self._subs.get(run_id)
         if subs and run_id not in self._wake_timers:
-            spacing = min(MAX_WAKE_SPACING, len(subs) * WAKE_SPACING_PER_SUBSCRIBER)
+            spacing = min(MAX_WAKE_SPACING, self._audience(run_id, len(subs)) * WAKE_SPACING_PER_SUBSCRIBER)
             due = self._last_wake.get(run_id, 0.0) + spacing
             now = time.monotonic()
             if now >= due:

@@ -1,5 +1,6 @@
 """A fleet under strain, on real redis-server processes: Redis stopped under a reading node,
-and many commits summarised for the active-runs feed of every node."""
+many commits summarised for the active-runs feed of every node, and the watchers of a run
+counted on every node (so its wakes are spaced as on one node)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ import redis
 from conftest import RedisServer, free_port
 from test_fleet import launch, node, records, viewers
 
-from litmus_live.store.redis import FEED, FEED_INTERVAL, RUNS
+from litmus_live.fleet.audience import Audience
+from litmus_live.store.redis import FEED, FEED_INTERVAL, RUNS, RedisStore
 
 
 async def healthy(srv, timeout: float = 30.0) -> None:
@@ -95,6 +97,29 @@ async def test_the_active_feed_gets_a_summary_per_interval_not_per_commit_and_th
     assert 2 <= len(fed) <= 2 * elapsed / FEED_INTERVAL + 2, (len(fed), elapsed)
     assert len(fed) < fed[-1]["last_seq"] / 20, (len(fed), fed[-1]["last_seq"])
     assert next(r for r in waiting["runs"] if r["run_id"] == run_id)["station"] == "A"
+
+
+async def test_a_runs_watchers_are_counted_on_every_node_and_a_node_that_stops_watching_drops_out(
+    redis_url: str,
+) -> None:
+    stores = [RedisStore(redis_url, node=name) for name in "XY"]
+    for store in stores:
+        await store.open()
+    x, y = Audience(stores[0], node="X"), Audience(stores[1], node="Y")
+    try:
+        assert x.count("r", 2) == 2  # nothing heard from Y yet
+        y.count("r", 3)
+        async with asyncio.timeout(20):
+            while (x.count("r", 2), y.count("r", 3), x.count("other", 1)) != (5, 5, 1):
+                await asyncio.sleep(0.05)
+            # Y's hub no longer asks: Y's count goes stale, then Y takes its entry away
+            while x.count("r", 2) != 2 or stores[0].client.hkeys("litmus:audience") != [b"X"]:
+                await asyncio.sleep(0.05)
+    finally:
+        x.stop()
+        y.stop()
+        for store in stores:
+            await store.close()
 
 
 async def test_a_node_starts_on_a_data_dir_that_does_not_exist_yet(redis_url: str, tmp_path: Path) -> None:

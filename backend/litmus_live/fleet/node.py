@@ -1,4 +1,4 @@
-"""A node of the fleet, as create_app sees it: the fleet's nouns (inbox, prompt decisions,
+"""A node of the fleet, as create_app sees it: the fleet's nouns (inbox, prompt decisions, audience,
 stations, routing) wired around its Redis store, beside `Alone` for a server on its own.
 
 Both answer the same few questions, so create_app has no fleet branches: who decides a
@@ -15,6 +15,7 @@ from starlette.routing import Route
 
 from litmus_live import api
 from litmus_live.events import Prompt, utcnow
+from litmus_live.fleet.audience import Audience
 from litmus_live.fleet.decisions import DECISION_KIND, Decisions
 from litmus_live.fleet.inbox import Inbox
 from litmus_live.fleet.routing import ABORT, LAUNCH, Routing
@@ -62,6 +63,9 @@ class Alone:
     def channels(self, hub: Hub) -> Callable[[str, bytes], None]:
         return hub.publish_state
 
+    def audience(self, run_id: str, here: int) -> int:
+        return here  # every watcher is here
+
     def routes(self) -> list[Route]:
         return []
 
@@ -78,6 +82,7 @@ class FleetNode:
     def __init__(self, settings: Settings, store: RedisStore) -> None:
         self.settings, self.store = settings, store
         self.inbox = Inbox(store, store.node)
+        self._audience = Audience(store, node=store.node)
         self.routing: Routing | None = None
         self.decisions: Decisions
         self.stations: Stations
@@ -99,6 +104,10 @@ class FleetNode:
             self.store.share_state(run_id, frame)
 
         return publish
+
+    def audience(self, run_id: str, here: int) -> int:
+        """A run's watchers on every node of the fleet, `here` of them on this one."""
+        return self._audience.count(run_id, here)
 
     def _claim(self, *args):  # bound once prompts and decisions both exist
         return self.decisions.claim(*args)
@@ -137,3 +146,4 @@ class FleetNode:
 
     async def stop(self) -> None:
         await self.stations.stop()
+        self._audience.stop()
