@@ -1,6 +1,7 @@
 // The Events tab with a server stand-in (Playwright's WebSocket route) that sends 100,000
 // records in catch-up batches: the DOM holds only the visible rows, and the tail is followed
-// until the user scrolls up, after which new records are counted in the "N new" pill.
+// until the user scrolls up, after which new records are counted in the "N new" pill. The
+// results page's Measurements table is windowed the same way.
 import { expect, test, type WebSocketRoute } from "@playwright/test";
 
 const RUN = "synthetic-100k";
@@ -98,4 +99,67 @@ test("Events filter by kind and text, and jump to the first failure far up the l
   await page.getByTestId("events-show").selectOption("all");
   await page.getByTestId("events-search").fill("sample line 42");
   await expect(page.getByTestId("events-matches")).toHaveText("111 shown"); // 42, 420-429 and 4200-4299
+});
+
+test("a results page with 5,000 measurements holds only the rows in view, and scrolls to the last", async ({ page }) => {
+  const run = "synthetic-measured";
+  const count = 5_000;
+  const at = (seq: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, 0, seq)).toISOString();
+  const measured = (seq: number) => ({
+    type: "event", run_id: run, seq, ts: at(seq),
+    data: { kind: "measurement", name: `rail_${seq}`, value: seq / 100, low: 0, high: 100, unit: "V", verdict: "PASS", step: null },
+  });
+  const records = [...Array.from({ length: count }, (_, i) => measured(i + 1)),
+    { type: "complete", run_id: run, seq: count + 1, ts: at(count + 1), status: "PASSED", exit_code: 0, reason: "", duration: 5 }];
+  await page.routeWebSocket("/ws", (ws) => {
+    ws.onMessage((text) => {
+      if ((JSON.parse(String(text)) as { type: string }).type !== "subscribe") return;
+      ws.send(JSON.stringify({ type: "subscribed", run_id: run, since_seq: 0, head_seq: records.length, status: "PASSED" }));
+      ws.send(JSON.stringify(records));
+    });
+  });
+  await page.goto(`/results/${run}`);
+  const table = page.getByTestId("measurements");
+  await expect(page.locator("#measurements-heading .count")).toHaveText(String(count));
+  await expect(table).toContainText("rail_1");
+  expect(await table.locator("tbody tr:not(.spacer)").count()).toBeLessThan(100);
+  const rowHeights = await table.locator("tbody tr:not(.spacer)").evaluateAll((rows) => rows.map((r) => r.getBoundingClientRect().height));
+  expect(new Set(rowHeights)).toEqual(new Set([36])); // the height the window's arithmetic counts on
+
+  const box = page.getByTestId("measurements-window");
+  await box.scrollIntoViewIfNeeded(); // the page brings the table's box into view; the box scrolls inside
+  await box.evaluate((el) => el.scrollTo(0, el.scrollHeight));
+  await expect(table).toContainText(`rail_${count}`);
+  await expect(table.getByText("rail_1", { exact: true })).toHaveCount(0); // the first rows left the DOM
+  expect(await table.locator("tbody tr:not(.spacer)").count()).toBeLessThan(100);
+  await expect(table.getByText(`rail_${count}`, { exact: true })).toBeInViewport();
+});
+
+test("a step with 3,000 readings lists the latest 20 on the Steps tab, and counts the earlier ones and their failures", async ({ page }) => {
+  const run = "synthetic-step-readings";
+  const step = "station/test_rails.py::test_sweep";
+  const at = (seq: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, 0, seq)).toISOString();
+  const event = (seq: number, data: object) => ({ type: "event", run_id: run, seq, ts: at(seq), data });
+  const reading = (seq: number) => event(seq, {
+    kind: "measurement", name: `point_${seq}`, value: seq, low: 0, high: 10_000, unit: "mV", verdict: seq === 10 ? "FAIL" : "PASS", step,
+  });
+  const records = [
+    event(1, { kind: "run_created", test_path: "station/test_rails.py", uut_serial: "SWEEP-1", operator: "ops", station: "" }),
+    event(2, { kind: "collected", count: 1, nodeids: [step] }),
+    event(3, { kind: "step_started", nodeid: step }),
+    ...Array.from({ length: 3_000 }, (_, i) => reading(i + 4)),
+  ];
+  await page.routeWebSocket("/ws", (ws) => {
+    ws.onMessage((text) => {
+      if ((JSON.parse(String(text)) as { type: string }).type !== "subscribe") return;
+      ws.send(JSON.stringify({ type: "subscribed", run_id: run, since_seq: 0, head_seq: records.length, status: "RUNNING" }));
+      ws.send(JSON.stringify(records));
+    });
+  });
+  await page.goto(`/live/${run}#steps`);
+  const steps = page.getByTestId("live-steps");
+  await expect(steps).toContainText(`point_${records.length}`);
+  await expect(steps.locator(".step-readings li:not([data-testid])")).toHaveCount(20);
+  await expect(steps.getByTestId("earlier-readings")).toHaveText("2,980 earlier readings, 1 of them failed");
+  await expect(steps).not.toContainText(`point_${records.length - 20}`);
 });

@@ -1,8 +1,13 @@
 // The Steps tab of the live page: each step with its outcome and duration as the record tells
-// them (interrupted and not-run steps named so), and the measurements it checked against limits.
+// them (interrupted and not-run steps named so), and the measurements it checked against limits:
+// the latest few of each step, beside a count of the earlier ones and how many of them failed
+// (a step may take thousands, and the tab redraws while the run streams).
 import type { Measurement } from "../protocol";
 import type { Step } from "../state";
 import { duration, limits, outcomeLabel, reading, stepName } from "./format";
+
+/** Readings listed per step: the latest ones. */
+const READINGS_PER_STEP = 20;
 
 export function StepsPanel({ steps, measurements }: { steps: Step[]; measurements: Measurement[] }) {
   if (steps.length === 0) return <p class="empty">No steps collected yet</p>;
@@ -36,14 +41,26 @@ export function StepsPanel({ steps, measurements }: { steps: Step[]; measurement
 
 function StepMeasurements({ measurements }: { measurements: Measurement[] }) {
   if (measurements.length === 0) return <span class="subtle">—</span>;
+  const earlier = Math.max(0, measurements.length - READINGS_PER_STEP);
   return (
     <ul class="step-readings">
-      {measurements.map((m, i) => (
-        <li key={i} data-verdict={m.verdict.toLowerCase()}>
+      {earlier > 0 && <EarlierReadings measurements={measurements.slice(0, earlier)} />}
+      {measurements.slice(earlier).map((m, i) => (
+        <li key={earlier + i} data-verdict={m.verdict.toLowerCase()}>
           <span class="mono">{m.name}</span> <b class="mono">{[reading(m.value), m.unit].filter(Boolean).join(" ")}</b>{" "}
           <span class="subtle mono">{limits(m.low, m.high)}</span> <span class="verdict" data-verdict={m.verdict.toLowerCase()}>{m.verdict}</span>
         </li>
       ))}
     </ul>
+  );
+}
+
+function EarlierReadings({ measurements }: { measurements: Measurement[] }) {
+  const failed = measurements.filter((m) => m.verdict !== "PASS").length;
+  return (
+    <li class="subtle" data-testid="earlier-readings" data-verdict={failed > 0 ? "fail" : "pass"}>
+      {measurements.length.toLocaleString("en")} earlier {measurements.length === 1 ? "reading" : "readings"}
+      {failed > 0 ? `, ${failed.toLocaleString("en")} of them failed` : ", all passed"}
+    </li>
   );
 }
