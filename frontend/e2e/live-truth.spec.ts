@@ -25,7 +25,7 @@ function cutShort(run_id: string) {
 }
 
 /** Subscribing gets `subscribed` at once; the records follow when the test calls send(from, to). */
-async function standIn(page: Page, run_id: string, status: string, records: object[]) {
+async function standIn(page: Page, run_id: string, status: string, records: object[], head = records.length) {
   let socket: WebSocketRoute | undefined;
   const subscribes: string[] = [];
   await page.routeWebSocket("/ws", (ws) => {
@@ -35,7 +35,7 @@ async function standIn(page: Page, run_id: string, status: string, records: obje
       const msg = JSON.parse(String(text)) as { type: string; run_id?: string };
       if (msg.type !== "subscribe") return;
       subscribes.push(msg.run_id ?? "");
-      ws.send(JSON.stringify({ type: "subscribed", run_id, since_seq: 0, head_seq: records.length, status }));
+      ws.send(JSON.stringify({ type: "subscribed", run_id, since_seq: 0, head_seq: head, status }));
     });
   });
   /** Sends records[from, to) once the page's subscription number `nth` (1 = the first) has arrived. */
@@ -118,6 +118,33 @@ test("a connection lost twice is one toast with a count, and toasts never cover 
   await expect(toast).toHaveCount(1);
   await expect(toast).toContainText("ConnectionLost ×2");
   expect(await isCoveredByToast(page, "[data-testid=verdict]")).toBe(false);
+});
+
+test("on a narrow screen one toast shows at a time, the older ones behind a count, and none covers the verdict", async ({ page }) => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  const records = [
+    ev("r-narrow", 1, 0, { kind: "run_created", test_path: "station/test_line.py", uut_serial: "CUT-2", operator: "ops", station: "" }),
+    ev("r-narrow", 2, 1, { kind: "collected", count: 4, nodeids: steps }),
+    ev("r-narrow", 3, 1, { kind: "step_started", nodeid: steps[0] }),
+    { type: "complete", run_id: "r-narrow", seq: 4, ts: at(5), status: "ERROR", exit_code: 3, reason: "the fixture lost power", duration: 5 },
+  ];
+  const server = await standIn(page, "r-narrow", "RUNNING", records, 3);
+  await page.goto("/live/r-narrow");
+  await server.send(0, 3);
+  await expect(pill(page)).toHaveText("RUNNING");
+  await server.send(3, 4); // ends live: a toast says why
+  await expect(page.locator(".toast")).toContainText("Run ended in ERROR");
+  server.close(); // a second toast
+  const toast = page.locator(".toast");
+  await expect(toast).toContainText("ConnectionLost");
+  await expect(toast).toHaveCount(1);
+  await expect(page.locator(".toast-more")).toContainText("1 older message");
+  await expect(page.getByTestId("verdict")).toBeVisible();
+  expect(await isCoveredByToast(page, "[data-testid=verdict]")).toBe(false);
+
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await expect(toast).toHaveCount(2);
+  await expect(page.locator(".toast-more")).toHaveCount(0);
 });
 
 test("an address that does not decode, or a run id too long to be one, says so and leaves the app working", async ({ page }) => {

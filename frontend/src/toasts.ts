@@ -12,8 +12,9 @@ export interface Toast {
   times: number;
 }
 
-/** The page shows the newest few; the rest wait behind a "N more" line. */
+/** The page shows the newest few (one on a narrow screen, where each would cover a lot of it); the rest wait behind a "N older" line. */
 export const SHOWN_TOASTS = 3;
+export const SHOWN_TOASTS_NARROW = 1;
 const INFO_TOAST_MS = 8000;
 
 export const toasts = signal<Toast[]>([]);

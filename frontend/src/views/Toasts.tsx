@@ -1,9 +1,13 @@
 // Toasts at the bottom of the page: the newest few, a repeat counted rather than stacked. The
 // stack's height is published as --toasts-height so the page leaves room for it: a toast never
-// covers the live page's footer or anything else.
-import { useLayoutEffect, useRef } from "preact/hooks";
+// covers the live page's footer or anything else. On a narrow screen, where the page scrolls
+// under them, only the newest is shown, so they never stack over half of it.
+import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { dismiss, dismissAll, toasts } from "../store";
-import { SHOWN_TOASTS } from "../toasts";
+import { SHOWN_TOASTS, SHOWN_TOASTS_NARROW } from "../toasts";
+
+/** The widths the stylesheet lays out for a narrow screen (the sidebar a top bar). */
+const NARROW = "(max-width: 899px)";
 
 export function Toasts() {
   const box = useRef<HTMLDivElement>(null);
@@ -14,8 +18,9 @@ export function Toasts() {
     observer.observe(el);
     return () => observer.disconnect();
   }, []);
+  const shown = useShownCount();
   const all = toasts.value;
-  const hidden = all.length - SHOWN_TOASTS;
+  const hidden = all.length - shown;
   return (
     <div class="toasts" role="status" aria-live="polite" ref={box} data-testid="toasts">
       {hidden > 0 && (
@@ -24,7 +29,7 @@ export function Toasts() {
           <button type="button" class="ghost small" onClick={dismissAll}>Dismiss all</button>
         </div>
       )}
-      {all.slice(-SHOWN_TOASTS).map((t) => (
+      {all.slice(-shown).map((t) => (
         <div class="toast" data-tone={t.tone} key={t.id}>
           <div class="toast-body">
             <strong class="toast-title">{t.title}{t.times > 1 && <span class="toast-times"> ×{t.times}</span>}</strong>
@@ -35,4 +40,15 @@ export function Toasts() {
       ))}
     </div>
   );
+}
+
+function useShownCount(): number {
+  const [isNarrow, setNarrow] = useState(() => matchMedia(NARROW).matches);
+  useEffect(() => {
+    const query = matchMedia(NARROW);
+    const onChange = () => setNarrow(query.matches);
+    query.addEventListener("change", onChange);
+    return () => query.removeEventListener("change", onChange);
+  }, []);
+  return isNarrow ? SHOWN_TOASTS_NARROW : SHOWN_TOASTS;
 }
