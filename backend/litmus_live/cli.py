@@ -44,7 +44,11 @@ _DEFAULT_SERVER = "http://127.0.0.1:8000"
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except settings.SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -249,8 +253,8 @@ async def _answer_prompt(args: argparse.Namespace) -> int:
         async with client.connect(url, token=_token(args)) as c:
             prompt, open_names = await _find_prompt(c, args.run_id, args.prompt, wait=args.wait)
             if prompt is None:
-                print(f"no open prompt {args.prompt!r} in run {args.run_id}; open: {open_names or 'none'}",
-                      file=sys.stderr)  # fmt: skip
+                name = json.dumps(args.prompt, ensure_ascii=False)
+                print(f"no open prompt {name} in run {args.run_id}; open: {open_names or 'none'}", file=sys.stderr)
                 return 1
             value = parse_value(prompt, args.value)
             result = await c.answer(args.run_id, prompt.prompt_id, value, who=args.who, via=p.AnswerVia(args.via))
@@ -261,7 +265,7 @@ async def _answer_prompt(args: argparse.Namespace) -> int:
         print(f"cannot reach {url}: {exc}", file=sys.stderr)
         return NO_VERDICT
     if result.is_accepted:
-        print(f"accepted: {prompt.name} = {value!r}")
+        print(f"accepted: {prompt.name} = {json.dumps(value, ensure_ascii=False)}")
         return 0
     print(f"{result.outcome}: {result.reason}", file=sys.stderr)
     return 1
@@ -381,7 +385,8 @@ def _describe_prompt(prompt: Prompt) -> str:
 
 def _describe_resolution(resolved: PromptResolved) -> str:
     if resolved.value is not None:
-        answered = f"{resolved.value!r} by {resolved.who} via {resolved.via} after {resolved.waited:.1f}s"
+        value = json.dumps(resolved.value, ensure_ascii=False)
+        answered = f"{value} by {resolved.who} via {resolved.via} after {resolved.waited:.1f}s"
         return f"  = prompt {resolved.prompt_id} answered {answered}"
     return f"  = prompt {resolved.prompt_id} {resolved.resolution}: {resolved.reason}"
 

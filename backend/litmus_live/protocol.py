@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-import json
-import re
 from typing import Annotated, Any
 
 import msgspec
 
 from litmus_live.events import Complete, Event, Progress, Prompt, Status
+from litmus_live.wording import in_words
 
 SUBPROTOCOL = "litmus-live.v1"
 MAX_CLIENT_MESSAGE = 64 * 1024
@@ -283,24 +282,6 @@ class _Echo(msgspec.Struct):
 
 
 _echo_decoder = msgspec.json.Decoder(_Echo)
-
-
-# msgspec names types and values as Python does; a client reads JSON's names
-_JSON_TYPES = {"str": "string", "int": "integer", "float": "number", "bool": "boolean", "dict": "object"}
-_TYPES = re.compile(r"`([a-z]+(?: \| [a-z]+)*)`")
-# the one quoted value msgspec puts in a message ('fax', the regex '\S'), raw, before the path
-_QUOTED = re.compile(r"^([^']*)'(.*)'((?: - at `[^`]*`)?)$", re.DOTALL)
-
-
-def in_words(exc: msgspec.ValidationError | msgspec.DecodeError) -> str:
-    """msgspec's message about a body or message that does not fit, with JSON's names for
-    types (`string`, `integer`, `number`) and JSON strings for values ("fax", not 'fax')."""
-    if not isinstance(exc, msgspec.ValidationError):  # malformed JSON: "expected ',' or '}'"
-        return re.sub(r"'(.)'", lambda m: json.dumps(m[1]), str(exc))
-    text = _TYPES.sub(lambda m: "`" + " or ".join(_JSON_TYPES.get(t, t) for t in m[1].split(" | ")) + "`", str(exc))
-    if " matching regex " in text:  # the pattern is a Python repr: shown as it was written
-        return _QUOTED.sub(lambda m: m[1].replace("regex", "the pattern") + m[2].replace("\\\\", "\\") + m[3], text)
-    return _QUOTED.sub(lambda m: m[1] + json.dumps(m[2], ensure_ascii=False) + m[3], text)
 
 
 def decode_client(data: str | bytes) -> ClientMessage:

@@ -24,6 +24,7 @@ from litmus_live.plugin.definitions import (
     PromptType,
     problem_of,
 )
+from litmus_live.wording import in_words
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_NAME)]
 Unit = Annotated[str, msgspec.Meta(max_length=MAX_UNIT)]
@@ -165,7 +166,7 @@ def decode(line: bytes) -> Report:
     try:
         item = _decoder.decode(line)
     except msgspec.DecodeError as exc:
-        raise _refusal(line, f"a report from the test process was refused: {exc}") from None
+        raise _refusal(line, f"a report from the test process was refused: {in_words(exc)}") from None
     problem = _problem(item)
     if problem:
         raise _refusal(line, f"a report from the test process was refused: {problem}")

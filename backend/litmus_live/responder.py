@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import re
 import socket
 from collections.abc import Callable
@@ -76,7 +77,9 @@ def load_rules(text: str, source: str = "rules") -> list[Rule]:
         try:
             re.compile(rule.message or "")
         except re.error as exc:
-            raise RulesError(f"{source}: rule {number}: bad `message` pattern {rule.message!r}: {exc}") from None
+            raise RulesError(
+                f"{source}: rule {number}: bad `message` pattern {json.dumps(rule.message, ensure_ascii=False)}: {exc}"
+            ) from None
     return rules
 
 
@@ -132,7 +135,7 @@ class Responder:
         value = rule.value_for(prompt)
         result = await self.client.answer(prompt.run_id, prompt.prompt_id, value, who=self.who, via=p.AnswerVia.SCRIPT)
         if result.outcome is AnswerOutcome.ACCEPTED:
-            self.say(f"answered {where}: {value!r} (rule {number})")
+            self.say(f"answered {where}: {json.dumps(value, ensure_ascii=False)} (rule {number})")
         elif result.outcome is AnswerOutcome.INVALID:
             self.say(f"rule {number} gives an invalid answer to {where}: {result.reason}; left to people")
         else:

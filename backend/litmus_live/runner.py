@@ -310,10 +310,12 @@ class Runner:
                 run.complete(*self._verdict(run, exit_code, failure))
         except StoreUnavailable:
             log.error("run %s was never recorded (the store closed first): its tests did not run", run.run_id)
-        except Exception as exc:  # a run must never stay live because the runner failed
+        except Exception:  # a run must never stay live because the runner failed
             log.exception("runner failed while supervising run %s", run.run_id)
             if not run.is_closed:
-                run.complete(Status.ERROR, None, f"runner failure: {type(exc).__name__}: {exc}")
+                run.complete(
+                    Status.ERROR, None, "runner failure: the server failed while running this run (its log says how)"
+                )
         finally:
             del self._runs[run.run_id]
             run.log.close()
@@ -363,7 +365,7 @@ class Runner:
             )  # fmt: skip
         except OSError as exc:
             ours.close()
-            return None, f"could not start the test process: {type(exc).__name__}: {exc}"
+            return None, f"could not start the test process {self._python}: {exc.strerror or 'the system refused'}"
         finally:
             theirs.close()
         if run.is_aborted:
@@ -440,9 +442,9 @@ def _take_report(run: LiveRun, line: bytes) -> None:
         return
     try:
         run.on_report(item)
-    except Exception as exc:  # a report we fail to handle is our bug: logged, and it fails only what it touches
+    except Exception:  # a report we fail to handle is our bug: logged, and it fails only what it touches
         log.exception("run %s: a %s report could not be handled", run.run_id, item.__struct_config__.tag)
-        why = f"a {item.__struct_config__.tag} report could not be handled: {type(exc).__name__}: {exc}"
+        why = f"a {item.__struct_config__.tag} report could not be handled (the server's log says why)"
         run.on_refused(r.Refused(why, getattr(item, "nodeid", None), getattr(item, "prompt_id", None)))
 
 

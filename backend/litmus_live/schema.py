@@ -33,9 +33,9 @@ HTTP_SHAPES = [
 
 
 def build() -> dict:
-    (client, server, *_), components = msgspec.json.schema_components(
-        [p.ClientMessage, p.ServerMessage, *HTTP_SHAPES], ref_template="#/$defs/{name}"
-    )
+    shapes = [p.ClientMessage, p.ServerMessage, *HTTP_SHAPES]
+    (client, server, *_), components = msgspec.json.schema_components(shapes, ref_template="#/$defs/{name}")
+    _mark_times(components, shapes)
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": "https://litmus.live/protocol/v1/schema.json",
@@ -57,6 +57,7 @@ def build_asyncapi() -> dict:
     """The WebSocket API as AsyncAPI 3.0, from the server's point of view."""
     received, sent = typing.get_args(p.ClientMessage), typing.get_args(p.ServerMessage)
     _, schemas = msgspec.json.schema_components([*received, *sent], ref_template="#/components/schemas/{name}")
+    _mark_times(schemas, [*received, *sent])
     schemas = _as_asyncapi_schema(schemas)
     messages = {cls.__name__: _message(cls) for cls in (*received, *sent)}
     channel = {"$ref": "#/channels/protocol"}
@@ -85,6 +86,48 @@ def build_asyncapi() -> dict:
         },
         "components": {"messages": messages, "schemas": schemas},
     }
+
+
+def _mark_times(components: dict, shapes: list) -> None:
+    """Every datetime field's string says `"format": "date-time"` (RFC 3339, as msgspec writes it):
+    msgspec's schema gives a plain string, the bytes on the wire are the same either way."""
+    for name, field in _time_fields(msgspec.inspect.multi_type_info(shapes), set()):
+        node = components[name]["properties"][field]
+        for choice in node.get("anyOf", [node]):
+            if choice.get("type") == "string":
+                choice["format"] = "date-time"
+
+
+def _time_fields(infos: typing.Iterable[msgspec.inspect.Type], seen: set) -> typing.Iterator[tuple[str, str]]:
+    """(Struct name, field name) of every datetime field reachable from `infos`."""
+    for info in map(_bare, infos):
+        if isinstance(info, msgspec.inspect.StructType) and info.cls not in seen:
+            seen.add(info.cls)
+            for field in info.fields:
+                if any(isinstance(_bare(t), msgspec.inspect.DateTimeType) for t in _choices(_bare(field.type))):
+                    yield info.cls.__name__, field.encode_name
+            yield from _time_fields([f.type for f in info.fields], seen)
+        else:
+            yield from _time_fields(_inner(info), seen)
+
+
+def _bare(info: msgspec.inspect.Type) -> msgspec.inspect.Type:
+    return info.type if isinstance(info, msgspec.inspect.Metadata) else info
+
+
+def _choices(info: msgspec.inspect.Type) -> tuple:
+    return info.types if isinstance(info, msgspec.inspect.UnionType) else (info,)
+
+
+def _inner(info: msgspec.inspect.Type) -> list:
+    """The types a union, a collection or a mapping holds."""
+    if isinstance(info, msgspec.inspect.UnionType):
+        return list(info.types)
+    if isinstance(info, msgspec.inspect.TupleType):
+        return list(info.item_types)
+    if isinstance(info, msgspec.inspect.DictType):
+        return [info.value_type]
+    return [info.item_type] if isinstance(info, msgspec.inspect.CollectionType) else []
 
 
 def _as_asyncapi_schema(node: object) -> object:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
 import socket
 import sys
 from pathlib import Path
 
 import msgspec
+
+from litmus_live.wording import in_words
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
@@ -132,11 +135,28 @@ def load(**overrides: object) -> Settings:
     values.update({k: v for k, v in overrides.items() if v is not None})
     if isinstance(values.get("auth"), str):
         values["auth"] = {"on": True, "off": False}.get(str(values["auth"]).lower(), values["auth"])
-    return msgspec.convert(values, Settings, strict=False, dec_hook=_dec_hook)
+    try:
+        return msgspec.convert(values, Settings, strict=False, dec_hook=_dec_hook)
+    except msgspec.ValidationError as exc:
+        raise SettingsError(_refusal(exc, values, overrides)) from None
+
+
+class SettingsError(ValueError):
+    """A setting that cannot be used: which one (its variable or flag), what arrived, what was expected."""
+
+
+def _refusal(exc: msgspec.ValidationError, values: dict[str, object], overrides: dict[str, object]) -> str:
+    why, _, where = in_words(exc).partition(" - at `$.")
+    why = why.split(", got `")[0]  # what arrived is shown as it was given (a variable's text)
+    field = where.split("`")[0].split(".")[0].split("[")[0]
+    if field not in values:
+        return f"invalid settings: {why}"
+    source = f"--{field.replace('_', '-')}" if overrides.get(field) is not None else _ENV.get(field, field)
+    return f"invalid setting {source} = {json.dumps(str(values[field]), ensure_ascii=False)}: {why[0].lower()}{why[1:]}"
 
 
 def _dec_hook(type_: type, obj: object) -> object:
     if type_ is Path and isinstance(obj, (str, os.PathLike)):
         return Path(obj)
 
-    raise NotImplementedError(f"cannot convert {obj!r} to {type_}")
+    raise NotImplementedError(type_)  # msgspec then says what it expected, where

@@ -87,7 +87,7 @@ async def test_bursts_states_and_refused_values(server: Server) -> None:
         for r in records
         if r.get("data", {}).get("kind") == "step_finished"
     }
-    assert "a reading is a number, a bool or a string, got dict" in steps["test_rejects_non_numeric"]["reason"]
+    assert "a reading is a number, a boolean or a string, got an object" in steps["test_rejects_non_numeric"]["reason"]
 
 
 async def test_channel_limits_ride_with_the_channel_given_or_from_litmus_limits(server: Server) -> None:
@@ -110,7 +110,7 @@ async def test_channel_limits_refused_when_low_is_above_high(server: Server) -> 
         records, messages = await watch(ws, run_id)
     assert messages == []
     reason = finished_steps(records)["test_channel_limits_refused"]["reason"]
-    assert "channel 'dut.temp': low limit 5 is above high limit 1" in reason
+    assert 'channel "dut.temp": low limit 5 is above high limit 1' in reason
 
 
 async def test_measurements_in_and_out_of_limits(server: Server) -> None:
@@ -134,7 +134,7 @@ async def test_measurements_in_and_out_of_limits(server: Server) -> None:
     assert steps["test_measurements"]["outcome"] == "passed"
     assert steps["test_out_of_limits"]["outcome"] == "failed"
     assert "ripple = 0.12 V is outside <= 0.05 V" in steps["test_out_of_limits"]["reason"]
-    assert "value must be a number, got str 'hot'" in steps["test_verify_refuses_text"]["reason"]
+    assert 'value must be a number, got "hot"' in steps["test_verify_refuses_text"]["reason"]
     assert "value must be finite" in steps["test_verify_refuses_nan[nan]"]["reason"]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import subprocess
 import sys
@@ -103,12 +104,12 @@ def test_answer_by_name_or_id_reports_each_outcome(server: Server) -> None:
     ada = server.grant("ada")
     confirmed = litmus("answer", run_id, "insert_uut", "yes", "--who", "bob", "--wait", "--server", server.http,
                        "--token", ada)  # fmt: skip
-    assert confirmed.returncode == 0 and confirmed.stdout == "accepted: insert_uut = True\n", confirmed.stderr
+    assert confirmed.returncode == 0 and confirmed.stdout == "accepted: insert_uut = true\n", confirmed.stderr
     wrong = litmus("answer", run_id, "pick_bench", "bench_09", "--wait", "--server", server.http)
     assert wrong.returncode == 1 and "invalid: invalid answer to prompt pick_bench" in wrong.stderr
     assert "not one of the choices" in wrong.stderr
     gone = litmus("answer", run_id, "insert_uut", "true", "--server", server.http)
-    assert gone.returncode == 1 and "no open prompt 'insert_uut'" in gone.stderr
+    assert gone.returncode == 1 and 'no open prompt "insert_uut"' in gone.stderr
     assert "open: ['pick_bench']" in gone.stderr
     (bench_id,) = server.get(f"/api/runs/{run_id}")["open_prompts"]
     assert litmus("answer", run_id, bench_id, "bench_02", "--server", server.http).returncode == 0
@@ -116,7 +117,7 @@ def test_answer_by_name_or_id_reports_each_outcome(server: Server) -> None:
     watched = litmus("watch", run_id, "--server", server.http)
     assert watched.returncode == 0
     assert "? pick_bench (choice): Which bench? [bench_01 | bench_02]" in watched.stdout
-    assert f"answered 'bench_02' by {TEST_USER} via script" in watched.stdout
+    assert f'answered "bench_02" by {TEST_USER} via script' in watched.stdout
     # who and via are the token's, whatever --who and --via say
     assert [(r.value, r.who, r.via) for r in resolutions(server, run_id)] == [
         (True, "ada", Via.SCRIPT), ("bench_02", TEST_USER, Via.SCRIPT), ("0", TEST_USER, Via.SCRIPT)
@@ -152,8 +153,8 @@ def test_respond_answers_every_live_run_unattended(server: Server, tmp_path: Pat
     out, err = bot.communicate(timeout=20)
     assert bot.returncode == 0, err
     for run_id in runs:
-        assert f"answered insert_uut on run {run_id}: True (rule 1)" in out
-        assert f"answered chamber_temp on run {run_id}: '-5' (rule 3)" in out
+        assert f"answered insert_uut on run {run_id}: true (rule 1)" in out
+        assert f'answered chamber_temp on run {run_id}: "-5" (rule 3)' in out
 
 
 def test_respond_reports_an_invalid_rule_once_and_leaves_the_prompt_to_people(server: Server, tmp_path: Path) -> None:
@@ -217,3 +218,12 @@ def test_serve_stopped_with_ctrl_c_exits_130_without_a_traceback(server: Server)
     assert server.process is not None and server.process.returncode == 130
     log = server.log.read_text()
     assert "Finished server process" in log and "Traceback" not in log, log[-2000:]
+
+
+def test_serve_with_a_setting_it_cannot_use_names_it_and_exits_2() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "litmus_live.cli", "serve", "--port", "8"], capture_output=True, text=True,
+        timeout=120, check=False, env={**os.environ, "LITMUS_MAX_CONNECTIONS": "lots"},
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert done.stderr == 'error: invalid setting LITMUS_MAX_CONNECTIONS = "lots": expected `integer`\n'

@@ -24,30 +24,37 @@ def test_a_valid_definition_parses() -> None:
 @pytest.mark.parametrize(
     ("raw", "why"),
     [
-        ({"message": "Pick", "prompt_type": "choice"}, "needs a non-empty 'choices' list"),
-        ({"message": "Pick", "prompt_type": "choice", "choices": []}, "needs a non-empty 'choices' list"),
-        ({"message": "Go", "prompt_type": "essay"}, "'prompt_type' is one of confirm, choice, input; got 'essay'"),
-        ({"message": "Go", "prompt_type": "confirm", "choices": ["a"]}, "'choices' only applies"),
+        ({"message": "Pick", "prompt_type": "choice"}, 'needs a non-empty "choices" array'),
+        ({"message": "Pick", "prompt_type": "choice", "choices": []}, 'needs a non-empty "choices" array'),
+        ({"message": "Go", "prompt_type": "essay"}, '"prompt_type" is one of confirm, choice, input; got "essay"'),
+        ({"message": "Go", "prompt_type": "confirm", "choices": ["a"]}, '"choices" only applies'),
         ({"message": "Go", "prompt_type": "choice", "choices": ["a"], "pattern": "x"}, "only apply to prompt_type"),
         ({"message": "T", "prompt_type": "input", "pattern": "("}, "not a valid regular expression"),
         ({"message": "T", "prompt_type": "input", "pattern": r"\s"}, "outside the portable pattern dialect"),
-        ({"message": "T", "prompt_type": "input", "min": 5, "max": 1}, "'min' (5.0) is greater than 'max' (1.0)"),
-        ({"message": "T", "prompt_type": "input", "max": 10, "default": "50"}, "'default' \"50\" is not a valid"),
+        ({"message": "T", "prompt_type": "input", "min": 5, "max": 1}, '"min" (5) is greater than "max" (1)'),
+        ({"message": "T", "prompt_type": "input", "max": 10, "default": "50"}, '"default" "50" is not a valid'),
         ({"message": "P", "prompt_type": "choice", "choices": ["a"], "default": "b"}, "not one of the choices"),
-        ({"message": "T", "prompt_type": "input", "timeout_seconds": 0}, "'timeout_seconds' must be a number > 0"),
-        ({"message": "T", "prompt_type": "input", "colour": "red"}, "unknown field 'colour'"),
-        ({"prompt_type": "confirm"}, "missing required field 'message'"),
-        ("just a string", "expected a dict of message, prompt_type"),
-        ({"message": "x" * 2001}, "'message' must be 1 to 2000 characters long, got 2001"),
-        ({"message": ""}, "'message' must be 1 to 2000 characters long, got 0"),
-        ({"message": 7}, "'message' has the wrong type: got int 7"),
-        ({"message": "T", "prompt_type": "input", "min": True}, "'min' must be a number, got a bool"),
-        ({"message": "P", "prompt_type": "choice", "choices": ["a", 3]}, "'choices' must be a list of strings"),
+        ({"message": "T", "prompt_type": "input", "timeout_seconds": 0}, '"timeout_seconds" must be a number > 0'),
+        ({"message": "T", "prompt_type": "input", "colour": "red"}, 'unknown field "colour"'),
+        ({"prompt_type": "confirm"}, 'missing required field "message"'),
+        (
+            "just a string",
+            "expected an object of message, prompt_type, choices, default, pattern, min, max, timeout_seconds,"
+            ' got "just a string"',
+        ),
+        ({"message": "x" * 2001}, '"message" must be 1 to 2,000 characters long, got 2,001'),
+        ({"message": ""}, '"message" must be 1 to 2,000 characters long, got 0'),
+        ({"message": 7}, '"message" has the wrong type: got the number 7'),
+        ({"message": "T", "prompt_type": "input", "min": True}, '"min" must be a number, got true'),
+        (
+            {"message": "P", "prompt_type": "choice", "choices": ["a", 3]},
+            '"choices" must be an array of strings; choice 2 is the number 3',
+        ),
         ({"message": "P", "prompt_type": "choice", "choices": ["x" * 201]}, "1 to 200 characters long"),
     ],
 )
 def test_invalid_definitions_say_what_is_wrong(raw: object, why: str) -> None:
-    with pytest.raises(DefinitionError, match="prompt 'p': ") as info:
+    with pytest.raises(DefinitionError, match='prompt "p": ') as info:
         parse("p", raw)
     assert why in str(info.value)
 

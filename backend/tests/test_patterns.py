@@ -30,21 +30,21 @@ CASES = [
 @pytest.mark.parametrize(
     ("pattern", "why"),
     [
-        (r"\s+", r"'\s' at character 1 is not portable"),
+        (r"\s+", r'"\s" at character 1 is not portable'),
         (r"^SN$", "anchors are not needed"),
         (r"a{,3}", r"write \{"),
         (r"(?P<n>a)", "only (?:...) groups are portable"),
         (r"(?i)sn", "only (?:...) groups are portable"),
         (r"[]a]", r"write \]"),
-        (r"\bword", r"'\b' at character 1 is not portable"),
-        (r"(a)\1", r"'\1' at character 4 is not portable"),
+        (r"\bword", r'"\b" at character 1 is not portable'),
+        (r"(a)\1", r'"\1" at character 4 is not portable'),
         (r"[a[b]", r"write \["),
         ("(", "not a valid regular expression"),
     ],
 )
 def test_a_pattern_outside_the_dialect_is_refused_at_definition_time(pattern: str, why: str) -> None:
     assert why in patterns.problem(pattern)
-    with pytest.raises(DefinitionError, match="'pattern' is "):
+    with pytest.raises(DefinitionError, match='"pattern" is '):
         parse("serial", {"message": "Serial?", "prompt_type": "input", "pattern": pattern})
 
 

@@ -65,19 +65,27 @@ async def test_tests_written_for_litmus_run_unchanged(server_factory) -> None:
         "test_a_message_over_the_limit_fails_this_test_only": "failed",
         "test_runs_after_the_bad_message": "passed",
         "test_an_unknown_litmus_marker_never_passes_silently": "error",
+        "test_a_marker_a_fixture_adds_never_passes_silently": "failed",
+        "test_a_marker_the_test_adds_never_passes_silently": "failed",
+        "test_a_marker_an_xfail_test_adds_is_not_an_xpass": "xfailed",
     }
     assert steps["test_limits_marker_fails_out_of_limits"]["reason"].endswith("vout = 6 V is outside [4.9, 5.1] V")
     assert (
-        "MissingLimitError: measurement 'unlimited' has no limit"
+        'MissingLimitError: measurement "unlimited" has no limit'
         in steps["test_no_limit_anywhere_is_an_error"]["reason"]
     )
     assert "litmus_retry is not implemented" in steps["test_unimplemented_marker_never_passes_silently"]["reason"]
     unknown = steps["test_an_unknown_litmus_marker_never_passes_silently"]["reason"]
     assert "litmus_unheard_of is not implemented" in unknown
     assert (
-        "'message' must be 1 to 2000 characters long, got 3000"
+        '"message" must be 1 to 2,000 characters long, got 3,000'
         in (steps["test_a_message_over_the_limit_fails_this_test_only"]["reason"])
     )
+    for name, marker in [("a_fixture_adds", "litmus_sweeps"), ("the_test_adds", "litmus_characteristics")]:
+        reason = steps[f"test_a_marker_{name}_never_passes_silently"]["reason"]
+        assert reason.endswith(
+            f"@pytest.mark.{marker} is not implemented by Litmus Live: this test cannot be judged without it"
+        )
     resolved = _events(records, "prompt_resolved")
     assert [(r["name"], r["value"], r["via"]) for r in resolved] == [("ready", True, "auto"), ("bench", "b1", "auto")]
     measured = [(m["name"], m["verdict"], m["unit"]) for m in _events(records, "measurement")]
@@ -97,7 +105,7 @@ async def test_a_bad_frame_on_the_report_channel_is_an_error_event_and_the_run_g
     assert all(r.startswith(refused) for r in reasons), reasons
     assert any("length <= 2000" in r for r in reasons)
     assert any("a report line over 1048576 bytes was skipped" in r for r in reasons)
-    assert any("'timeout_seconds' must be a number > 0 and at most 2592000" in r for r in reasons)
+    assert any('"timeout_seconds" must be a number > 0 and at most 2,592,000' in r for r in reasons)
     assert any(
         r.startswith("a report from the test process was refused: prompt dup was asked already") for r in reasons
     )
@@ -125,7 +133,7 @@ async def test_sidecar_yaml_gives_tests_their_litmus_markers_and_a_missing_value
     assert steps["test_per_test_limit_tightens_the_file_level_one"]["reason"].endswith("outside [3.2, 3.4] V")
     assert steps["TestIdle::test_method_limit_overrides_the_class"]["reason"].endswith("outside [0, 0.01] A")
     assert (
-        "'sweeps' (litmus_sweeps), which Litmus Live does not implement"
+        '"sweeps" (litmus_sweeps), which Litmus Live does not implement'
         in (steps["test_sidecar_sweep_is_not_implemented"]["reason"])
     )
     assert (

@@ -172,8 +172,8 @@ async def test_an_invalid_definition_fails_only_its_test_at_setup(server: Server
     choice, unknown = steps["test_choice_without_choices"], steps["test_unknown_type"]
     assert (choice["outcome"], unknown["outcome"]) == ("error", "error")
     assert choice["reason"].startswith("setup: ")
-    assert "prompt_type 'choice' needs a non-empty 'choices' list" in choice["reason"]
-    assert "'prompt_type' is one of confirm, choice, input; got 'essay'" in unknown["reason"]
+    assert 'prompt_type "choice" needs a non-empty "choices" array' in choice["reason"]
+    assert '"prompt_type" is one of confirm, choice, input; got "essay"' in unknown["reason"]
 
 
 def run_pytest(*args: str, env: dict[str, str] | None = None, **kwargs: object) -> subprocess.CompletedProcess:
@@ -200,12 +200,12 @@ def test_any_non_empty_auto_confirm_is_on_as_litmus_reads_it(value: str) -> None
 def test_without_a_route_prompt_raises_prompt_unavailable() -> None:
     done = run_pytest("test_prompts.py::test_setup", env={"LITMUS_AUTO_CONFIRM": ""}, stdin=subprocess.DEVNULL)
     assert done.returncode == 1
-    assert "PromptUnavailableError: cannot ask for prompt 'insert_uut'" in done.stdout
+    assert 'PromptUnavailableError: cannot ask for prompt "insert_uut"' in done.stdout
 
 
 def test_an_undeclared_prompt_lists_the_declared_names() -> None:
     done = run_pytest("test_prompts.py::TestScopes::test_undeclared_name", stdin=subprocess.DEVNULL)
-    assert "no prompt 'nonexistent' is declared" in done.stdout
+    assert 'no prompt "nonexistent" is declared' in done.stdout
     assert "declared in @litmus_prompts: insert_uut, pick_bench" in done.stdout
 
 
@@ -249,4 +249,4 @@ async def test_terminal_prompts_honour_the_timeout() -> None:
         pass
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 1
-    assert b"PromptUnavailableError: prompt 'quick' expired: no answer within 1 s" in output
+    assert b'PromptUnavailableError: prompt "quick" expired: no answer within 1 s' in output

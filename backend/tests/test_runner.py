@@ -68,7 +68,7 @@ def test_the_verdict_follows_the_exit_code(exit_code: int | None, aborted: bool,
     assert verdict(exit_code, is_aborted=aborted, failed=2, errors=0, total=5) == expected
 
 
-async def test_a_process_that_cannot_start_is_an_error_with_the_exception(tmp_path: Path) -> None:
+async def test_a_process_that_cannot_start_is_an_error_saying_why_in_words(tmp_path: Path) -> None:
     store = SqliteStore(tmp_path / "db.sqlite3")
     await store.open()
     prompts = Prompts(store.append, store.flush)
@@ -89,7 +89,10 @@ async def test_a_process_that_cannot_start_is_an_error_with_the_exception(tmp_pa
     await store.close()
     complete = records[-1]
     assert (complete["type"], complete["status"], complete["exit_code"]) == ("complete", "ERROR", None)
-    assert complete["reason"].startswith("could not start the test process: FileNotFoundError")
+    assert (
+        complete["reason"]
+        == f"could not start the test process {tmp_path / 'no-such-python'}: No such file or directory"
+    )
 
 
 def _joined(records: list[dict], stream: str) -> str:

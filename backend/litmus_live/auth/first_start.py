@@ -6,6 +6,7 @@ A password set later (`litmus-live users passwd admin`) ends this: no link is pr
 
 from __future__ import annotations
 
+import json
 import logging
 
 from litmus_live.auth.gate import Gate
@@ -27,7 +28,7 @@ async def offer_sign_in_link(store: IdentityStore, gate: Gate) -> str | None:
         admins = [FIRST_ADMIN]
     url = f"{gate.public_url}/api/session/link/{gate.mint_link(admins[0])}"
     banner = (
-        f"\n    No admin has a password yet. Sign in as {admins[0]!r} once, within 24 hours, at:\n\n"
+        f"\n    No admin has a password yet. Sign in as {json.dumps(admins[0])} once, within 24 hours, at:\n\n"
         f"        {url}\n\n"
         f"    then set a password: litmus-live users passwd {admins[0]} --data-dir DATA_DIR\n"
     )

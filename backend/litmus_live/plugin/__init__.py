@@ -129,6 +129,17 @@ def pytest_runtest_call(item: pytest.Item) -> None:
     _refuse_unimplemented(item.own_markers[item.stash.get(_CHECKED, 0) :])  # ones a fixture added during setup
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> None:
+    """A marker the test's own body added: its call fails as if it had raised, before any report is made
+    of it (so xfail and every other plugin see a failed call, never a pass)."""
+    if call.when == "call" and call.excinfo is None and len(item.own_markers) > item.stash.get(_CHECKED, 0):
+        try:
+            _refuse_unimplemented(item.own_markers[item.stash.get(_CHECKED, 0) :])
+        except pytest.fail.Exception:
+            call.excinfo = pytest.ExceptionInfo.from_current()
+
+
 def _refuse_unimplemented(marks: Iterable[pytest.Mark]) -> None:
     for mark in marks:
         if mark.name.startswith("litmus_") and mark.name not in _IMPLEMENTED:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import json
 import math
+import numbers
 
 from . import patterns
 
@@ -57,19 +59,21 @@ class DefinitionError(ValueError):
 def parse(name: str, raw: object) -> PromptDefinition:
     """A checked definition from a marker's keyword value; raises DefinitionError saying why."""
     if not isinstance(raw, dict):
-        raise DefinitionError(f"prompt {name!r}: expected a dict of {', '.join(_KEYS)}, got {type(raw).__name__}")
+        raise DefinitionError(f"prompt {quoted(name)}: expected an object of {', '.join(_KEYS)}, got {describe(raw)}")
     unknown = sorted(str(key) for key in raw if key not in _KEYS)
     if unknown:
-        raise DefinitionError(f"prompt {name!r}: unknown field {unknown[0]!r}; the fields are {', '.join(_KEYS)}")
+        raise DefinitionError(
+            f"prompt {quoted(name)}: unknown field {quoted(unknown[0])}; the fields are {', '.join(_KEYS)}"
+        )
     if "message" not in raw:
-        raise DefinitionError(f"prompt {name!r}: missing required field 'message'")
+        raise DefinitionError(f'prompt {quoted(name)}: missing required field "message"')
     try:
         definition = PromptDefinition(**_typed(raw))
     except (TypeError, ValueError) as exc:
-        raise DefinitionError(f"prompt {name!r}: {exc}") from None
+        raise DefinitionError(f"prompt {quoted(name)}: {exc}") from None
     problem = problem_of(definition) or name_problem("prompt", name)
     if problem:
-        raise DefinitionError(f"prompt {name!r}: {problem}")
+        raise DefinitionError(f"prompt {quoted(name)}: {problem}")
     return definition
 
 
@@ -77,7 +81,7 @@ def _typed(raw: dict) -> dict:
     values = dict(raw)
     kind = values.get("prompt_type", "confirm")
     if kind not in {t.value for t in PromptType}:
-        raise ValueError(f"'prompt_type' is one of confirm, choice, input; got {kind!r}")
+        raise ValueError(f'"prompt_type" is one of confirm, choice, input; got {describe(kind)}')
     values["prompt_type"] = PromptType(kind)
     _expect(values, "message", str)
     for key in ("default", "pattern"):
@@ -85,12 +89,15 @@ def _typed(raw: dict) -> dict:
     for key in ("min", "max", "timeout_seconds"):
         _expect(values, key, (int, float, type(None)))
         if isinstance(values.get(key), bool):
-            raise ValueError(f"{key!r} must be a number, got a bool")
+            raise ValueError(f"{quoted(key)} must be a number, got {describe(values[key])}")
         if values.get(key) is not None:
             values[key] = float(values[key])
     choices = values.get("choices")
-    if choices is not None and not (isinstance(choices, (list, tuple)) and all(isinstance(c, str) for c in choices)):
-        raise ValueError(f"'choices' must be a list of strings, got {choices!r}")
+    if choices is not None and not isinstance(choices, (list, tuple)):
+        raise ValueError(f'"choices" must be an array of strings, got {describe(choices)}')
+    wrong = [(i, c) for i, c in enumerate(choices or [], 1) if not isinstance(c, str)]
+    if wrong:
+        raise ValueError(f'"choices" must be an array of strings; choice {wrong[0][0]} is {describe(wrong[0][1])}')
     if choices is not None:
         values["choices"] = list(choices)
     return values
@@ -98,19 +105,14 @@ def _typed(raw: dict) -> dict:
 
 def _expect(values: dict, key: str, kinds: type | tuple[type, ...]) -> None:
     if key in values and not isinstance(values[key], kinds):
-        raise ValueError(f"{key!r} has the wrong type: got {type(values[key]).__name__} {values[key]!r}")
+        raise ValueError(f"{quoted(key)} has the wrong type: got {describe(values[key])}")
 
 
 def name_problem(what: str, name: object) -> str:
     """'' when `name` may name a prompt, channel or measurement; otherwise why not."""
     if not isinstance(name, str) or not 0 < len(name) <= MAX_NAME:
-        return f"a {what} name is a string of 1 to {MAX_NAME} characters, got {_shown(name)}"
+        return f"a {what} name is a string of 1 to {MAX_NAME} characters, got {describe(name)}"
     return ""
-
-
-def _shown(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else f"{text[:40]}... ({len(text)} characters)"
 
 
 def problem_of(d: PromptDefinition) -> str:
@@ -120,36 +122,38 @@ def problem_of(d: PromptDefinition) -> str:
 
 def _size_problem(d: PromptDefinition) -> str:
     if not 0 < len(d.message) <= MAX_MESSAGE:
-        return f"'message' must be 1 to {MAX_MESSAGE} characters long, got {len(d.message)}"
+        return f'"message" must be 1 to {MAX_MESSAGE:,} characters long, got {len(d.message):,}'
     if d.choices is not None and len(d.choices) > MAX_CHOICES:
-        return f"'choices' holds at most {MAX_CHOICES} entries, got {len(d.choices)}"
+        return f'"choices" holds at most {MAX_CHOICES} entries, got {len(d.choices):,}'
     if any(not 0 < len(c) <= MAX_CHOICE for c in d.choices or []):
-        return f"each of 'choices' must be 1 to {MAX_CHOICE} characters long"
+        return f'each of "choices" must be 1 to {MAX_CHOICE} characters long'
     for key in ("default", "pattern"):
         value = getattr(d, key)
         if value is not None and len(value) > (MAX_INPUT if key == "default" else MAX_PATTERN):
-            return f"{key!r} is {len(value)} characters long; too long"
+            return f"{quoted(key)} is {len(value):,} characters long; too long"
     if d.timeout_seconds is not None and not 0 < d.timeout_seconds <= MAX_TIMEOUT:
-        return f"'timeout_seconds' must be a number > 0 and at most {MAX_TIMEOUT} (30 days), got {d.timeout_seconds!r}"
+        return (
+            f'"timeout_seconds" must be a number > 0 and at most {MAX_TIMEOUT:,} (30 days), got {d.timeout_seconds:g}'
+        )
     for key in ("min", "max"):
         if getattr(d, key) is not None and not math.isfinite(getattr(d, key)):
-            return f"{key!r} must be a finite number"
+            return f"{quoted(key)} must be a finite number"
     return ""
 
 
 def _shape_problem(d: PromptDefinition) -> str:
     if d.prompt_type is PromptType.CHOICE and not d.choices:
-        return "prompt_type 'choice' needs a non-empty 'choices' list"
+        return 'prompt_type "choice" needs a non-empty "choices" array'
     if d.prompt_type is not PromptType.CHOICE and d.choices is not None:
-        return f"'choices' only applies to prompt_type 'choice', not {d.prompt_type.value!r}"
+        return f'"choices" only applies to prompt_type "choice", not {quoted(d.prompt_type.value)}'
     if d.prompt_type is not PromptType.INPUT and (d.pattern, d.min, d.max) != (None, None, None):
-        return f"'pattern', 'min' and 'max' only apply to prompt_type 'input', not {d.prompt_type.value!r}"
+        return f'"pattern", "min" and "max" only apply to prompt_type "input", not {quoted(d.prompt_type.value)}'
     if d.pattern is not None:
         why = patterns.problem(d.pattern)
         if why:
-            return f"'pattern' {why}"
+            return f'"pattern" {why}'
     if d.min is not None and d.max is not None and d.min > d.max:
-        return f"'min' ({d.min}) is greater than 'max' ({d.max})"
+        return f'"min" ({d.min:g}) is greater than "max" ({d.max:g})'
     return ""
 
 
@@ -157,7 +161,7 @@ def _default_problem(d: PromptDefinition) -> str:
     if d.default is not None and d.prompt_type is not PromptType.CONFIRM:
         why = check_answer(d, d.default)
         if why:
-            return f"'default' \"{d.default}\" is not a valid answer: {why}"
+            return f'"default" {describe(d.default)} is not a valid answer: {why}'
     return ""
 
 
@@ -177,11 +181,16 @@ def describe(value: object) -> str:
     """A value as a person reading JSON would name it: true, null, the number 3, "text", an object."""
     if value is True or value is False or value is None:
         return {True: "true", False: "false", None: "null"}[value]
-    if isinstance(value, (int, float)):
+    if isinstance(value, numbers.Real):
         return f"the number {value:g}" if isinstance(value, float) else f"the number {value}"
     if isinstance(value, str):
-        return f'"{value[:80]}"' + ("…" if len(value) > 80 else "")
+        return quoted(value[:80]) + ("…" if len(value) > 80 else "")
     return "an array" if isinstance(value, (list, tuple)) else "an object"
+
+
+def quoted(name: object) -> str:
+    """A name as JSON writes a string: "ready", never Python's 'ready' (what is no string: as described)."""
+    return json.dumps(name, ensure_ascii=False) if isinstance(name, str) else describe(name)
 
 
 def _check_input(d: PromptDefinition, value: str) -> str:

@@ -20,6 +20,7 @@ _CLASSES = set("dDwW")
 _CONTROLS = set("nrt")
 _QUANTIFIER = re.compile(r"[*+?]\??|\{\d+(,\d*)?\}\??")
 _FLAGS = re.ASCII | re.DOTALL
+_QUOTED = re.compile(r"'([^']*)'")  # a name re's own message quotes as Python does ('x')
 
 
 def problem(pattern: str) -> str:
@@ -27,12 +28,17 @@ def problem(pattern: str) -> str:
     try:
         re.compile(pattern, _FLAGS)
     except re.error as exc:
-        return f"is not a valid regular expression: {exc}"
+        where = "" if exc.pos is None else f" at character {exc.pos + 1}"
+        return f"is not a valid regular expression: {_QUOTED.sub(_json_quoted, exc.msg)}{where}"
     try:
         _walk(pattern)
     except ValueError as exc:
         return f"is outside the portable pattern dialect: {exc}"
     return ""
+
+
+def _json_quoted(match: re.Match[str]) -> str:
+    return f'"{match[1]}"'
 
 
 def is_full_match(pattern: str, value: str) -> bool:
@@ -54,11 +60,11 @@ def _walk(pattern: str) -> None:
             i, atom = quantifier.end(), False
             continue
         if char in "^$":
-            raise ValueError(f"'{char}' at character {i + 1}: the whole answer is matched, anchors are not needed")
+            raise ValueError(f'"{char}" at character {i + 1}: the whole answer is matched, anchors are not needed')
         if char in "{}":
-            raise ValueError(f"'{char}' at character {i + 1}: write \\{char} for the character itself")
+            raise ValueError(f'"{char}" at character {i + 1}: write \\{char} for the character itself')
         if char == "(" and pattern.startswith("(?", i) and not pattern.startswith("(?:", i):
-            raise ValueError(f"'(?' at character {i + 1}: only (?:...) groups are portable")
+            raise ValueError(f'"(?" at character {i + 1}: only (?:...) groups are portable')
         i, atom = _step(pattern, i)
 
 
@@ -78,16 +84,16 @@ def _escape(pattern: str, i: int, *, in_class: bool) -> int:
     nxt = pattern[i + 1] if i + 1 < len(pattern) else ""
     if nxt in _SYNTAX or nxt in _CONTROLS or (nxt in _CLASSES and nxt) or (in_class and nxt == "-"):
         return i + 2
-    raise ValueError(f"'\\{nxt}' at character {i + 1} is not portable")
+    raise ValueError(f'"\\{nxt}" at character {i + 1} is not portable')
 
 
 def _class(pattern: str, i: int) -> int:
     j = i + 1 + (pattern.startswith("[^", i))
     if pattern[j : j + 1] == "]":
-        raise ValueError(f"a ']' first in the class at character {i + 1}: write \\]")
+        raise ValueError(f'a "]" first in the class at character {i + 1}: write \\]')
     while pattern[j] != "]":
         if pattern[j] == "[":
-            raise ValueError(f"'[' inside the class at character {i + 1}: write \\[")
+            raise ValueError(f'"[" inside the class at character {i + 1}: write \\[')
         if pattern[j] == "\\":
             if pattern[j + 1] in _CLASSES and pattern[j + 2 : j + 3] == "-" and pattern[j + 3 : j + 4] != "]":
                 raise ValueError(f"a range from \\{pattern[j + 1]} at character {j + 1}")

@@ -28,6 +28,7 @@ from .definitions import (
     check_answer,
     parse,
     problem_of,
+    quoted,
 )
 from .sidecar import scoped
 
@@ -79,7 +80,7 @@ class Asker:
             definition = dataclasses.replace(definition, message=message)
             problem = problem_of(definition)
             if problem:
-                raise ValueError(f"prompt {name!r}: {problem}")
+                raise ValueError(f"prompt {quoted(name)}: {problem}")
         if is_auto():
             return self._auto(name, definition)
         if self._channel is not None:
@@ -88,7 +89,7 @@ class Asker:
             if sys.stdin is not None and sys.stdin.isatty():
                 return _ask_terminal(name, definition)
         raise PromptUnavailableError(
-            f"cannot ask for prompt {name!r}: this run was not launched by Litmus Live, {AUTO_ENV} is not set,"
+            f"cannot ask for prompt {quoted(name)}: this run was not launched by Litmus Live, {AUTO_ENV} is not set,"
             " and stdin is not a terminal"
         )
 
@@ -104,7 +105,7 @@ class Asker:
         definition = self._definitions.get(name)
         if definition is None:
             raise UndeclaredPromptError(
-                f"no prompt {name!r} is declared for {self._nodeid}; declared in @{MARKER}: {declared}"
+                f"no prompt {quoted(name)} is declared for {self._nodeid}; declared in @{MARKER}: {declared}"
             )
         return name, definition
 
@@ -119,10 +120,10 @@ class Asker:
         limit = None if definition.timeout_seconds is None else definition.timeout_seconds + _DEADLINE_SLACK
         reply = channel.ask(ask, limit)
         if reply is None:
-            raise PromptUnavailableError(f"prompt {name!r}: no answer from the Litmus Live server")
+            raise PromptUnavailableError(f"prompt {quoted(name)}: no answer from the Litmus Live server")
         if reply.get("resolution") == "answered" and reply.get("value") is not None:
             return reply["value"]
-        raise PromptUnavailableError(f"prompt {name!r} {reply.get('resolution')}: {reply.get('reason')}")
+        raise PromptUnavailableError(f"prompt {quoted(name)} {reply.get('resolution')}: {reply.get('reason')}")
 
 
 def _asked(name: str, definition: PromptDefinition, nodeid: str) -> dict:
@@ -146,7 +147,7 @@ def _ask_terminal(name: str, d: PromptDefinition) -> bool | str:
         print(f"> ({hint[d.prompt_type.value]}) ", end="", flush=True)
         ready, _, _ = select.select([sys.stdin], [], [], remaining)
         if not ready:
-            raise PromptUnavailableError(f"prompt {name!r} expired: no answer within {d.timeout_seconds:g} s")
+            raise PromptUnavailableError(f"prompt {quoted(name)} expired: no answer within {d.timeout_seconds:g} s")
         value = _parse_terminal(d, sys.stdin.readline().strip())
         why = check_answer(d, value)
         if not why:

@@ -16,7 +16,7 @@ from typing import Union
 import pytest
 
 from .channel import Channel
-from .definitions import MAX_UNIT, name_problem
+from .definitions import MAX_UNIT, describe, name_problem, quoted
 from .sidecar import scoped
 
 LIMITS_MARKER = "litmus_limits"
@@ -48,7 +48,7 @@ class Measurement:
 
     def __float__(self) -> float:
         if self.value is None:
-            raise TypeError(f"measurement {self.name!r} has no value: nothing was measured")
+            raise TypeError(f"measurement {quoted(self.name)} has no value: nothing was measured")
         return self.value
 
 
@@ -65,21 +65,23 @@ def _check_name(what: str, name: object) -> str:
 
 def _check_unit(name: str, unit: object) -> str:
     if not isinstance(unit, str) or len(unit) > MAX_UNIT:
-        raise ValueError(f"{name!r}: a unit is a string of at most {MAX_UNIT} characters, got {unit!r}")
+        raise ValueError(f"{quoted(name)}: a unit is a string of at most {MAX_UNIT} characters, got {describe(unit)}")
     return unit
 
 
 def _check_value(name: str, value: object) -> Value:
     if isinstance(value, (bool, str)):
         if isinstance(value, str) and len(value) > 1000:
-            raise ValueError(f"channel {name!r}: a string reading is at most 1000 characters, got {len(value)}")
+            raise ValueError(
+                f"channel {quoted(name)}: a string reading is at most 1,000 characters, got {len(value):,}"
+            )
         return value
     if isinstance(value, numbers.Real):
         number = float(value)
         if not math.isfinite(number):
-            raise ValueError(f"channel {name!r}: a reading must be finite, got {number!r}")
+            raise ValueError(f"channel {quoted(name)}: a reading must be finite, got {number:g}")
         return number
-    raise TypeError(f"channel {name!r}: a reading is a number, a bool or a string, got {type(value).__name__}")
+    raise TypeError(f"channel {quoted(name)}: a reading is a number, a boolean or a string, got {describe(value)}")
 
 
 class Channels:
@@ -108,7 +110,9 @@ class Channels:
         """A burst or a waveform: `values` taken every `interval` seconds from `t0` (default: now)."""
         _check_unit(_check_name("channel", name), unit)
         if not (isinstance(interval, numbers.Real) and interval > 0):
-            raise ValueError(f"channel {name!r}: interval must be a positive number of seconds, got {interval!r}")
+            raise ValueError(
+                f"channel {quoted(name)}: interval must be a positive number of seconds, got {describe(interval)}"
+            )
         checked = [_check_value(name, v) for v in values]
         limits = self._limits(name, low, high)
         start = time.time() if t0 is None else float(t0)
@@ -122,7 +126,7 @@ class Channels:
         low = None if low is None else _number(name, "low", low, "channel")
         high = None if high is None else _number(name, "high", high, "channel")
         if low is not None and high is not None and low > high:
-            raise ValueError(f"channel {name!r}: low limit {low:g} is above high limit {high:g}")
+            raise ValueError(f"channel {quoted(name)}: low limit {low:g} is above high limit {high:g}")
         return low, high
 
 
@@ -168,28 +172,30 @@ class Verify:
             limit = self._marked.get(full, self._marked.get(name))
             if limit is None:
                 raise MissingLimitError(
-                    f"measurement {full!r} has no limit: pass low=/high= or limit={{'low': .., 'high': ..}},"
+                    f'measurement {quoted(full)} has no limit: pass low=/high= or limit={{"low": .., "high": ..}},'
                     f" or declare it in @pytest.mark.{LIMITS_MARKER}"
                 )
         if limit is not None:
             if not isinstance(limit, dict) or set(limit) - {"low", "high", "unit"}:
-                raise TypeError(f"measurement {full!r}: limit is a dict of low, high and unit, got {limit!r}")
+                raise TypeError(
+                    f"measurement {quoted(full)}: limit is an object of low, high and unit, got {describe(limit)}"
+                )
             low, high, unit = limit.get("low", low), limit.get("high", high), limit.get("unit", unit) or unit
         low = None if low is None else _number(full, "low", low)
         high = None if high is None else _number(full, "high", high)
         if low is None and high is None:
-            raise MissingLimitError(f"measurement {full!r}: its limit sets neither low nor high")
+            raise MissingLimitError(f"measurement {quoted(full)}: its limit sets neither low nor high")
         if low is not None and high is not None and low > high:
-            raise ValueError(f"measurement {full!r}: low limit {low:g} is above high limit {high:g}")
+            raise ValueError(f"measurement {quoted(full)}: low limit {low:g} is above high limit {high:g}")
         return low, high, _check_unit(full, unit)
 
 
 def _number(name: str, what: str, value: object, kind: str = "measurement") -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{kind} {name!r}: {what} must be a number, got {type(value).__name__} {value!r}")
+        raise TypeError(f"{kind} {quoted(name)}: {what} must be a number, got {describe(value)}")
     number = float(value)
     if not math.isfinite(number):
-        raise ValueError(f"{kind} {name!r}: {what} must be finite, got {number!r}")
+        raise ValueError(f"{kind} {quoted(name)}: {what} must be finite, got {number:g}")
     return number
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from . import yaml_subset
+from .definitions import quoted
 
 FIELDS = ("limits", "sweeps", "mocks", "characteristics", "connections", "retry", "prompts", "runner", "tests")
 _MERGED = ("limits", "prompts")
@@ -38,7 +39,9 @@ def scoped(item: pytest.Item, marker: str) -> dict[str, object]:
         for mark in node.own_markers:
             if mark.name == marker:
                 if mark.args:
-                    raise TypeError(f"@pytest.mark.{marker} takes keyword arguments only (name=...), got {mark.args!r}")
+                    raise TypeError(
+                        f"@pytest.mark.{marker} takes keyword arguments only (name=...), not positional ones"
+                    )
                 merged.update(mark.kwargs)
     return merged
 
@@ -76,8 +79,10 @@ def load(path: Path) -> dict | None:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SidecarError(f"sidecar {path.name}: cannot be read: {exc}") from None
+    except OSError as exc:
+        raise SidecarError(f"sidecar {path.name}: cannot be read: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise SidecarError(f"sidecar {path.name}: cannot be read: not UTF-8 at byte {exc.start}") from None
     try:
         root = yaml_subset.load(text)
     except yaml_subset.YamlError as exc:
@@ -93,17 +98,21 @@ def _check(entry: object, name: str, where: str) -> None:
     unknown = [str(key) for key in entry if key not in FIELDS]
     if unknown:
         fields = ", ".join(FIELDS)
-        raise SidecarError(f"sidecar {name}: {where} has the unknown field {unknown[0]!r}; the fields are {fields}")
+        raise SidecarError(
+            f"sidecar {name}: {where} has the unknown field {quoted(unknown[0])}; the fields are {fields}"
+        )
     for field in (*_MERGED, "runner", "tests"):
         value = entry.get(field)
         if value is not None and not (isinstance(value, dict) and all(isinstance(k, str) for k in value)):
-            raise SidecarError(f"sidecar {name}: '{field}' of {where} must be a mapping by name, got {_kind(value)}")
+            raise SidecarError(
+                f"sidecar {name}: {quoted(field)} of {where} must be a mapping by name, got {_kind(value)}"
+            )
     for test, branch in (entry.get("tests") or {}).items():
         _check(branch, name, f"tests.{test}")
 
 
 def _kind(value: object) -> str:
-    return {dict: "a mapping", list: "a list", str: "a string", type(None): "nothing"}.get(type(value), "a scalar")
+    return {dict: "a mapping", list: "a sequence", str: "a string", type(None): "nothing"}.get(type(value), "a scalar")
 
 
 def _entries(root: dict, cls: str | None, func: str) -> list[dict]:
@@ -126,9 +135,9 @@ def _mark(item: pytest.Item, path: Path, entries: list[dict]) -> None:
             merged.update(entry.get(field) or {})
         if merged:
             item.add_marker(getattr(pytest.mark, f"litmus_{field}")(**merged))
-    asked = [f"'{field}' (litmus_{field})" for field in _UNIMPLEMENTED
+    asked = [f"{quoted(field)} (litmus_{field})" for field in _UNIMPLEMENTED
              if any(entry.get(field) not in (None, [], {}) for entry in entries)]  # fmt: skip
-    asked += ["'runner: markers:' (pytest markers)"] * any((e.get("runner") or {}).get("markers") for e in entries)
+    asked += ['"runner: markers:" (pytest markers)'] * any((e.get("runner") or {}).get("markers") for e in entries)
     if asked:
         item.stash[REFUSAL] = (
             f"sidecar {path.name} gives this test {', '.join(asked)}, which Litmus Live does not implement:"

@@ -237,14 +237,11 @@ def _skip_spaces(text: str, i: int) -> int:
 
 
 def _scalar(text: str, number: int) -> object:
-    if text[0] == '"':
-        if _quoted_end(text, number) != len(text) - 1:
-            raise YamlError(number, f"unexpected text after a quoted string: {text[:60]}")
-        return _unescape(text[1:-1], number)
-    if text[0] == "'":
-        if _quoted_end(text, number) != len(text) - 1:
-            raise YamlError(number, f"unexpected text after a quoted string: {text[:60]}")
-        return text[1:-1].replace("''", "'")
+    if text[0] in "\"'":
+        end = _quoted_end(text, number)
+        if end != len(text) - 1:
+            raise YamlError(number, f'unexpected "{text[end + 1 :].strip()[:30]}" after a quoted string')
+        return _unescape(text[1:-1], number) if text[0] == '"' else text[1:-1].replace("''", "'")
     return _plain(text, number)
 
 

@@ -169,7 +169,7 @@ class EventStore:
         if live is None:
             live = self._begin(record)
         elif live.status.is_final:
-            raise ValueError(f"run {record.run_id} is complete; cannot append {record.__class__.__name__}")
+            raise ValueError(f"run {record.run_id} is complete; cannot append a {record.__struct_config__.tag} record")
         # compare-and-set: only one resolution per prompt ever reaches the log
         resolved = record.data if isinstance(record, Event) else None
         if isinstance(resolved, PromptResolved) and resolved.prompt_id not in live.open_prompts:

@@ -90,7 +90,9 @@ def start(record: Event) -> RunSummary:
     """The summary of a run whose first record is `record` (a run_created event)."""
     meta = record.data
     if not isinstance(meta, RunCreated):
-        raise ValueError(f"a run's first record must be a run_created event, got {type(meta).__name__}")
+        raise ValueError(
+            f"a run's first record must be a run_created event, got {meta.__struct_config__.tag or 'another record'}"
+        )
     return RunSummary(
         run_id=record.run_id,
         test_path=meta.test_path,

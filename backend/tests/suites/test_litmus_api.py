@@ -64,3 +64,21 @@ def test_runs_after_the_bad_message():
 @pytest.mark.litmus_unheard_of
 def test_an_unknown_litmus_marker_never_passes_silently():
     pass
+
+
+@pytest.fixture
+def swept(request):
+    request.applymarker(pytest.mark.litmus_sweeps(vin=[3.3, 5.0]))  # added at setup, after the markers were read
+
+
+def test_a_marker_a_fixture_adds_never_passes_silently(swept):
+    pass
+
+
+def test_a_marker_the_test_adds_never_passes_silently(request):
+    request.applymarker(pytest.mark.litmus_characteristics(gain=1))
+
+
+@pytest.mark.xfail(reason="an xfail test is no way around it")
+def test_a_marker_an_xfail_test_adds_is_not_an_xpass(request):
+    request.applymarker(pytest.mark.litmus_unheard_of_either)
