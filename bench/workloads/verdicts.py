@@ -4,7 +4,9 @@ A suite of 1,000 fast tests (and the backend's comparison suites) run by plain p
 launched through a real server, in the same interpreter with the same plugins (the server's
 own, so PYTEST_DISABLE_PLUGIN_AUTOLOAD for both), each `repeats` times, alternating. Wall time
 of plain pytest (process start to exit) against Litmus Live (POST /api/runs to the complete
-record committed), as the median of the ratios; a row per suite names pytest's counts and exit
+record committed, as the finished-runs feed tells a dashboard: the `run_finished` pushed to a
+`subscribe_finished` connection, so the observer costs the server one message per run, not
+an HTTP request every few milliseconds), as the median of the ratios; a row per suite names pytest's counts and exit
 code and Litmus Live's, and fails when they differ. The fast suite also gets a CPU row: the
 server's CPU plus its test process's (the server's children) over plain pytest's.
 
@@ -17,6 +19,7 @@ This is the table of the verdict comparison: `bench/run.py --only verdicts --no-
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import resource
@@ -24,20 +27,18 @@ import shutil
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import cpus
-from server import Server, process_cpu_seconds, workdir
+from server import Server, credential, process_cpu_seconds, workdir
 from table import Row, Target, below
+from websockets.sync.client import connect
 
 from workloads import repeats
 
 TESTS = 1000
-# How often the end of a run is polled: the server shares a core with the tests it runs, so
-# polling it at 100/s would bill the observer's requests (each an HTTP round trip, a token
-# looked up) to Litmus Live. 50 ms makes an end read at most that much late, never early.
-_POLL = 0.05
 COMPAT = Path(__file__).resolve().parents[2] / "backend" / "tests" / "suites" / "compat"
 SUITES = ("warnings/", "outcomes/", "collection/", "output/", "subtests/", "capsys/")
 _SUMMARY = re.compile(r"(\d+) (passed|failed|errors?|skipped|xfailed|xpassed)\b")
@@ -59,22 +60,61 @@ def run(quick: bool) -> list[Row]:
         (root / "fast").mkdir()
         (root / "fast" / "test_fast.py").write_text(_FAST.format(n=TESTS))
         (root / "fast" / "pytest.ini").write_text("[pytest]\n")
-        with Server(Path(tmp), root) as server:
-            fast = _Runs(server, root, "fast/", repeats(quick))
+        with Server(Path(tmp), root) as server, _Finished(server) as finished:
+            fast = _Runs(server, finished, root, "fast/", repeats(quick))
             name = f"{TESTS:,} fast tests"
             rows = [fast.wall_row(f"{name} (nothing pinned)", below(1.15)), fast.cpu_row(name)]
             for suite in SUITES:
-                rows.append(_Runs(server, root, suite, repeats(quick)).wall_row(f"suite {suite}", None))
+                rows.append(_Runs(server, finished, root, suite, repeats(quick)).wall_row(f"suite {suite}", None))
     return rows
+
+
+class _Finished:
+    """The server's finished-runs feed: when each run's complete record was committed, as pushed."""
+
+    def __init__(self, server: Server) -> None:
+        self._ws = connect(server.ws_url, subprotocols=["litmus-live.v1"], additional_headers=credential(),
+                           compression=None, max_size=4 * 1024 * 1024, ping_interval=None)  # fmt: skip
+        self._ws.recv()  # welcome
+        self._ws.send(json.dumps({"type": "subscribe_finished", "id": "bench"}))
+        self._ended: dict[str, float] = {}
+        self._cond = threading.Condition()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def __enter__(self) -> _Finished:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._ws.close()
+        self._reader.join(10)
+
+    def _read(self) -> None:
+        for frame in self._ws:
+            at = time.time()
+            messages = json.loads(frame)
+            for message in messages if isinstance(messages, list) else [messages]:
+                if message.get("type") == "run_finished":
+                    with self._cond:
+                        self._ended[message["run_id"]] = at
+                        self._cond.notify_all()
+
+    def wait(self, run_id: str, timeout: float) -> float:
+        """Wall-clock time at which the run's run_finished arrived."""
+        with self._cond:
+            if not self._cond.wait_for(lambda: run_id in self._ended, timeout):
+                raise TimeoutError(f"no run_finished for run {run_id} within {timeout} s")
+            return self._ended[run_id]
 
 
 class _Runs:
     """`target` run `times` times each way, alternating: wall and CPU seconds, counts and exit codes."""
 
-    def __init__(self, server: Server, root: Path, target: str, times: int) -> None:
+    def __init__(self, server: Server, finished: _Finished, root: Path, target: str, times: int) -> None:
         self.plain: list[tuple[float, float]] = []
         self.watched: list[tuple[float, float]] = []
         self.differences: list[str] = []
+        self._finished = finished
         for _ in range(times):
             self._once(server, root, target)
 
@@ -84,7 +124,7 @@ class _Runs:
         self.plain.append((time.perf_counter() - started, _children_cpu() - cpu))
         cpu = _server_cpu(server)
         run_id, launched = server.launch(target)
-        ended = server.wait_no_live_runs(timeout=300, every=_POLL)
+        ended = self._finished.wait(run_id, timeout=300)
         self.watched.append((ended - launched, _server_cpu(server) - cpu))
         summary = server.run(run_id)
         self.ours = {key: summary[key] for key in self.counts}, summary["exit_code"]
