@@ -67,17 +67,20 @@ class LiveOutput:
 
     def finish_phase(self) -> None:
         """The phase is ending: send everything its files hold, partial last lines too."""
-        with self._lock:
-            for stream, fd in self._files.items():
-                try:
-                    if os.fstat(fd).st_size > self._offsets[stream]:  # most phases print nothing
-                        self._read(stream, fd, whole_lines=False)
-                except OSError:
-                    continue
+        for stream, fd in self._files.items():
+            try:
+                size = os.fstat(fd).st_size
+            except OSError:
+                continue
+            if size > self._offsets[stream]:  # most phases print nothing: no lock taken for them
+                with self._lock:
+                    self._read(stream, fd, whole_lines=False)
 
     def phase_done(self) -> dict[str, int]:
         """pytest has emptied its files: how much of the phase was sent; the next phase starts at 0."""
         with self._lock:
+            if not any(self._offsets.values()):  # nothing read this phase (nothing sent either)
+                return self._sent
             sent, self._sent = self._sent, dict.fromkeys(self._files, 0)
             self._offsets = dict.fromkeys(self._files, 0)
         return sent
