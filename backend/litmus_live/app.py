@@ -50,7 +50,7 @@ def create_app(settings: Settings) -> Starlette:
 
     prompts = node.prompts()
     hub = Hub(store, channel_snapshot, open_prompts=node.open_prompts(prompts), audience=node.audience)
-    store.on_commit(hub.notify)
+    node.hear(hub)
     board = ChannelBoard(node.channels(hub), store.append_samples, store.save_channels)
     runner = Runner(
         tests_root=settings.tests,

@@ -53,6 +53,7 @@ class Subscription:
         self.waker = waker
         self.epoch = ""  # the history of the run the store holds (subscribe)
         self.is_resync = False  # the client's records were of another history: all are sent again
+        self.resync_to: str | None = None  # the store's history changed under it: start over in this one
         # sends a batch at once if its connection has nothing else to send first (else False)
         self.deliver = deliver
         self.is_drained = False
@@ -134,6 +135,8 @@ class Hub:
     def _push(self, sub: Subscription, head: int) -> bool:
         """Hand `sub` what was committed past its cursor, from the run's tail, straight to its
         connection if that has nothing else to send; False leaves the rest to its writer."""
+        if sub.resync_to is not None:
+            return False  # its writer tells it first
         if sub.cursor >= head:
             return True
         if sub.deliver is None:
@@ -270,9 +273,30 @@ class Hub:
                 sub.state_frames.append(frame)
             sub.waker.set()
 
+    def epoch_changed(self, run_id: str, epoch: str) -> None:
+        """The store holds another history of `run_id` now (it lost records, §4.2): each of its
+        subscriptions of an older one is told `subscribed` with `resync` again and sent the log
+        from seq 1 (by its writer: nothing more is pushed to it at the old cursor)."""
+        self._shared.forget(run_id)
+        for sub in self._subs.get(run_id, ()):
+            if sub.epoch != epoch and not sub.is_channels_only:
+                sub.resync_to = epoch
+                sub.waker.set()
+
+    async def _resync(self, sub: Subscription) -> bytes:
+        """The `subscribed` that starts `sub` over in the run's new history, its cursor at 0."""
+        summary = await self._store.summary(sub.run_id)
+        head = self._store.committed_head(sub.run_id)
+        sub.epoch, sub.resync_to, sub.is_resync = sub.resync_to or "", None, True
+        sub.cursor, sub.needs_snapshot = 0, True
+        head = summary.last_seq if head is None else head
+        return p.encode(p.Subscribed(run_id=sub.run_id, since_seq=0, head_seq=head, status=summary.status,
+                                     epoch=sub.epoch, resync=True))  # fmt: skip
+
     async def pending_state(self, sub: Subscription) -> list[bytes]:
-        """Channel state the subscriber has not had: a snapshot when it needs one, then deltas."""
-        frames: list[bytes] = []
+        """Channel state the subscriber has not had: a snapshot when it needs one, then deltas;
+        first, when the run's history changed under it, the `subscribed` that starts it over."""
+        frames: list[bytes] = [await self._resync(sub)] if sub.resync_to is not None else []
         if sub.needs_snapshot:
             sub.needs_snapshot = False
             sub.state_frames.clear()

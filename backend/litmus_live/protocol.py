@@ -158,7 +158,8 @@ class Subscribed(_Message, kw_only=True, tag="subscribed"):
     id: str | None = None
     # which history of the run the store holds; "" where committed records are never lost
     epoch: str = ""
-    # true when the `epoch` sent was another history: the whole log follows, from seq 1
+    # true when the `epoch` sent was another history, or (sent unasked, no `id`) the run's log
+    # got a new epoch under a live subscription: the whole log follows, from seq 1
     resync: bool = False
 
 

@@ -94,7 +94,10 @@ async def viewers(run_id: str | None, *nodes: Server, tokens: list[str] | None =
 
 
 def records(viewer: Viewer) -> list[dict]:
-    return [m for m in viewer.seen if "seq" in m]
+    """The records a client holds: those since the last `subscribed` that said resync, if any
+    (a client drops what it held of a run on a resync)."""
+    told = [i for i, m in enumerate(viewer.seen) if m["type"] == "subscribed" and m.get("resync")]
+    return [m for m in viewer.seen[told[-1] + 1 if told else 0 :] if "seq" in m]
 
 
 async def race(prompt: dict, value: object, contenders: list[Viewer]) -> list[dict]:
@@ -263,6 +266,10 @@ async def test_a_station_killed_mid_run_is_closed_by_the_fleet_and_its_prompts_w
     assert (complete["status"], complete["reason"]) == ("ERROR", withdrawn["reason"])
     assert late["code"] == "prompt_already_answered" and "withdrawn" in late["message"]
     assert not next(s for s in fleet.v.get("/api/stations") if s["name"] == "C")["online"]
+    body = {"test_path": "test_pass.py", "uut_serial": "SN", "station": "C"}
+    status, refused = fleet.v.request("POST", "/api/runs", body)
+    assert status == 409 and refused["error"]["code"] == "station_offline", refused
+    assert "station C is offline: no heartbeat for " in refused["error"]["message"], refused
 
 
 async def test_redis_restarted_mid_run_loses_nothing_and_unreachable_is_a_clear_503(tmp_path) -> None:

@@ -1,11 +1,13 @@
 """A fleet under strain, on real redis-server processes: Redis stopped under a reading node,
-many commits summarised for the active-runs feed of every node, and the watchers of a run
-counted on every node (so its wakes are spaced as on one node)."""
+Redis replaced by an empty one under live viewers, many commits summarised for the active-runs
+feed of every node, and the watchers of a run counted on every node (so its wakes are spaced
+as on one node)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 import subprocess
 import sys
 import time
@@ -15,7 +17,7 @@ from pathlib import Path
 import msgspec
 import redis
 from conftest import RedisServer, free_port
-from test_fleet import launch, node, records, viewers
+from test_fleet import grant_fleet_token, launch, node, records, viewers
 
 from litmus_live.fleet.audience import Audience
 from litmus_live.store.redis import FEED, FEED_INTERVAL, RUNS, RedisStore
@@ -68,6 +70,39 @@ async def test_a_subscribe_while_redis_is_stopped_is_told_store_unavailable_then
         assert (told["code"], told["run_id"]) == ("store_unavailable", run_id), told
         assert "cannot be reached" in told["message"], told
     assert records(late) == records(whole)
+
+
+async def test_redis_losing_a_live_runs_history_pushes_a_resync_to_its_live_viewers(tmp_path: Path) -> None:
+    store = RedisServer(tmp_path / "redis")
+    store.start()
+    station, viewer = node(tmp_path, store, "A"), node(tmp_path, store)
+    try:
+        run_id = launch(viewer, "test_prompts.py::test_setup", station="A")
+        on_v, on_a = await viewers(run_id, viewer, station)
+        insert = (await on_v.prompt("insert_uut"), await on_a.prompt("insert_uut"))[1]
+        epoch = (await on_v.until(lambda m: m["type"] == "subscribed"))["epoch"]
+        store.kill()  # and started again without its append-only file: an empty Redis
+        shutil.rmtree(tmp_path / "redis" / "appendonlydir")
+        store.start()
+        grant_fleet_token(store.url)  # the fleet's identity went with it
+        assert (await on_a.answer(insert, True, "after"))["type"] == "prompt_accepted"
+        # no subscribe sent: each live viewer is told its records are of a history Redis lost
+        pushed = [await v.until(lambda m: m["type"] == "subscribed" and m["resync"]) for v in (on_v, on_a)]
+        await on_v.answer(await on_v.prompt("pick_bench"), "bench_01", "pick")
+        await on_v.answer(await on_v.prompt("chamber_temp"), "21", "temp")
+        ends = [await v.complete() for v in (on_v, on_a)]
+        (late,) = await viewers(run_id, viewer)
+        await late.complete()
+    finally:
+        station.stop()
+        viewer.stop()
+        store.stop()
+    for told in pushed:
+        assert (told["since_seq"], told.get("id")) == (0, None) and told["epoch"] not in ("", epoch), told
+    assert ends[0]["status"] == ends[1]["status"] == "PASSED"
+    held = records(on_v)  # what a client holds that drops its records on a resync
+    assert [r["seq"] for r in held] == list(range(1, len(held) + 1)) and held[0]["data"]["kind"] == "run_created"
+    assert held == records(on_a) == records(late)
 
 
 async def test_the_active_feed_gets_a_summary_per_interval_not_per_commit_and_the_last_one(tmp_path) -> None:

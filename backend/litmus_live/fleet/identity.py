@@ -262,7 +262,10 @@ class _Listening:
                     while not self._closed.is_set():
                         if pubsub.get_message(timeout=1.0) is not None:
                             self._loop.call_soon_threadsafe(self._wake)
-            except (redis.RedisError, OSError) as exc:
+            # TypeError: the parser polled a socket the closing client took away under the read
+            except (redis.RedisError, OSError, TypeError) as exc:
+                if self._closed.is_set():
+                    return
                 log.debug("identity changes: %s; subscribing again", exc)
                 self._closed.wait(1.0)
 

@@ -66,6 +66,10 @@ class Alone:
     def audience(self, run_id: str, here: int) -> int:
         return here  # every watcher is here
 
+    def hear(self, hub: Hub) -> None:
+        """What the store tells of its runs reaches the hub: each commit."""
+        self.store.on_commit(hub.notify)
+
     def routes(self) -> list[Route]:
         return []
 
@@ -104,6 +108,12 @@ class FleetNode:
             self.store.share_state(run_id, frame)
 
         return publish
+
+    def hear(self, hub: Hub) -> None:
+        """What the store tells of its runs reaches the hub: each commit (this node's, or one
+        the follower read), and a run's log given a new epoch by any node (its viewers resync)."""
+        self.store.on_commit(hub.notify)
+        self.store.follower.on_epoch = hub.epoch_changed
 
     def audience(self, run_id: str, here: int) -> int:
         """A run's watchers on every node of the fleet, `here` of them on this one."""

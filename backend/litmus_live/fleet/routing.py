@@ -14,6 +14,7 @@ from starlette.routing import Route
 
 from litmus_live.auth import Role
 from litmus_live.auth.edge import requires
+from litmus_live.events import utcnow
 from litmus_live.fleet.inbox import Inbox, NoReply
 from litmus_live.fleet.stations import Station, Stations
 from litmus_live.live_run import TAIL_LINES
@@ -105,7 +106,10 @@ class Routing:
         if found is None or not found.runs_tests:
             raise Refused(404, "station_not_found", f"no station {name} in the fleet; {await self._choices()}")
         if not found.online:
-            raise Refused(409, "station_offline", f"station {name} is offline (last heartbeat {found.last_seen})")
+            silent = (utcnow() - found.last_seen).total_seconds()
+            last = found.last_seen.isoformat(timespec="seconds")
+            why = f"station {name} is offline: no heartbeat for {silent:.0f} s (last {last})"
+            raise Refused(409, "station_offline", why)
         return found
 
     async def _choices(self) -> str:

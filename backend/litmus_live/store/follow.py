@@ -34,6 +34,8 @@ RETRY_AFTER = 0.5
 _LOG_PREFIX = "litmus:log:"
 STATE_PREFIX = "litmus:state:"  # stream per live run: its channel deltas, as the station sent them
 _FEED = "litmus:feed"
+EPOCHS = "litmus:epochs"  # stream: (run, epoch) each time a run's log gets a new epoch
+_LOST_KEEP = 5  # reconciles a live run may be missing from Redis (lost) before it counts as ended
 _KEEP_FINISHED = 10_000
 Entries = list[tuple[bytes, dict[bytes, bytes]]]
 _decode_summary = msgspec.json.Decoder(RunSummary).decode
@@ -57,6 +59,8 @@ class Follower:
         self._prompts: dict[str, dict[str, Prompt]] = {}  # open prompt records of mirrored runs
         self._fetching: set[str] = set()
         self.on_state: Callable[[str, bytes], None] = lambda run_id, frame: None
+        self.on_epoch: Callable[[str, str], None] = lambda run_id, epoch: None
+        self._lost: dict[str, int] = {}  # mirrored runs Redis no longer has: reconciles since
         self._thread: threading.Thread | None = None
         self._stopped = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -67,8 +71,9 @@ class Follower:
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
-        feed_top = await asyncio.to_thread(self._client.xrevrange, _FEED, "+", "-", count=1)
-        self._positions[_FEED] = feed_top[0][0] if feed_top else "0-0"
+        for key in (_FEED, EPOCHS):  # from an ID, not "$": an entry added between two reads is read
+            top = await asyncio.to_thread(self._client.xrevrange, key, "+", "-", count=1)
+            self._positions[key] = top[0][0] if top else "0-0"
         self._positions[self._wake_key] = "$"
         await self.reconcile()
         self._thread = threading.Thread(target=self._run, name="redis-follow", daemon=True)
@@ -93,13 +98,21 @@ class Follower:
         fleet = await asyncio.to_thread(self._store.io_fleet_live)
         local = {s.run_id for s in self._store.local_runs()}
         mirror = {run: summary for run, (_, summary) in fleet.items() if run not in local}
-        gone = set(self._mirror) - set(mirror)
+        gone = await self._ended(set(self._mirror) - set(mirror))
         for run_id in gone:
             self._mirror.pop(run_id, None)
             self._end(run_id)
         for summary in mirror.values():
             self._put(summary)
             self._store._notify(summary.run_id, summary.last_seq)
+
+    async def _ended(self, gone: set[str]) -> set[str]:
+        """Of the mirrored runs no longer live in Redis, those that ended; one Redis lost whole
+        (a FLUSHALL, a restart without its file) stays followed a few reconciles, as its station
+        may write it again."""
+        lost = await asyncio.to_thread(self._store.io_unknown, list(gone)) if gone else set()
+        self._lost = {run: self._lost.get(run, 0) + 1 for run in lost}
+        return gone - {run for run, times in self._lost.items() if times < _LOST_KEEP}
 
     # -- what the store asks -------------------------------------------------------------
 
@@ -237,6 +250,8 @@ class Follower:
                     self.on_state(name[len(STATE_PREFIX) :], fields[b"f"])
             elif name == _FEED:
                 self._on_feed(entries)
+            elif name == EPOCHS:
+                self._on_epochs(entries)
             elif name in self._listeners:
                 self._listeners[name](entries)
 
@@ -262,6 +277,13 @@ class Follower:
                 self._store._notify(summary.run_id, summary.last_seq)
             elif self._mirror.pop(summary.run_id, None) is not None or summary.run_id not in self._finished:
                 self._end(summary.run_id)
+
+    def _on_epochs(self, entries: Entries) -> None:
+        """Runs whose log got a new epoch: what is held of their old one is dropped."""
+        for _, fields in entries:
+            run_id = fields[b"run"].decode()
+            self._tails.pop(run_id, None)
+            self.on_epoch(run_id, fields[b"e"].decode())
 
     def _end(self, run_id: str) -> None:
         self._finished[run_id] = None

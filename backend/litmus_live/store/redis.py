@@ -80,8 +80,9 @@ def _channels_key(run_id: str) -> str:
 
 
 # ARGV: node, commit token, then groups, each led by its count: runs whose epoch is renewed
-# (run), records (run, seq, body), summaries (run, body, created, is_final, fed), samples (run,
-# channel, n, blob), snapshots (run, body), prompts (run, prompt_id, body). Returns the runs
+# (run; told to every node on `litmus:epochs`), records (run, seq, body), summaries (run,
+# body, created, is_final, fed), samples (run, channel, n, blob), snapshots (run, body),
+# prompts (run, prompt_id, body). Returns the runs
 # whose records were refused (not ours), and the runs whose stream does not end where their
 # records begin, each with the stream's last seq (Redis lost its tail): none of theirs written.
 _WRITE = """
@@ -93,7 +94,8 @@ redis.call('HSET', P .. 'commits', instance, number)
 local i, owners, refused, short, renewed = 3, {}, {}, {}, {}
 local n = tonumber(ARGV[i]); i = i + 1
 for _ = 1, n do
-  redis.call('SET', P .. 'epoch:' .. ARGV[i], ARGV[2]); renewed[ARGV[i]] = true; i = i + 1
+  redis.call('SET', P .. 'epoch:' .. ARGV[i], ARGV[2]); renewed[ARGV[i]] = true
+  redis.call('XADD', P .. 'epochs', 'MAXLEN', '~', '1000', '*', 'run', ARGV[i], 'e', ARGV[2]); i = i + 1
 end
 local function continues(run, seq)
   if seq == '1' then redis.call('SET', P .. 'epoch:' .. run, ARGV[2], 'NX'); return true end
@@ -107,7 +109,8 @@ end
 local function owns(run, seq)
   if owners[run] == nil then
     local owner = redis.call('HGET', P .. 'live', run)
-    if not owner and seq == '1' and redis.call('EXISTS', P .. 'log:' .. run) == 0 then
+    -- no owner and no log: a new run, or one whose station writes it again after Redis lost it
+    if not owner and redis.call('EXISTS', P .. 'log:' .. run) == 0 then
       redis.call('HSET', P .. 'live', run, node)
       owner = node
     end
@@ -279,20 +282,23 @@ class RedisStore(EventStore):
     ) -> None:
         """Redis lost the tail of some runs' streams (an append-only file synced every second,
         a restart): write the lost records again from this node's memory, then the batch's. When
-        memory no longer holds them, the run's log gets a new epoch: clients resync (§3.1)."""
+        memory no longer holds them, or Redis lost the whole stream (and its epoch with it), the
+        run's log gets a new epoch: clients resync (§3.1, §4.2)."""
         again: list[tuple[str, int, bytes]] = []
         for run_id, have in short.items():
             mine = [record for record in batch if record[0] == run_id]
             tail, first = self._tails.get(run_id), mine[0][1]
-            if tail is not None and tail.first_seq <= have + 1:
+            held = tail is not None and tail.first_seq <= have + 1
+            if held:
                 lost = tail.items[have + 1 - tail.first_seq : first - tail.first_seq]
                 again += [(run_id, seq, body) for seq, body in zip(range(have + 1, first), lost, strict=True)]
                 log.warning("run %s: Redis lost seqs %d-%d; written again from memory", run_id, have + 1, first - 1)
             else:
-                self._renew.add(run_id)
                 log.error(
                     "run %s: Redis lost seqs %d-%d, no longer held here: a new epoch", run_id, have + 1, first - 1
                 )
+            if not held or have == 0:  # a stream lost whole took its epoch with it: a new one
+                self._renew.add(run_id)
             again += mine
         self._io_write(again, [row for row in runs if row[0] in short], [], [])
 
@@ -508,6 +514,11 @@ class RedisStore(EventStore):
         mine = [run for run, owner in self.client.hgetall(LIVE).items() if owner.decode() == self.node]
         bodies = self.client.hmget(RUNS, mine) if mine else []
         return [_decode_summary(body) for body in bodies if body is not None]
+
+    def io_unknown(self, run_ids: list[str]) -> set[str]:
+        """Of `run_ids`, those Redis holds no summary of (lost with its data)."""
+        bodies = self.client.hmget(RUNS, run_ids) if run_ids else []
+        return {run for run, body in zip(run_ids, bodies, strict=True) if body is None}
 
     def io_prompts(self, run_id: str, prompt_ids: list[str]) -> list[bytes | None]:
         """The records of some prompts of a run (any node's), as the station committed them."""
