@@ -39,6 +39,7 @@ from litmus_live.plugin.definitions import PromptType
 
 EXIT_CODES = {Status.PASSED: 0, Status.FAILED: 1, Status.ERROR: 2, Status.ABORTED: 3}
 NO_VERDICT = 4  # could not watch (no server, no such run): not a verdict of the run
+RESYNC_LINE = "-- the server lost part of this run's history: the run again, from its start --"
 _DEFAULT_SERVER = "http://127.0.0.1:8000"
 
 
@@ -229,6 +230,9 @@ async def _print_run(
     url = _ws_url(server)
     try:
         async for record in client.watch(url, run_id, since_seq, token=token):
+            if isinstance(record, p.Subscribed):  # a resync: what was printed is of a lost history
+                print(RESYNC_LINE, flush=True)
+                continue
             line = describe(record)
             if show_seq:
                 line = f"#{record.seq} {line}".rstrip()

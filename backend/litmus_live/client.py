@@ -2,7 +2,9 @@
 
 A reader task dispatches every frame by run_id and request id, so one `Client` serves several
 `watch()`es, `active()` feeds and `answer()`s at once. After a lost connection it reconnects
-and resubscribes each run from the last seq it delivered: every seq arrives exactly once.
+and resubscribes each run from the last seq it delivered, with the epoch its records came
+with: every seq arrives exactly once, unless the server's store lost the history they were of
+(a fleet's Redis): then a `Subscribed` with `resync` says so, and the whole log follows again.
 """
 
 from __future__ import annotations
@@ -60,6 +62,9 @@ class AnswerResult(msgspec.Struct, frozen=True, kw_only=True):
         return self.outcome is AnswerOutcome.ACCEPTED
 
 
+# errors about a watched run that do not end its watch: the server goes on (a store read it
+# retries at its next wake, a late reply to an unsubscribe)
+_PASSING = (p.ErrorCode.NOT_SUBSCRIBED, p.ErrorCode.STORE_UNAVAILABLE)
 _OUTCOMES = {
     p.ErrorCode.INVALID_ANSWER: AnswerOutcome.INVALID,
     p.ErrorCode.PROMPT_ALREADY_ANSWERED: AnswerOutcome.ALREADY_ANSWERED,
@@ -106,8 +111,8 @@ _WAKE = object()  # tells a waiting watch to look at its `behind` flag
 class _Watch:
     """One caller's watch of a run: the records it has not consumed yet, and the last seq queued."""
 
-    def __init__(self, run_id: str, since_seq: int) -> None:
-        self.run_id, self.last = run_id, since_seq
+    def __init__(self, run_id: str, since_seq: int, epoch: str | None = None) -> None:
+        self.run_id, self.last, self.epoch = run_id, since_seq, epoch
         self.queue: asyncio.Queue[object] = asyncio.Queue(_QUEUE)
         self.behind = False
 
@@ -124,6 +129,18 @@ class _Watch:
     def notify(self, item: object) -> None:
         if not self.queue.full():
             self.queue.put_nowait(item)
+
+    def subscribed(self, message: p.Subscribed) -> None:
+        """The epoch the records are of; on a resync, they start again from seq 1."""
+        self.epoch = message.epoch
+        if message.resync:
+            self.last = 0
+            self.behind = False
+            while not self.queue.empty():  # of the history the store lost: the caller is told so
+                self.queue.get_nowait()
+            self.queue.put_nowait(message)
+        else:
+            self.notify(message)
 
     def fail(self, error: BaseException) -> None:
         """Whatever is still queued is dropped: the caller gets `error` next."""
@@ -209,13 +226,18 @@ class Client:
 
     # -- the three things a caller does ----------------------------------------------------
 
-    async def watch(self, run_id: str, since_seq: int = 0) -> AsyncIterator[Record | p.Subscribed]:
+    async def watch(
+        self, run_id: str, since_seq: int = 0, epoch: str | None = None
+    ) -> AsyncIterator[Record | p.Subscribed]:
         """Yield `run_id`'s records after `since_seq` in seq order, each once, through reconnects.
 
         A `Subscribed` comes first and after every resubscription (its `head_seq` tells when the
-        caller has caught up); the iteration ends after the `complete` record.
+        caller has caught up); the iteration ends after the `complete` record. `epoch` is the
+        one of the `Subscribed` that the caller's records up to `since_seq` came with. One with
+        `resync` true says those records are of a history the server's store lost: drop them,
+        the whole log follows from seq 1.
         """
-        watch = _Watch(run_id, since_seq)
+        watch = _Watch(run_id, since_seq, epoch)
         self._watches.setdefault(run_id, []).append(watch)
         finished = False
         try:
@@ -326,7 +348,7 @@ class Client:
                     watch.offer(message)
             case p.Subscribed():
                 for watch in self._watches.get(message.run_id, []):
-                    watch.notify(message)
+                    watch.subscribed(message)
             case p.ActiveRuns():
                 for feed in self._feeds:
                     feed.offer(message)
@@ -342,7 +364,7 @@ class Client:
             self._settle(error.id, _OUTCOMES[error.code], error.message)
         elif error.id in self._answers:
             self._answers[error.id][1].set_exception(ServerError(error))
-        elif error.run_id in self._watches and error.code != p.ErrorCode.NOT_SUBSCRIBED:
+        elif error.run_id in self._watches and error.code not in _PASSING:
             for watch in self._watches[error.run_id]:
                 watch.fail(ServerError(error))
         else:
@@ -372,8 +394,10 @@ class Client:
     # -- sending ---------------------------------------------------------------------------
 
     async def _subscribe(self, run_id: str) -> None:
-        since = min(watch.last for watch in self._watches[run_id])
-        await self._send(p.Subscribe(run_id=run_id, since_seq=since, id=self._next_id("s")))
+        watches = self._watches[run_id]
+        since = min(watch.last for watch in watches)
+        epoch = next((watch.epoch for watch in watches if watch.epoch is not None), None)
+        await self._send(p.Subscribe(run_id=run_id, since_seq=since, epoch=epoch, id=self._next_id("s")))
 
     def _forget(self, watch: _Watch, *, unsubscribe: bool) -> None:
         watches = self._watches[watch.run_id]
@@ -409,9 +433,11 @@ class Client:
 
 async def watch(
     url: str, run_id: str, since_seq: int = 0, *, retries: int = 10, origin: str | None = None, token: str | None = None
-) -> AsyncIterator[Record]:
-    """Yield the records of `run_id` after `since_seq`, reconnecting as needed; ends after `complete`."""
+) -> AsyncIterator[Record | p.Subscribed]:
+    """Yield the records of `run_id` after `since_seq`, reconnecting as needed; ends after `complete`.
+    Only a resync comes between them: a `Subscribed` saying the records before it are of a
+    history the server's store lost, and the whole log follows from seq 1."""
     async with connect(url, origin=origin, retries=retries, token=token) as client:
         async for message in client.watch(run_id, since_seq):
-            if isinstance(message, _RECORDS):
+            if isinstance(message, _RECORDS) or (isinstance(message, p.Subscribed) and message.resync):
                 yield message

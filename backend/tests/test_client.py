@@ -75,8 +75,12 @@ async def test_watch_yields_a_finished_run_whole_then_ends(server: Server) -> No
         )
         assert isinstance(first[-1], Complete) and first[-1].status is Status.PASSED
         assert seqs(first) == list(range(1, first[-1].seq + 1))
-        again = [m async for m in c.watch(run_id, since_seq=5)]
-        assert seqs(again) == list(range(6, first[-1].seq + 1))
+        again = [m async for m in c.watch(run_id, since_seq=5, epoch=first[0].epoch)]
+        assert seqs(again) == list(range(6, first[-1].seq + 1)) and not again[0].resync
+        # records of a history the store no longer holds: the server resyncs, the client says so
+        lost = [m async for m in c.watch(run_id, since_seq=5, epoch="a-lost-history")]
+        assert isinstance(lost[0], p.Subscribed) and (lost[0].resync, lost[0].since_seq) == (True, 0)
+        assert lost[1:] == first[1:]
         assert c.welcome is not None and c.welcome.protocol == p.SUBPROTOCOL
 
 

@@ -16,9 +16,13 @@ from pathlib import Path
 
 import msgspec
 import redis
-from conftest import RedisServer, free_port
+from conftest import TOKEN, RedisServer, free_port
 from test_fleet import grant_fleet_token, launch, node, records, viewers
 
+from litmus_live import client
+from litmus_live import protocol as p
+from litmus_live.cli import RESYNC_LINE
+from litmus_live.events import Prompt
 from litmus_live.fleet.audience import Audience
 from litmus_live.store.redis import FEED, FEED_INTERVAL, RUNS, RedisStore
 
@@ -81,6 +85,15 @@ async def test_redis_losing_a_live_runs_history_pushes_a_resync_to_its_live_view
         on_v, on_a = await viewers(run_id, viewer, station)
         insert = (await on_v.prompt("insert_uut"), await on_a.prompt("insert_uut"))[1]
         epoch = (await on_v.until(lambda m: m["type"] == "subscribed"))["epoch"]
+        # the bundled client and `litmus-live watch` watch it too, each holding the prompt
+        in_script = asyncio.Event()
+        script = asyncio.create_task(_watched_by_the_client(viewer, run_id, in_script))
+        printer = subprocess.Popen([sys.executable, "-m", "litmus_live.cli", "watch", run_id, "--server", viewer.http,
+                                    "--show-seq", "--token", TOKEN], stdout=subprocess.PIPE, text=True)  # fmt: skip
+        printed = [await asyncio.to_thread(printer.stdout.readline)]
+        while "? insert_uut" not in printed[-1]:
+            printed.append(await asyncio.to_thread(printer.stdout.readline))
+        await asyncio.wait_for(in_script.wait(), 30)
         store.kill()  # and started again without its append-only file: an empty Redis
         shutil.rmtree(tmp_path / "redis" / "appendonlydir")
         store.start()
@@ -93,6 +106,8 @@ async def test_redis_losing_a_live_runs_history_pushes_a_resync_to_its_live_view
         ends = [await v.complete() for v in (on_v, on_a)]
         (late,) = await viewers(run_id, viewer)
         await late.complete()
+        watched = await asyncio.wait_for(script, 30)
+        printed += (await asyncio.to_thread(printer.communicate, timeout=30))[0].splitlines()
     finally:
         station.stop()
         viewer.stop()
@@ -103,6 +118,23 @@ async def test_redis_losing_a_live_runs_history_pushes_a_resync_to_its_live_view
     held = records(on_v)  # what a client holds that drops its records on a resync
     assert [r["seq"] for r in held] == list(range(1, len(held) + 1)) and held[0]["data"]["kind"] == "run_created"
     assert held == records(on_a) == records(late)
+    resync = next(i for i, m in enumerate(watched) if isinstance(m, p.Subscribed) and m.resync)
+    again = [m for m in watched[resync:] if not isinstance(m, p.Subscribed)]
+    assert [msgspec.json.decode(msgspec.json.encode(m)) for m in again] == held
+    told = printed.index(RESYNC_LINE)  # `litmus-live watch` says so, then prints the run again from seq 1
+    assert printed[told + 1].startswith("#1 ") and printed[-1].endswith("== PASSED (exit code 0)")
+    assert printer.returncode == 0 and [line.split()[0] for line in printed[told + 1 : told + 3]] == ["#1", "#2"]
+
+
+async def _watched_by_the_client(srv, run_id: str, holding_prompt: asyncio.Event) -> list[object]:
+    """What the bundled Python client yields for the run, until its end."""
+    async with client.connect(srv.ws, token=TOKEN) as c:
+        watched = []
+        async for message in c.watch(run_id):
+            watched.append(message)
+            if isinstance(message, Prompt):
+                holding_prompt.set()
+        return watched
 
 
 async def test_the_active_feed_gets_a_summary_per_interval_not_per_commit_and_the_last_one(tmp_path) -> None:

@@ -183,6 +183,16 @@ describe("apply", () => {
     expect(state.error?.message).toBe("no run r9");
   });
 
+  it("keeps the epoch it subscribed in, and on a resync drops what it held and folds the run anew", () => {
+    const told = (epoch: string, resync: boolean): ServerMessage =>
+      ({ type: "subscribed", run_id: "r1", since_seq: 0, head_seq: 2, status: "RUNNING", epoch, resync });
+    const held = [output(1, "a"), output(2, "b")].reduce(apply, apply(initial("r1"), told("e1", false)));
+    expect([held.epoch, held.lastSeq]).toEqual(["e1", 2]);
+    const anew = [output(1, "a"), output(3, "c")].reduce(apply, apply(held, told("e2", true)));
+    expect([anew.epoch, anew.lastSeq, anew.timeline.length]).toEqual(["e2", 3, 2]);
+    expect(latest(anew.output, OUTPUT_TAIL).map((o) => o.line)).toEqual(["a", "c"]);
+  });
+
   it("ignores records that arrive before the subscription is confirmed", () => {
     expect(apply(initial("r1"), output(7, "late, from an earlier subscription")).lastSeq).toBe(0);
   });

@@ -96,6 +96,8 @@ export interface RunState {
   channels: ChannelList;
   /** Records count only after `subscribed`: earlier ones belong to a previous subscription. */
   isSubscribed: boolean;
+  /** The history of the run the records are of (`subscribed`), sent back on a resume. */
+  epoch: string;
   lastSeq: number;
   headSeq: number;
   complete: Complete | null;
@@ -117,6 +119,7 @@ export function initial(runId: string): RunState {
     measurements: none(),
     channels: [],
     isSubscribed: false,
+    epoch: "",
     lastSeq: 0,
     headSeq: 0,
     complete: null,
@@ -185,9 +188,12 @@ function isOurs(state: RunState, msg: Channels): boolean {
   return state.isSubscribed && msg.run_id === state.runId;
 }
 
-function onSubscribed(state: RunState, msg: Subscribed): RunState {
+/** A resync says the records held are of a history the store lost: the run is folded anew from seq 1. */
+function onSubscribed(held: RunState, msg: Subscribed): RunState {
+  const state = msg.resync ? initial(held.runId) : held;
   const status = state.status ?? (msg.head_seq > 0 ? msg.status : null);
-  return { ...state, status, isSubscribed: true, headSeq: Math.max(state.headSeq, msg.head_seq), error: null };
+  const headSeq = Math.max(state.headSeq, msg.head_seq);
+  return { ...state, status, isSubscribed: true, epoch: msg.epoch ?? "", headSeq, error: null };
 }
 
 function onError(state: RunState, msg: ErrorMessage): RunState {

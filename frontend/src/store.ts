@@ -159,7 +159,8 @@ function ensureSocket(): Connection {
 }
 
 function subscription(state: RunState): ClientMessage {
-  return { type: "subscribe", run_id: state.runId, since_seq: state.lastSeq };
+  const resume = { type: "subscribe", run_id: state.runId, since_seq: state.lastSeq } as const;
+  return state.epoch ? { ...resume, epoch: state.epoch } : resume;
 }
 
 // -- actions -----------------------------------------------------------------------------
