@@ -46,11 +46,11 @@ def node(directory: Path, redis: RedisServer, station: str = "", tests: Path = S
 
 
 class Fleet:
-    def __init__(self, directory: Path, redis: RedisServer, tests: Path = SUITES, names: str = "AB") -> None:
+    def __init__(self, directory: Path, redis: RedisServer) -> None:
         self.redis = redis
-        self.a = node(directory, redis, names[0], tests)
-        self.b = node(directory, redis, names[1], tests)
-        self.v = node(directory, redis, tests=tests)
+        self.a = node(directory, redis, "A")
+        self.b = node(directory, redis, "B")
+        self.v = node(directory, redis)
 
     @property
     def nodes(self) -> list[Server]:
@@ -231,12 +231,14 @@ def conformance(srv: Server, extra: list[str]) -> subprocess.Popen[str]:
 
 
 def test_the_conformance_suite_passes_against_every_node(redis_server: RedisServer, tmp_path: Path) -> None:
-    demo = Fleet(tmp_path, redis_server, tests=REPO / "examples", names="DE")
+    """Every node of a fleet of the two kinds: a station, and a viewer node launching on it."""
+    demo = [node(tmp_path, redis_server, station, tests=REPO / "examples") for station in ("D", "")]
     try:
-        suites = [conformance(srv, [] if srv is not demo.v else ["--station", "D"]) for srv in demo.nodes]
+        suites = [conformance(demo[0], []), conformance(demo[1], ["--station", "D"])]
         outputs = [suite.communicate(timeout=300)[0] for suite in suites]
     finally:
-        demo.stop()
+        for srv in demo:
+            srv.stop()
     for suite, output in zip(suites, outputs, strict=True):
         summary = output.strip().splitlines()[-1]
         assert suite.returncode == 0, output

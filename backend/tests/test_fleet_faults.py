@@ -12,12 +12,14 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import msgspec
+import pytest
 import redis
 from conftest import TOKEN, RedisServer, free_port
-from test_fleet import grant_fleet_token, launch, node, records, viewers
+from test_fleet import _close_viewers, grant_fleet_token, launch, node, records, viewers  # noqa: F401
 
 from litmus_live import client
 from litmus_live import protocol as p
@@ -25,6 +27,40 @@ from litmus_live.cli import RESYNC_LINE
 from litmus_live.events import Prompt
 from litmus_live.fleet.audience import Audience
 from litmus_live.store.redis import FEED, FEED_INTERVAL, RUNS, RedisStore
+
+# _close_viewers (autouse, imported): the viewers a test here opens are closed as it ends, in
+# its own event loop, as in test_fleet, not later in another test's
+
+
+class Pair:
+    """A station A and a viewer node on a redis-server of their own, shared by the tests here
+    that stop, restart or empty that Redis: each starts with `ready()`."""
+
+    def __init__(self, directory: Path) -> None:
+        self.store = RedisServer(directory / "redis")
+        self.store.start()
+        self.station, self.viewer = node(directory, self.store, "A"), node(directory, self.store)
+
+    async def ready(self) -> None:
+        """Both nodes healthy and the station listed online (after an emptied Redis, once it beat)."""
+        for srv in (self.station, self.viewer):
+            await healthy(srv)
+        deadline = time.monotonic() + 30
+        while not any(s["name"] == "A" and s["online"] for s in self.viewer.get("/api/stations")):
+            assert time.monotonic() < deadline, "station A did not come back"
+            await asyncio.sleep(0.1)
+
+    def stop(self) -> None:
+        self.station.stop()
+        self.viewer.stop()
+        self.store.stop()
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
+    shared = Pair(tmp_path_factory.mktemp("pair"))
+    yield shared
+    shared.stop()
 
 
 async def healthy(srv, timeout: float = 30.0) -> None:
@@ -48,10 +84,9 @@ async def fed_until_committed(client: redis.Redis, run_id: str, timeout: float =
         await asyncio.sleep(0.1)
 
 
-async def test_a_subscribe_while_redis_is_stopped_is_told_store_unavailable_then_works(tmp_path: Path) -> None:
-    store = RedisServer(tmp_path / "redis")
-    store.start()
-    station, viewer = node(tmp_path, store, "A"), node(tmp_path, store)
+async def test_a_subscribe_while_redis_is_stopped_is_told_store_unavailable_then_works(pair: Pair) -> None:
+    await pair.ready()
+    store, viewer = pair.store, pair.viewer
     try:
         run_id = launch(viewer, "test_pass.py", station="A")
         (whole,) = await viewers(run_id, viewer)
@@ -67,19 +102,17 @@ async def test_a_subscribe_while_redis_is_stopped_is_told_store_unavailable_then
         await late.send({"type": "subscribe", "id": "s3", "run_id": run_id})
         await late.complete()
     finally:
-        station.stop()
-        viewer.stop()
-        store.stop()
+        if store.command(b"PING") is None:
+            store.start()
     for told in (refused, again):
         assert (told["code"], told["run_id"]) == ("store_unavailable", run_id), told
         assert "cannot be reached" in told["message"], told
     assert records(late) == records(whole)
 
 
-async def test_redis_losing_a_live_runs_history_pushes_a_resync_to_its_live_viewers(tmp_path: Path) -> None:
-    store = RedisServer(tmp_path / "redis")
-    store.start()
-    station, viewer = node(tmp_path, store, "A"), node(tmp_path, store)
+async def test_redis_losing_a_live_runs_history_pushes_a_resync_to_its_live_viewers(pair: Pair) -> None:
+    await pair.ready()
+    store, station, viewer = pair.store, pair.station, pair.viewer
     try:
         run_id = launch(viewer, "test_prompts.py::test_setup", station="A")
         on_v, on_a = await viewers(run_id, viewer, station)
@@ -95,7 +128,7 @@ async def test_redis_losing_a_live_runs_history_pushes_a_resync_to_its_live_view
             printed.append(await asyncio.to_thread(printer.stdout.readline))
         await asyncio.wait_for(in_script.wait(), 30)
         store.kill()  # and started again without its append-only file: an empty Redis
-        shutil.rmtree(tmp_path / "redis" / "appendonlydir")
+        shutil.rmtree(store.directory / "appendonlydir")
         store.start()
         grant_fleet_token(store.url)  # the fleet's identity went with it
         assert (await on_a.answer(insert, True, "after"))["type"] == "prompt_accepted"
@@ -109,9 +142,9 @@ async def test_redis_losing_a_live_runs_history_pushes_a_resync_to_its_live_view
         watched = await asyncio.wait_for(script, 30)
         printed += (await asyncio.to_thread(printer.communicate, timeout=30))[0].splitlines()
     finally:
-        station.stop()
-        viewer.stop()
-        store.stop()
+        if store.command(b"PING") is None:
+            store.start()
+        grant_fleet_token(store.url)
     for told in pushed:
         assert (told["since_seq"], told.get("id")) == (0, None) and told["epoch"] not in ("", epoch), told
     assert ends[0]["status"] == ends[1]["status"] == "PASSED"
@@ -137,11 +170,10 @@ async def _watched_by_the_client(srv, run_id: str, holding_prompt: asyncio.Event
         return watched
 
 
-async def test_the_active_feed_gets_a_summary_per_interval_not_per_commit_and_the_last_one(tmp_path) -> None:
-    store = RedisServer(tmp_path / "redis")
-    store.start()
-    station, viewer = node(tmp_path, store, "A"), node(tmp_path, store)
-    client = redis.Redis.from_url(store.url)
+async def test_the_active_feed_gets_a_summary_per_interval_not_per_commit_and_the_last_one(pair: Pair) -> None:
+    await pair.ready()
+    viewer = pair.viewer
+    client = redis.Redis.from_url(pair.store.url)
     try:
         started = time.monotonic()
         run_id = launch(viewer, "test_burst_then_prompt.py", station="A")
@@ -153,11 +185,9 @@ async def test_the_active_feed_gets_a_summary_per_interval_not_per_commit_and_th
             r["run_id"] == run_id and r["prompts_waiting"] for r in m["runs"]))  # fmt: skip
         fed = await fed_until_committed(client, run_id)
         elapsed = time.monotonic() - started  # every summary of the run so far was fed within it
+        await on_v.answer(await on_v.prompt("go_on"), True, "go")  # the run ends: nothing left live
     finally:
         client.close()
-        station.stop()
-        viewer.stop()
-        store.stop()
     # about one summary per interval (the first at once, the last held back after it), not one per
     # commit: the run commits hundreds of times. The bound allows two per interval, since on a
     # loaded machine a held-back summary's payment can land just before the next on-time one.
