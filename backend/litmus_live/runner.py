@@ -30,6 +30,7 @@ from litmus_live.live_run import MAX_LINE, LiveRun, OpenPrompt, Readings
 from litmus_live.output_log import OutputLog
 from litmus_live.plugin.definitions import FD_ENV, MAX_FRAME
 from litmus_live.store import StoreUnavailable
+from litmus_live.verdict import verdict
 
 log = logging.getLogger(__name__)
 _READ_CHUNK = 64 * 1024
@@ -53,7 +54,6 @@ _BOOTSTRAP = (
     "raise SystemExit(pytest.main(plugins=[plugin]))\n"
 )
 _PYTEST_ARGS = ("--color=no",)
-_EXIT_REASONS = {2: "interrupted", 3: "internal error", 4: "usage error", 5: "no tests collected"}
 
 
 MAX_NAME = 255  # bytes in one file or folder name, as the file systems allow
@@ -111,26 +111,6 @@ def _link_out_of(folder: Path, root: Path) -> str | None:
             if path.is_symlink() and not path.resolve().is_relative_to(root):
                 return str(path.relative_to(root))
     return None
-
-
-def verdict(
-    exit_code: int | None, *, is_aborted: bool, failed: int, errors: int, total: int, collect_errors: list[str] = ()
-) -> tuple[Status, str]:
-    """The run's status and the reason in words, from how the test process ended."""
-    if is_aborted:
-        return Status.ABORTED, "aborted by operator"
-    if exit_code == 0:
-        return Status.PASSED, ""
-    if exit_code == 1:
-        counts = [f"{failed} failed"] * bool(failed) + [f"{errors} error{'s' * (errors != 1)}"] * bool(errors)
-        return Status.FAILED, f"{', '.join(counts) or 'tests failed'} of {total} tests"
-    if exit_code is not None and exit_code < 0:
-        name = signal.Signals(-exit_code).name if -exit_code in signal.valid_signals() else "unknown"
-        return Status.ERROR, f"killed by signal {-exit_code} ({name})"
-    if collect_errors and exit_code == 2:
-        n = len(collect_errors)
-        return Status.ERROR, f"{n} error{'s' * (n != 1)} during collection: {'; '.join(collect_errors)}"[:1000]
-    return Status.ERROR, _EXIT_REASONS.get(exit_code, f"exit code {exit_code}")
 
 
 def is_own_python(python: str) -> bool:

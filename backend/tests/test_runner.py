@@ -17,8 +17,9 @@ from litmus_live.channels import ChannelBoard
 from litmus_live.events import Status
 from litmus_live.live_run import MAX_LINE
 from litmus_live.prompts import Prompts
-from litmus_live.runner import InvalidTestPath, LaunchRequest, Runner, resolve_test_path, verdict
+from litmus_live.runner import InvalidTestPath, LaunchRequest, Runner, resolve_test_path
 from litmus_live.store import SqliteStore
+from litmus_live.verdict import verdict
 
 
 def test_paths_resolve_inside_the_root_only(tmp_path: Path) -> None:
