@@ -112,7 +112,9 @@ async def test_a_test_that_does_not_exist_in_an_existing_file_is_accepted_and_en
     run_id = launch(f"{plain_test.split('::')[0]}::test_that_does_not_exist")
     _, records = await (await connect()).records(run_id)
     complete = records[-1]
-    assert (complete["status"], complete["exit_code"], complete["reason"]) == ("ERROR", 4, "usage error")
+    path = plain_test.split("::")[0]
+    expected = f"usage error: not found: {path}::test_that_does_not_exist"  # pytest's own words, after §4.5's
+    assert (complete["status"], complete["exit_code"], complete["reason"]) == ("ERROR", 4, expected)
 
 
 def test_the_server_serves_the_protocols_examples(http) -> None:

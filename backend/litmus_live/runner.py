@@ -30,7 +30,7 @@ from litmus_live.live_run import MAX_LINE, LiveRun, OpenPrompt, Readings
 from litmus_live.output_log import OutputLog
 from litmus_live.plugin.definitions import FD_ENV, MAX_FRAME
 from litmus_live.store import StoreUnavailable
-from litmus_live.verdict import verdict
+from litmus_live.verdict import pytest_said, verdict
 
 log = logging.getLogger(__name__)
 _READ_CHUNK = 64 * 1024
@@ -310,14 +310,14 @@ class Runner:
             return None, ""
         return await self._execute(run, target)
 
-    @staticmethod
-    def _verdict(run: LiveRun, exit_code: int | None, failure: str) -> tuple[Status, int | None, str]:
+    def _verdict(self, run: LiveRun, exit_code: int | None, failure: str) -> tuple[Status, int | None, str]:
         if failure:
             return Status.ERROR, exit_code, failure
         c = {**run.counts, **(run.final_counts or {})}
+        said = pytest_said(exit_code, (line for _, line in run.tail), str(self._root.resolve()))
         status, words = verdict(
             exit_code, is_aborted=run.is_aborted, failed=c["failed"], errors=c["error"], total=run.total,
-            collect_errors=run.collect_errors,
+            collect_errors=run.collect_errors, said=said,
         )  # fmt: skip
         if status is Status.ABORTED:
             words = f"aborted by {run.aborted_by}"

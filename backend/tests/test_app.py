@@ -84,7 +84,11 @@ async def test_failing_suite_is_failed_with_outcomes_and_reasons(server: Server)
     ("test_path", "exit_code", "reason"),
     [
         ("test_exit_interrupted.py", 2, "interrupted"),
-        ("test_exit_usage.py::test_does_not_exist", 4, "usage error"),
+        (
+            "test_exit_usage.py::test_does_not_exist",
+            4,
+            "usage error: not found: test_exit_usage.py::test_does_not_exist",
+        ),
         ("test_exit_empty.py", 5, "no tests collected"),
     ],
 )
@@ -97,6 +101,34 @@ async def test_abnormal_exit_codes_are_errors_with_reasons(
     assert (complete["status"], complete["exit_code"], complete["reason"]) == ("ERROR", exit_code, reason)
     summary = server.get(f"/api/runs/{run_id}")
     assert (summary["status"], summary["reason"], summary["is_live"]) == ("ERROR", reason, False)
+
+
+@pytest.mark.parametrize(
+    ("files", "exit_code", "reason"),
+    [
+        ({"pytest.ini": "[pytest]\naddopts = --cov=station\n"}, 4,
+         "usage error: unrecognized arguments: --cov=station"),
+        ({"conftest.py": "def pytest_collection_modifyitems(items):\n    raise LookupError('no bench profile')\n"}, 3,
+         "internal error: LookupError: no bench profile"),
+    ],
+)  # fmt: skip
+async def test_a_suite_pytest_cannot_run_ends_error_with_pytests_own_words(
+    tmp_path: Path, files: dict[str, str], exit_code: int, reason: str
+) -> None:
+    root = tmp_path / "tests"
+    root.mkdir()
+    (root / "test_one.py").write_text("def test_one():\n    pass\n")
+    for name, text in {"pytest.ini": "[pytest]\n", **files}.items():
+        (root / name).write_text(text)
+    server = Server(tmp_path / "data", tests=root)
+    server.start()
+    try:
+        run_id = server.launch("test_one.py")
+        async with await connect(server.ws) as ws:
+            complete = (await collect_run(ws, run_id))[-1]
+    finally:
+        server.stop()
+    assert (complete["status"], complete["exit_code"], complete["reason"]) == ("ERROR", exit_code, reason)
 
 
 async def test_abort_interrupts_the_run_and_marks_it_aborted(server: Server) -> None:

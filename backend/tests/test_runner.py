@@ -19,7 +19,7 @@ from litmus_live.live_run import MAX_LINE
 from litmus_live.prompts import Prompts
 from litmus_live.runner import InvalidTestPath, LaunchRequest, Runner, resolve_test_path
 from litmus_live.store import SqliteStore
-from litmus_live.verdict import verdict
+from litmus_live.verdict import pytest_said, verdict
 
 
 def test_paths_resolve_inside_the_root_only(tmp_path: Path) -> None:
@@ -67,6 +67,25 @@ def test_a_symlink_out_of_the_root_is_refused(tmp_path: Path) -> None:
 )
 def test_the_verdict_follows_the_exit_code(exit_code: int | None, aborted: bool, expected: tuple) -> None:
     assert verdict(exit_code, is_aborted=aborted, failed=2, errors=0, total=5) == expected
+
+
+@pytest.mark.parametrize(
+    ("exit_code", "lines", "said"),
+    [
+        (4, ["ERROR: usage: python -m pytest [options] [file_or_dir] [file_or_dir] [...]",
+             "python -m pytest: error: unrecognized arguments: --cov=station --cov-report=term", "  inifile: x"],
+         "unrecognized arguments: --cov=station --cov-report=term"),
+        (4, ["", "ERROR: not found: /st/tests/sub/test_x.py::nope", "(no match in any of [<Module test_x.py>])"],
+         "not found: sub/test_x.py::nope"),
+        (4, ["ERROR: file or directory not found: /st/tests/gone.py", ""], "file or directory not found: gone.py"),
+        (3, ["INTERNALERROR> Traceback (most recent call last):", "INTERNALERROR>   File \"x\", line 1",
+             "INTERNALERROR> E   KeyError: 'bench'", "INTERNALERROR> "], "KeyError: 'bench'"),
+        (4, ["no tests ran in 0.01s"], ""),
+        (1, ["ERROR: not found: x"], ""),
+    ],
+)  # fmt: skip
+def test_pytests_own_words_explain_an_internal_or_usage_error(exit_code: int, lines: list[str], said: str) -> None:
+    assert pytest_said(exit_code, lines, "/st/tests/") == said
 
 
 async def test_a_process_that_cannot_start_is_an_error_saying_why_in_words(tmp_path: Path) -> None:
