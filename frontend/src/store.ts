@@ -47,13 +47,9 @@ let publishedAt = 0;
  * raster and compositing, a few ms of the browser's CPU. At 1,000 lines/s, redrawing at most 4
  * times a second instead of 10 halved the page's layout time (about 22 -> 9 ms per s) and
  * still reads as live; the lines scroll by too fast to read either way. The first change after
- * a quiet spell is drawn at the next frame, and once the stream pauses for QUIET_MS what is
- * pending waits only until QUIET_REDRAW_MS after the last redraw (the end of a burst shows at once).
+ * a quiet spell is drawn at the next frame.
  */
 const STREAM_REDRAW_MS = 250;
-const QUIET_MS = 50;
-const QUIET_REDRAW_MS = 100;
-let quiet = 0;
 let nextRequest = 1;
 /** Answers on their way, by request id. */
 const answers = new Map<string, { runId: string; promptId: string }>();
@@ -82,26 +78,10 @@ function foldIntoRun(msg: ServerMessage): void {
 }
 
 function schedulePublish(): void {
-  if (frame === 0 && delay === 0) publishAfter(STREAM_REDRAW_MS);
-}
-
-function publishAfter(ms: number): void {
-  const wait = publishedAt + ms - performance.now();
+  if (frame !== 0 || delay !== 0) return;
+  const wait = publishedAt + STREAM_REDRAW_MS - performance.now();
   if (wait <= 0) frame = requestAnimationFrame(publishNow);
   else delay = window.setTimeout(() => { delay = 0; frame = requestAnimationFrame(publishNow); }, wait);
-}
-
-/** Called once per socket frame: a redraw still waiting is brought forward once frames stop coming. */
-function noteArrival(): void {
-  window.clearTimeout(quiet);
-  quiet = window.setTimeout(onQuiet, QUIET_MS);
-}
-
-function onQuiet(): void {
-  if (delay === 0) return; // nothing waits, or it waits only for the next frame
-  window.clearTimeout(delay);
-  delay = 0;
-  publishAfter(QUIET_REDRAW_MS);
 }
 
 function publishNow(): void {
@@ -170,10 +150,7 @@ function ensureSocket(): Connection {
   if (socket?.isOpen) return socket;
   connectionFailure.value = null;
   socket = connect(socketUrl(location), {
-    onMessages: (messages) => {
-      messages.forEach(receive);
-      noteArrival();
-    },
+    onMessages: (messages) => messages.forEach(receive),
     onFailure,
   });
   if (isFollowingActive) socket.send({ type: "subscribe_active" });
