@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import msgspec
+import pytest
 
 from litmus_live.events import Event, Output, RunCreated, Stream, utcnow
 from litmus_live.store import SqliteStore
@@ -88,32 +90,30 @@ class _Stream:
         await self.store.flush()
 
 
-async def test_a_record_is_never_seen_before_its_commit_however_wide_the_window(tmp_path: Path) -> None:
+@pytest.fixture
+async def stream(tmp_path: Path) -> AsyncIterator[_Stream]:
+    """A real SQLite store, watched from a second connection on its file."""
     path = tmp_path / "db.sqlite3"
     store = SqliteStore(path)
     await store.open()
-    stream = _Stream(store, path)
+    watched = _Stream(store, path)
     try:
-        await stream.run("r", 1000)
+        yield watched
     finally:
-        stream.close()
+        watched.close()
         await store.close()
+
+
+async def test_a_record_is_never_seen_before_its_commit_however_wide_the_window(stream: _Stream) -> None:
+    await stream.run("r", 1000)
     assert stream.early == []
     assert stream.notified == sorted(stream.notified)
     assert stream.notified[-1] == 1001
 
 
-async def test_order_holds_across_widened_windows_and_runs_sharing_them(tmp_path: Path) -> None:
-    path = tmp_path / "db.sqlite3"
-    store = SqliteStore(path)
-    await store.open()
-    stream = _Stream(store, path)
-    try:
-        await asyncio.gather(stream.run("a", 500), stream.run("b", 500))
-        rows = {run: await store.since(run, 0, limit=10_000, max_bytes=10**9) for run in ("a", "b")}
-    finally:
-        stream.close()
-        await store.close()
+async def test_order_holds_across_widened_windows_and_runs_sharing_them(stream: _Stream) -> None:
+    await asyncio.gather(stream.run("a", 500), stream.run("b", 500))
+    rows = {run: await stream.store.since(run, 0, limit=10_000, max_bytes=10**9) for run in ("a", "b")}
     for run in ("a", "b"):
         records = [msgspec.json.decode(row) for row in rows[run]]
         assert [r["seq"] for r in records] == list(range(1, 502))

@@ -2,7 +2,7 @@
 // records in catch-up batches: the DOM holds only the visible rows, and the tail is followed
 // until the user scrolls up, after which new records are counted in the "N new" pill. The
 // results page's Measurements table is windowed the same way.
-import { expect, test, type WebSocketRoute } from "@playwright/test";
+import { expect, test, type Page, type WebSocketRoute } from "@playwright/test";
 
 const RUN = "synthetic-100k";
 const TOTAL = 100_000;
@@ -19,6 +19,17 @@ function sendRange(ws: WebSocketRoute, from: number, to: number): void {
     for (let seq = start; seq <= Math.min(to, start + BATCH - 1); seq++) batch.push(output(seq));
     ws.send(JSON.stringify(batch));
   }
+}
+
+/** A server stand-in that answers a subscription to `run` with `records`, all in one batch. */
+async function serveRun(page: Page, run: string, records: object[], status: string): Promise<void> {
+  await page.routeWebSocket("/ws", (ws) => {
+    ws.onMessage((text) => {
+      if ((JSON.parse(String(text)) as { type: string }).type !== "subscribe") return;
+      ws.send(JSON.stringify({ type: "subscribed", run_id: run, since_seq: 0, head_seq: records.length, status }));
+      ws.send(JSON.stringify(records));
+    });
+  });
 }
 
 test("100,000 events render windowed and the tail is followed until the user scrolls up", async ({ page }) => {
@@ -76,13 +87,7 @@ test("Events filter by kind and text, and jump to the first failure far up the l
         : { kind: "output", stream: "stdout", line: `sample line ${seq}` };
     records.push({ type: "event", run_id: run, seq, ts, data });
   }
-  await page.routeWebSocket("/ws", (ws) => {
-    ws.onMessage((text) => {
-      if ((JSON.parse(String(text)) as { type: string }).type !== "subscribe") return;
-      ws.send(JSON.stringify({ type: "subscribed", run_id: run, since_seq: 0, head_seq: records.length, status: "RUNNING" }));
-      ws.send(JSON.stringify(records));
-    });
-  });
+  await serveRun(page, run, records, "RUNNING");
   await page.goto(`/live/${run}`);
   const events = page.getByTestId("events");
   await expect(events).toContainText("sample line 5000");
@@ -111,13 +116,7 @@ test("a results page with 5,000 measurements holds only the rows in view, and sc
   });
   const records = [...Array.from({ length: count }, (_, i) => measured(i + 1)),
     { type: "complete", run_id: run, seq: count + 1, ts: at(count + 1), status: "PASSED", exit_code: 0, reason: "", duration: 5 }];
-  await page.routeWebSocket("/ws", (ws) => {
-    ws.onMessage((text) => {
-      if ((JSON.parse(String(text)) as { type: string }).type !== "subscribe") return;
-      ws.send(JSON.stringify({ type: "subscribed", run_id: run, since_seq: 0, head_seq: records.length, status: "PASSED" }));
-      ws.send(JSON.stringify(records));
-    });
-  });
+  await serveRun(page, run, records, "PASSED");
   await page.goto(`/results/${run}`);
   const table = page.getByTestId("measurements");
   await expect(page.locator("#measurements-heading .count")).toHaveText(String(count));
@@ -149,13 +148,7 @@ test("a step with 3,000 readings lists the latest 20 on the Steps tab, and count
     event(3, { kind: "step_started", nodeid: step }),
     ...Array.from({ length: 3_000 }, (_, i) => reading(i + 4)),
   ];
-  await page.routeWebSocket("/ws", (ws) => {
-    ws.onMessage((text) => {
-      if ((JSON.parse(String(text)) as { type: string }).type !== "subscribe") return;
-      ws.send(JSON.stringify({ type: "subscribed", run_id: run, since_seq: 0, head_seq: records.length, status: "RUNNING" }));
-      ws.send(JSON.stringify(records));
-    });
-  });
+  await serveRun(page, run, records, "RUNNING");
   await page.goto(`/live/${run}#steps`);
   const steps = page.getByTestId("live-steps");
   await expect(steps).toContainText(`point_${records.length}`);

@@ -1,11 +1,11 @@
 // The Events tab: every record in order, windowed (only visible rows exist in the DOM), with a
 // filter by kind, a search box and "Jump to first failure". It follows the tail until the user
 // scrolls up (or jumps); then new rows are counted in an "N new" pill.
-import type { RefObject } from "preact";
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import type { PromptEntry } from "../prompts";
 import type { Timeline } from "../state";
 import { isFailure, SHOWS, useMatches, type Show } from "./eventFilter";
+import { useBoxHeight } from "./boxHeight";
 import { writeRows, type RowAt } from "./eventRows";
 
 const ROW = 24;
@@ -59,7 +59,7 @@ interface WindowProps {
 function WindowedRows({ view, jumpAsked, onJumped }: WindowProps) {
   const box = useRef<HTMLDivElement>(null);
   const pool = useRef<HTMLDivElement>(null);
-  const height = useHeight(box);
+  const height = useBoxHeight(box, 400);
   const [isFollowing, setFollowing] = useState(true);
   const [scrolledTo, setScrolledTo] = useState(0);
   const [marked, setMarked] = useState<number | null>(null);
@@ -121,19 +121,6 @@ function firstFailure({ timeline, prompts, matches }: RowsView): number | null {
     if (isFailure(timeline.items[matches ? matches[at]! : at]!, prompts)) return at;
   }
   return null;
-}
-
-/** The element's client height, measured on mount and on resize only (not every frame). */
-function useHeight(box: RefObject<HTMLElement | null>): number {
-  const [height, setHeight] = useState(400);
-  useLayoutEffect(() => {
-    const el = box.current!;
-    setHeight(el.clientHeight);
-    const observer = new ResizeObserver(() => setHeight(el.clientHeight));
-    observer.observe(el);
-    return () => observer.disconnect();
-  }, [box]);
-  return height;
 }
 
 /**

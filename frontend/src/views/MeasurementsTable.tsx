@@ -1,10 +1,10 @@
 // The Measurements section of a run's results: every value `verify` checked, with its limits.
 // A long table (a run keeps up to 12,500) scrolls inside its card and holds only the rows in
 // view: a redraw while the record loads, or a scroll, builds a few dozen rows, not thousands.
-import type { RefObject } from "preact";
-import { useLayoutEffect, useRef, useState } from "preact/hooks";
+import { useRef, useState } from "preact/hooks";
 import type { Measurement } from "../protocol";
 import { reading, stepName } from "./format";
+import { useBoxHeight } from "./boxHeight";
 import { rowWindow } from "./rowWindow";
 
 /** Tables up to this many rows are drawn whole. */
@@ -40,7 +40,7 @@ function Table({ measurements }: { measurements: Measurement[] }) {
 function WindowedTable({ measurements }: { measurements: Measurement[] }) {
   const box = useRef<HTMLDivElement>(null);
   const [scrollTop, setScrollTop] = useState(0);
-  const height = useHeight(box);
+  const height = useBoxHeight(box, 600);
   const { first, last } = rowWindow(measurements.length, scrollTop, height, ROW, OVERSCAN);
   return (
     <div class="measurements-window" ref={box} onScroll={() => setScrollTop(box.current!.scrollTop)} data-testid="measurements-window">
@@ -85,17 +85,4 @@ function Row({ m }: { m: Measurement }) {
 function Spacer({ rows }: { rows: number }) {
   if (rows === 0) return null;
   return <tr class="spacer" aria-hidden="true"><td colSpan={COLUMNS} style={{ height: `${rows * ROW}px` }} /></tr>;
-}
-
-/** The box's client height, measured on mount and on resize. */
-function useHeight(box: RefObject<HTMLElement | null>): number {
-  const [height, setHeight] = useState(600);
-  useLayoutEffect(() => {
-    const el = box.current!;
-    setHeight(el.clientHeight);
-    const observer = new ResizeObserver(() => setHeight(el.clientHeight));
-    observer.observe(el);
-    return () => observer.disconnect();
-  }, [box]);
-  return height;
 }
