@@ -2,8 +2,9 @@
 // `burst URL RUN TRIGGER LAST`: once the page shows the run's "armed" line, create TRIGGER (the test
 // then prints a burst) and time until the row containing LAST is on screen. `frames URL RUN TRIGGER
 // LAST SECONDS`: once the row LAST of the held history is on screen, create TRIGGER (the test starts
-// printing 1,000 lines/s) and record requestAnimationFrame deltas, the page's main-thread CPU and the CPU of every
-// Chromium process for SECONDS; then the same deltas on an empty page, the machine's own floor. Prints one JSON line.
+// printing 1,000 lines/s) and record each frame's time (start to rendered) and interval (requestAnimationFrame delta),
+// the page's main-thread CPU and the CPU of every Chromium process for SECONDS; then the same frame figures on an empty
+// page, the machine's own floor. Prints one JSON line.
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 
@@ -98,18 +99,29 @@ function chromiumCpuMs() {
   return ticks * 10; // USER_HZ is 100 on Linux
 }
 
-function rafDeltas(page, seconds) {
+/**
+ * For `seconds`: each frame's interval (requestAnimationFrame delta) and its time, from the frame's start
+ * (the rAF timestamp) to the end of its rendering (a message posted from the rAF callback runs as the
+ * first task after the frame's style, layout and paint). At 60 Hz intervals come in whole refreshes of
+ * 16.7 ms whatever the work; the time is what the frame cost the main thread, against its 16.7 ms budget.
+ */
+function rafFrames(page, seconds) {
   return page.evaluate(
     (ms) =>
       new Promise((resolve) => {
-        const out = [];
+        const deltas = [];
+        const times = [];
+        const channel = new MessageChannel();
         let prev = performance.now();
+        let start = 0;
         const end = prev + ms;
+        channel.port1.onmessage = () => times.push(performance.now() - start);
         const tick = (now) => {
-          out.push(now - prev);
-          prev = now;
+          deltas.push(now - prev);
+          prev = start = now;
+          channel.port2.postMessage(null);
           if (now < end) requestAnimationFrame(tick);
-          else resolve(out);
+          else setTimeout(() => resolve({ deltas, times }), 50);
         };
         requestAnimationFrame(tick);
       }),
@@ -124,11 +136,11 @@ async function frames(page, trigger, last, seconds) {
   writeFileSync(trigger, "go");
   await page.waitForTimeout(500);
   const chromiumBefore = chromiumCpuMs();
-  const { result: deltas, cpu } = await mainThreadCpu(page, () => traced(page, () => rafDeltas(page, seconds)));
+  const { result: timed, cpu } = await mainThreadCpu(page, () => traced(page, () => rafFrames(page, seconds)));
   const chromium = chromiumCpuMs() - chromiumBefore;
   const arrived = (await eventCount(page)) - held;
   await page.goto("about:blank");
-  return { held, arrived, deltas, cpu: { ...cpu, chromium }, empty: await rafDeltas(page, seconds) };
+  return { held, arrived, ...timed, cpu: { ...cpu, chromium }, empty: await rafFrames(page, seconds) };
 }
 
 async function main() {

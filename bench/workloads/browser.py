@@ -3,11 +3,15 @@
 The server serves the built SPA (frontend/dist, built first if missing). Burst: the page
 follows a live run that waits for a trigger file, then prints 10,000 lines at once; the
 figure is the time from the trigger to the last line's row on screen. Frames: the page holds
-a live run's 100,000 lines, then the test prints 1,000 lines a second while the page records
-requestAnimationFrame deltas (p50/p99): at 60 Hz a frame that keeps up takes 16.7 ms. Beside
+a live run's 100,000 lines, then the test prints 1,000 lines a second while the page times
+each frame: its time, from the frame's start (the requestAnimationFrame timestamp) to the end
+of its rendering (a message posted from the rAF callback runs as the first task after the
+frame's style, layout and paint), against the 16.7 ms budget of a 60 Hz refresh; and its
+interval, the rAF delta, which comes in whole refreshes whatever the work (16.7 ms when it
+keeps up, 33 ms when a frame is dropped) and so shows drops, not cost. Beside
 them, the page's main-thread CPU in the same window (thread time, so a loaded machine's waits for
 a core do not count), the CPU of all Chromium's processes (compositor, raster, network and GPU
-process included), and the frame times of an empty page right after, on the same machine
+process included), and the same frame figures of an empty page right after, on the same machine
 under the same load: when even that one misses frames, the machine is too busy to judge the
 page's frames by.
 
@@ -37,8 +41,10 @@ FRONTEND = BENCH.parent / "frontend"
 BURST = 10_000
 HELD = 100_000
 RATE = 1000
+# A frame's time, from its start to its rendering done, against the 60 Hz budget of one refresh.
+BUDGET = below(16.7)
 # rAF deltas come in whole refreshes (16.7 ms at 60 Hz): under one refresh and a bit means no frame was dropped.
-FRAME = below(17.0)
+INTERVAL = below(17.0)
 
 _BURST = """
 import os
@@ -86,15 +92,23 @@ def run(quick: bool) -> list[Row]:
         station = Station(Path(tmp) / "tests")
         with Server(Path(tmp), station.root, static_dir=dist) as server:
             bursts = [_burst(server, station, Path(tmp), i) for i in range(repeats(quick))]
-            frames = [_frames(server, station, Path(tmp), i, seconds) for i in range(1 if quick else repeats(quick))]
+            frames = [_frames(server, station, Path(tmp), i, seconds) for i in range(repeats(quick))]
     return [
         Row("browser", f"burst of {BURST:,} lines: trigger → last row on screen", "ms",
             [b["trigger_to_last_ms"] for b in bursts]),
         Row("browser", "burst: first frame received → last row on screen", "ms",
             [b["first_frame_to_last_ms"] for b in bursts]),
-        Row("browser", f"frame time p50, {HELD:,} held + {RATE:,} new/s", "ms", [f["p50"] for f in frames], FRAME),
-        Row("browser", f"frame time p99, {HELD:,} held + {RATE:,} new/s", "ms", [f["p99"] for f in frames], FRAME),
-        Row("browser", "frame time p99 of an empty page, right after (the machine's floor)", "ms",
+        Row("browser", f"frame time p50 (start → rendered), {HELD:,} held + {RATE:,} new/s", "ms",
+            [f["work_p50"] for f in frames], BUDGET),
+        Row("browser", f"frame time p99 (start → rendered), {HELD:,} held + {RATE:,} new/s", "ms",
+            [f["work_p99"] for f in frames], BUDGET),
+        Row("browser", "frame time p99 (start → rendered) of an empty page, right after (the machine's floor)", "ms",
+            [f["empty_work_p99"] for f in frames]),
+        Row("browser", f"frame interval p50, {HELD:,} held + {RATE:,} new/s", "ms",
+            [f["p50"] for f in frames], INTERVAL),
+        Row("browser", f"frame interval p99, {HELD:,} held + {RATE:,} new/s", "ms",
+            [f["p99"] for f in frames], INTERVAL),
+        Row("browser", "frame interval p99 of an empty page, right after (the machine's floor)", "ms",
             [f["empty_p99"] for f in frames]),
         Row("browser", "events that arrived while frames were timed (per s)", "",
             [f["arrived"] / f["seconds"] for f in frames]),
@@ -132,10 +146,13 @@ def _frames(server: Server, station: Station, tmp: Path, i: int, seconds: float)
     run_id, _ = server.launch(test)
     result = _node("frames", server.url, run_id, str(trigger), f"line {HELD - 1:07d}", str(seconds))
     server.wait_run_complete(run_id, timeout=60)
-    deltas = sorted(result["deltas"])
+    deltas, times = sorted(result["deltas"]), sorted(result["times"])
+    empty = result["empty"]
     return {"p50": _percentile(deltas, 50), "p99": _percentile(deltas, 99), "arrived": result["arrived"],
-            "empty_p99": _percentile(sorted(result["empty"]), 99), "cpu": result["cpu"],
-            "seconds": seconds}  # fmt: skip
+            "work_p50": _percentile(times, 50), "work_p99": _percentile(times, 99),
+            "empty_p99": _percentile(sorted(empty["deltas"]), 99),
+            "empty_work_p99": _percentile(sorted(empty["times"]), 99),
+            "cpu": result["cpu"], "seconds": seconds}  # fmt: skip
 
 
 def _node(*args: str) -> dict:
