@@ -10,6 +10,7 @@ with: every seq arrives exactly once, unless the server's store lost the history
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import enum
 import logging
@@ -198,6 +199,7 @@ class Client:
         self._count = 0
         self._reader: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[None]] = set()
+        self._outbox: collections.deque[p.ClientMessage] = collections.deque()
         self._error: BaseException | None = None
 
     async def __aenter__(self) -> Client:
@@ -251,9 +253,11 @@ class Client:
                     raise item
                 if item is _WAKE:
                     continue
+                # Set before the yield: a caller that stops at `complete` closes us at the yield,
+                # and the server already forgot a finished subscription (no unsubscribe to send).
+                finished = isinstance(item, Complete)
                 yield item  # type: ignore[misc]
-                if isinstance(item, Complete):
-                    finished = True
+                if finished:
                     return
         finally:
             self._forget(watch, unsubscribe=not finished)
@@ -330,6 +334,7 @@ class Client:
             pass
         finally:
             self._ws = None
+            self._outbox.clear()  # the next connection's `_resume` states everything afresh
             await ws.close()
 
     async def _resume(self) -> None:
@@ -413,13 +418,24 @@ class Client:
             raise self._error
         if self._ws is None:
             return
-        with contextlib.suppress(websockets.ConnectionClosed):
-            await self._ws.send(p.encode_client(message))
+        await self._flush()
+        await self._transmit(self._ws, message)
 
     def _post(self, message: p.ClientMessage) -> None:
-        """Send without waiting (from a generator's `finally`, which must not block)."""
+        """Send without waiting (from a generator's `finally`, which must not block), yet before
+        anything sent after it: an unsubscribe must not overtake a new watch's subscribe."""
         if self._error is None and self._ws is not None:
-            self._spawn(self._send(message))
+            self._outbox.append(message)
+            self._spawn(self._flush())
+
+    async def _flush(self) -> None:
+        while self._outbox and self._ws is not None:
+            await self._transmit(self._ws, self._outbox.popleft())
+
+    @staticmethod
+    async def _transmit(ws: websockets.ClientConnection, message: p.ClientMessage) -> None:
+        with contextlib.suppress(websockets.ConnectionClosed):
+            await ws.send(p.encode_client(message))
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(work)

@@ -33,6 +33,12 @@ TEST_USER = "tests"
 TOKEN = credentials.new_token()
 os.environ["LITMUS_TOKEN"] = TOKEN
 
+# A shell without job control starts a background job with SIGINT ignored, and an ignored signal
+# stays ignored across exec: every server and CLI started here would then shrug off the Ctrl-C
+# (SIGINT) that several tests send. A handled signal is reset to its default in each child.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
 
 def grant_token(data_dir: Path, name: str, role: Role, secret: str | None = None) -> str:
     """Store a token in `data_dir` (replacing one of that name), as `tokens create` does; its secret."""

@@ -84,6 +84,36 @@ async def test_watch_yields_a_finished_run_whole_then_ends(server: Server) -> No
         assert c.welcome is not None and c.welcome.protocol == p.SUBPROTOCOL
 
 
+async def test_a_caller_that_stops_at_complete_sends_no_unsubscribe(server: Server, caplog) -> None:
+    """The server forgets a subscription once its `complete` is sent: unsubscribing then is an error."""
+    run_id = server.launch("test_pass.py")
+    caplog.set_level("WARNING", logger="litmus_live.client")
+    async with client.connect(server.ws) as c:
+        async with contextlib.aclosing(c.watch(run_id)) as records:
+            async for record in records:
+                if isinstance(record, Complete):
+                    break
+        # a second whole watch on the same connection: the server answers in order, so an error
+        # for anything sent after the first watch would have arrived before this one ends
+        assert isinstance([m async for m in c.watch(run_id)][-1], Complete)
+    assert [r.getMessage() for r in caplog.records if r.name == "litmus_live.client"] == []
+
+
+async def test_a_watch_started_right_after_one_was_left_early_gets_the_whole_run(server: Server) -> None:
+    """The first watch's unsubscribe goes out before the second one's subscribe, never after it."""
+    run_id = server.launch("test_pass.py")
+    async with client.connect(server.ws) as c:
+        first = [m async for m in c.watch(run_id)]
+        for _ in range(3):
+            async with contextlib.aclosing(c.watch(run_id)) as records:
+                async for record in records:
+                    if isinstance(record, Record):
+                        break  # left before its end: the client unsubscribes
+            async with asyncio.timeout(30):
+                again = [m async for m in c.watch(run_id)]
+            assert seqs(again) == seqs(first)
+
+
 async def test_one_connection_serves_a_watch_a_feed_and_answers(server: Server) -> None:
     run_id = server.launch("test_prompts.py::test_setup", serial="SN-2")
     answers = {"insert_uut": True, "pick_bench": "bench_02", "chamber_temp": "21"}
