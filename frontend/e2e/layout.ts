@@ -45,8 +45,14 @@ export function smallTargets(page: Page): Promise<string[]> {
 export function clippedLabels(page: Page): Promise<string[]> {
   return page.evaluate(() => {
     const found: string[] = [];
-    for (const el of document.querySelectorAll<HTMLElement>(".event:not([hidden]) .event-time, .event:not([hidden]) .event-kind")) {
-      if (el.scrollWidth > el.clientWidth + 0.5) found.push(`"${el.textContent}" is cut to ${el.clientWidth} px of ${el.scrollWidth}`);
+    // A row is one line of text that its own box clips: a label is cut when it ends past the
+    // row's content edge, or (the kind, a box of fixed width) when its text outgrows that box.
+    for (const el of document.querySelectorAll<HTMLElement>(".event .event-time, .event .event-kind")) {
+      const row = el.closest<HTMLElement>(".event")!;
+      const edge = row.getBoundingClientRect().right - parseFloat(getComputedStyle(row).paddingRight);
+      const end = el.getBoundingClientRect().right;
+      if (end > edge + 0.5) found.push(`"${el.textContent}" ends ${Math.round(end - edge)} px past its row`);
+      else if (el.scrollWidth > el.clientWidth + 0.5 && el.clientWidth > 0) found.push(`"${el.textContent}" is cut to ${el.clientWidth} px of ${el.scrollWidth}`);
     }
     const tabs = document.querySelector<HTMLElement>(".tab-bar");
     if (tabs && tabs.scrollWidth > tabs.clientWidth + 0.5) found.push(`the tabs need ${tabs.scrollWidth} px of ${tabs.clientWidth}`);

@@ -51,6 +51,9 @@ test("100,000 events render windowed and the tail is followed until the user scr
   await expect(page.getByRole("tab", { name: /Events/ }).locator(".count")).toHaveText(String(TOTAL), { timeout: 30_000 });
   await expect(events).toContainText(`sample line ${TOTAL}`);
   expect(await events.locator(".event").count()).toBeLessThan(200);
+  const lastRow = events.locator(".event", { hasText: `sample line ${TOTAL}` });
+  await lastRow.hover();
+  await expect(lastRow).toHaveAttribute("title", `sample line ${TOTAL}`); // the full text, set when pointed at
   await page.screenshot({ path: "test-results/screenshots/events-100k.png" });
 
   await events.evaluate((el) => el.scrollTo(0, 0));

@@ -6,7 +6,7 @@ import type { PromptEntry } from "../prompts";
 import type { Timeline } from "../state";
 import { isFailure, SHOWS, useMatches, type Show } from "./eventFilter";
 import { useBoxHeight } from "./boxHeight";
-import { writeRows, type RowAt } from "./eventRows";
+import { showTitle, writeRows, type RowAt } from "./eventRows";
 
 const ROW = 24;
 /** Rows kept beyond the visible ones for smooth scrolling; while following the tail only a few (each re-renders every frame). */
@@ -70,14 +70,14 @@ function WindowedRows({ view, jumpAsked, onJumped }: WindowProps) {
   const top = isFollowing ? end : Math.min(scrolledTo, end);
   if (isFollowing) seen.current = count;
 
-  // Always the same number of rows (all of them when fewer), so every slot of the pool stays filled.
+  // Always the same number of rows (all of them when fewer), so the pool neither grows nor shrinks as it moves.
   const overscan = isFollowing ? OVERSCAN_FOLLOWING : OVERSCAN;
   const slots = Math.ceil(height / ROW) + 2 * overscan + 1;
   const last = Math.min(count, Math.max(0, Math.floor(top / ROW) - overscan) + slots);
   const first = Math.max(0, last - slots);
   const unseen = isFollowing ? 0 : count - seen.current;
 
-  useLayoutEffect(() => writeRows(pool.current!, recycledRows(view, first, last, slots, marked), view.prompts));
+  useLayoutEffect(() => writeRows(pool.current!, first, ROW, rowsOf(view, first, last, marked), view.prompts));
   useLayoutEffect(() => {
     const el = box.current!;
     if (isFollowing) el.scrollTop = end;
@@ -105,7 +105,7 @@ function WindowedRows({ view, jumpAsked, onJumped }: WindowProps) {
       <div class="events" ref={box} onScroll={onScroll} data-testid="events">
         {count === 0 && <p class="empty">{view.matches ? "No event matches" : "Waiting for events…"}</p>}
         <div class="events-space" style={{ height: `${count * ROW}px` }} />
-        <div class="events-rows" ref={pool} />
+        <div class="events-rows" ref={pool} onPointerOver={showTitle} />
       </div>
       {unseen > 0 && (
         <button class="new-pill" onClick={() => setFollowing(true)} data-testid="new-events">{unseen} new ↓</button>
@@ -123,19 +123,9 @@ function firstFailure({ timeline, prompts, matches }: RowsView): number | null {
   return null;
 }
 
-/**
- * Rows [first, last) in a fixed pool of slots (row i in slot i % slots): as the window moves, a
- * slot's row only changes its text and offset, so following the tail at 1,000 lines/s creates,
- * moves and removes no elements and restyles none (each row is absolutely placed and contained,
- * so its new text lays out only itself).
- */
-function recycledRows({ timeline, matches }: RowsView, first: number, last: number, slots: number, marked: number | null): (RowAt | null)[] {
-  const rows: (RowAt | null)[] = [];
-  const offset = matches ? 0 : timeline.dropped;
-  for (let slot = 0; slot < slots; slot++) {
-    const i = first + ((((slot - first - offset) % slots) + slots) % slots);
-    const entry = i < last ? timeline.items[matches ? matches[i]! : i] : undefined;
-    rows.push(entry ? { entry, top: i * ROW, isMarked: i === marked } : null);
-  }
+/** Rows [first, last) of the list, in order. */
+function rowsOf({ timeline, matches }: RowsView, first: number, last: number, marked: number | null): RowAt[] {
+  const rows: RowAt[] = [];
+  for (let i = first; i < last; i++) rows.push({ entry: timeline.items[matches ? matches[i]! : i]!, isMarked: i === marked });
   return rows;
 }

@@ -1,44 +1,58 @@
 // The Events tab's rows: a fixed pool of row elements that the list writes into directly, not
 // through the virtual DOM. While the tail is followed at 1,000 lines/s every visible row shows a
-// new record at each redraw; writing only the texts and attributes that changed costs a fraction
-// of building and diffing the vnodes of every row.
+// new record at each redraw, so what a row costs to lay out is what a redraw costs:
+// - the pool moves as a whole (one transform); row k sits k rows below its top for good, so a
+//   redraw restyles no row, it only changes texts;
+// - a row is one line of inline text (seq, time, kind, text), a single inline formatting context
+//   laid out once, not one per cell; seq and time are monospace and padded to fixed widths, so
+//   the columns line up without a box of their own, and the kind (whose text rarely changes) is
+//   the only box of fixed width;
+// - the full text of a row is its tooltip, set when the pointer comes over it, not at every redraw.
 import type { PromptEntry } from "../prompts";
 import type { TimelineEntry } from "../state";
 import { describe } from "./eventText";
 import { clock } from "./format";
 
-/** What one slot of the pool shows: a record, at an offset from the top of the list. */
+/** What one row of the pool shows: a record, and whether "Jump to first failure" marked it. */
 export interface RowAt {
   entry: TimelineEntry;
-  top: number;
   isMarked: boolean;
 }
 
 interface Shown extends RowAt {
   prompts: PromptEntry[];
+  text: string;
 }
 
 const CELLS = ["event-seq", "event-time", "event-kind", "event-text"] as const;
+/** Seqs up to this many digits line up; a longer one pushes its own row's columns right. */
+const SEQ_DIGITS = 7;
 /** What each row element shows now, so that a redraw skips the rows whose record did not change. */
 const shown = new WeakMap<Element, Shown>();
 
-/** Makes `pool`'s children the rows, slot by slot (null: nothing to show in that slot). */
-export function writeRows(pool: HTMLElement, rows: (RowAt | null)[], prompts: PromptEntry[]): void {
-  let used = rows.length;
-  while (used > 0 && rows[used - 1] === null) used--;
-  while (pool.children.length > used) pool.lastElementChild!.remove();
-  while (pool.children.length < used) pool.append(newRow());
-  for (let slot = 0; slot < used; slot++) {
-    const row = rows[slot] ?? null;
-    const el = pool.children[slot] as HTMLElement;
-    el.hidden = row === null;
-    if (row !== null) write(el, { ...row, prompts });
-  }
+/**
+ * Makes `pool`'s children `rows`, the consecutive records from position `first` of the list,
+ * with the pool placed `first * rowHeight` down the list.
+ */
+export function writeRows(pool: HTMLElement, first: number, rowHeight: number, rows: RowAt[], prompts: PromptEntry[]): void {
+  const top = `translateY(${first * rowHeight}px)`;
+  if (pool.style.transform !== top) pool.style.transform = top;
+  while (pool.children.length > rows.length) pool.lastElementChild!.remove();
+  while (pool.children.length < rows.length) pool.append(newRow(pool.children.length * rowHeight));
+  rows.forEach((row, k) => write(pool.children[k] as HTMLElement, { ...row, prompts, text: "" }));
 }
 
-function newRow(): HTMLElement {
+/** A row's full text as its tooltip, when the pointer comes over it (`pool`'s pointerover). */
+export function showTitle(ev: Event): void {
+  const row = (ev.target as Element).closest(".event");
+  const text = row ? shown.get(row)?.text : undefined;
+  if (row instanceof HTMLElement && text !== undefined && row.title !== text) row.title = text;
+}
+
+function newRow(top: number): HTMLElement {
   const el = document.createElement("div");
   el.className = "event";
+  el.style.transform = `translateY(${top}px)`;
   for (const name of CELLS) {
     const cell = el.appendChild(document.createElement("span"));
     cell.className = name;
@@ -49,22 +63,23 @@ function newRow(): HTMLElement {
 
 function write(el: HTMLElement, row: Shown): void {
   const before = shown.get(el);
-  if (before?.top !== row.top) el.style.transform = `translateY(${row.top}px)`;
   if (before?.isMarked !== row.isMarked) el.toggleAttribute("data-marked", row.isMarked);
-  if (before?.entry !== row.entry || before.prompts !== row.prompts) fill(el, row);
+  if (before?.entry === row.entry && before.prompts === row.prompts) row.text = before.text;
+  else row.text = fill(el, row);
   shown.set(el, row);
 }
 
-function fill(el: HTMLElement, { entry, prompts }: Shown): void {
+function fill(el: HTMLElement, { entry, prompts }: Shown): string {
   const { kind, text, tone } = describe(entry, prompts);
   setData(el, "kind", kind);
   setData(el, "tone", tone);
   const cells = el.children;
-  setText(cells[0]!, String(entry.seq));
+  setText(cells[0]!, String(entry.seq).padStart(SEQ_DIGITS));
   setText(cells[1]!, clock(entry.ts));
   setText(cells[2]!, kind.replace("_", " "));
   setText(cells[3]!, text);
-  if ((cells[3] as HTMLElement).title !== text) (cells[3] as HTMLElement).title = text;
+  if (el.title !== "") el.removeAttribute("title"); // set again from the new text when pointed at
+  return text;
 }
 
 function setText(cell: Element, value: string): void {
