@@ -96,6 +96,7 @@ class Hub:
         self._active_built = 0.0
         self._active_timer: asyncio.TimerHandle | None = None
         self._last_wake: dict[str, float] = {}
+        self._spacing: dict[str, float] = {}  # run -> the spacing of its wakes, as last computed
         self._wake_timers: dict[str, asyncio.TimerHandle] = {}
         self._connections: set[asyncio.Event] = set()
         # the batches read past each cursor at a live run's head, handed to every connection
@@ -109,6 +110,7 @@ class Hub:
         subs = self._subs.get(run_id)
         if subs and run_id not in self._wake_timers:
             spacing = min(MAX_WAKE_SPACING, self._audience(run_id, len(subs)) * WAKE_SPACING_PER_SUBSCRIBER)
+            self._spacing[run_id] = spacing
             due = self._last_wake.get(run_id, 0.0) + spacing
             now = time.monotonic()
             if now >= due:
@@ -122,6 +124,11 @@ class Hub:
             task = asyncio.get_running_loop().create_task(self._announce_finished(run_id))
             self._announcing.add(task)
             task.add_done_callback(self._announcing.discard)
+
+    def wake_spacing(self, run_id: str) -> float:
+        """How far apart the wakes of `run_id`'s watchers are spaced now (0 when unwatched).
+        A plain read: a store's reading thread may ask it."""
+        return self._spacing.get(run_id, 0.0) if run_id in self._subs else 0.0
 
     def _wake(self, run_id: str) -> None:
         self._wake_timers.pop(run_id, None)
@@ -260,6 +267,7 @@ class Hub:
             if not subs:
                 del self._subs[sub.run_id]
                 self._last_wake.pop(sub.run_id, None)
+                self._spacing.pop(sub.run_id, None)
                 self._shared.forget(sub.run_id)
                 self._store.unwatch(sub.run_id)
 

@@ -11,7 +11,7 @@ from conftest import RedisServer
 
 from litmus_live.events import Complete, Event, Output, Progress, Prompt, RunCreated, Status, Stream, utcnow
 from litmus_live.store import STOPPED_REASON, UnknownRun
-from litmus_live.store.redis import RedisStore
+from litmus_live.store.redis import FEED_INTERVAL, RedisStore
 
 decode = msgspec.json.decode
 
@@ -108,6 +108,36 @@ async def test_another_node_follows_a_live_run_gap_free(redis_url: str) -> None:
     assert active == ["r"]
     assert [decode(row)["type"] for row in rest] == ["complete"]
     assert heads and heads[-1] in (0, 302)
+
+
+async def test_a_followed_run_is_read_no_more_often_than_its_watchers_are_woken(redis_url: str) -> None:
+    """A station committing every ms reaches another node in reads spaced by the hub's wake
+    spacing (`pace`), each bringing all that was committed meanwhile, with no record lost."""
+    station, viewer = await opened(redis_url, "A"), await opened(redis_url, "V")
+    heads: list[int] = []
+    viewer.on_commit(lambda run_id, seq: heads.append(seq) if run_id == "r" else None)
+    viewer.follower.pace = lambda run_id: 0.05
+    station.append(created("r"))
+    await station.flush()
+    await until(lambda: viewer.committed_head("r") == 1)
+    viewer.watch("r")
+    await asyncio.sleep(0.2)  # the watch takes effect at the follower's next read
+    heads.clear()
+    started = asyncio.get_running_loop().time()
+    for i in range(1000):
+        station.append(line("r", f"{i}"))
+        await station.flush()  # one commit per record, as fast as the station can
+        await asyncio.sleep(0.001)
+    await until(lambda: viewer.committed_head("r") == 1001)
+    elapsed = asyncio.get_running_loop().time() - started
+    rows = await viewer.since("r", 0, limit=2000)
+    await viewer.close()
+    await station.close()
+    assert [decode(row)["seq"] for row in rows] == list(range(1, 1002))
+    # one read per 50 ms at most, where one per commit would be up to 1,000; a read of the run's
+    # summary (the feed, at most every FEED_INTERVAL) tells a head too, and the next read of its
+    # log does not wait
+    assert 2 <= len(heads) <= elapsed * (1 / 0.05 + 2 / FEED_INTERVAL) + 3, (len(heads), elapsed)
 
 
 async def test_only_the_owner_writes_a_live_run(redis_url: str) -> None:

@@ -111,9 +111,11 @@ class FleetNode:
 
     def hear(self, hub: Hub) -> None:
         """What the store tells of its runs reaches the hub: each commit (this node's, or one
-        the follower read), and a run's log given a new epoch by any node (its viewers resync)."""
+        the follower read), and a run's log given a new epoch by any node (its viewers resync); the
+        follower reads a watched run no more often than the hub wakes its watchers."""
         self.store.on_commit(hub.notify)
         self.store.follower.on_epoch = hub.epoch_changed
+        self.store.follower.pace = hub.wake_spacing
 
     def audience(self, run_id: str, here: int) -> int:
         """A run's watchers on every node of the fleet, `here` of them on this one."""
