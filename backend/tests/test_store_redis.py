@@ -11,6 +11,7 @@ from conftest import RedisServer
 
 from litmus_live.events import Complete, Event, Output, Progress, Prompt, RunCreated, Status, Stream, utcnow
 from litmus_live.store import STOPPED_REASON, UnknownRun
+from litmus_live.store import base as store_base
 from litmus_live.store.redis import FEED_INTERVAL, RedisStore
 
 decode = msgspec.json.decode
@@ -257,6 +258,32 @@ async def test_records_redis_lost_from_its_file_are_written_again_or_the_log_get
     else:  # no longer held: they are gone, and a client that held them is told to resync
         assert seqs == [*range(1, 42), 72] and after not in ("", epoch)
     assert paged == ([decode(row) for row in rows], 72)  # a reader paging the log from 0 moves past the lost seqs once
+
+
+async def test_a_commit_redis_applied_but_whose_reply_was_lost_is_retried_without_a_double(redis_url: str) -> None:
+    """Redis killed after it ran a commit but before its reply reached the station: the station
+    retries the batch. What Redis holds of it already is not written twice, and the rest goes on."""
+    store = await opened(redis_url)
+    store.append(created("r"))
+    for i in range(5):
+        store.append(line("r", f"before {i}"))
+    await store.flush()
+    retried = [line("r", f"retried {i}") for i in range(3)]
+    # what the lost commit had written: seqs 7 and 8 of the batch (7, 8, 9) the station retries
+    for seq, record in zip((7, 8), retried, strict=False):
+        body = store_base._encode(msgspec.structs.replace(record, seq=seq))
+        store.client.xadd("litmus:log:r", {"r": body}, id=f"0-{seq}")
+    for record in retried:
+        store.append(record)
+    async with asyncio.timeout(20):
+        await store.flush()
+    store.append(line("r", "after"))
+    async with asyncio.timeout(20):
+        await store.flush()
+    rows = await store._read(store._io_since, "r", 0, 10_000, 10**9)
+    await store.close()
+    assert [decode(row)["seq"] for row in rows] == list(range(1, 11))
+    assert [decode(row)["data"]["line"] for row in rows[6:]] == ["retried 0", "retried 1", "retried 2", "after"]
 
 
 async def _read_pages(store: RedisStore, run_id: str) -> tuple[list[dict], int]:

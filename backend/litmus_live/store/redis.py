@@ -97,11 +97,16 @@ for _ = 1, n do
   redis.call('SET', P .. 'epoch:' .. ARGV[i], ARGV[2]); renewed[ARGV[i]] = true
   redis.call('XADD', P .. 'epochs', 'MAXLEN', '~', '1000', '*', 'run', ARGV[i], 'e', ARGV[2]); i = i + 1
 end
+-- a run's records go on where its stream ends. Those of them the stream holds already were
+-- written by an earlier try of this node's whose reply was lost (Redis gone mid-commit), and
+-- which came back merged into a later batch: they are skipped, not written twice (`held`)
+local held = {}
 local function continues(run, seq)
-  if seq == '1' then redis.call('SET', P .. 'epoch:' .. run, ARGV[2], 'NX'); return true end
   if renewed[run] then return true end
   local top = redis.call('XREVRANGE', P .. 'log:' .. run, '+', '-', 'COUNT', 1)[1]
   local have = top and tonumber(string.match(top[1], '^0%-(%d+)$')) or 0
+  if seq == '1' then redis.call('SET', P .. 'epoch:' .. run, ARGV[2], 'NX') end
+  if have >= tonumber(seq) then held[run] = have; return true end
   if have == tonumber(seq) - 1 then return true end
   table.insert(short, run); table.insert(short, have)
   return false
@@ -121,7 +126,7 @@ local function owns(run, seq)
 end
 n = tonumber(ARGV[i]); i = i + 1
 for _ = 1, n do
-  if owns(ARGV[i], ARGV[i + 1]) then
+  if owns(ARGV[i], ARGV[i + 1]) and tonumber(ARGV[i + 1]) > (held[ARGV[i]] or 0) then
     redis.call('XADD', P .. 'log:' .. ARGV[i], '0-' .. ARGV[i + 1], 'r', ARGV[i + 2])
   end
   i = i + 3
