@@ -8,7 +8,8 @@ the store's `on_commit` callback, exactly like a local commit.
 
 A station commits every few ms under load; the hub wakes the watchers of a run no more often
 than its wake spacing (hub.py, 10 ms for 100 watchers). After a read that brought a run's
-records, the next read waits that spacing (`pace`, the least of the runs read): what a station
+records, the next read waits that spacing (`pace`, the least of the runs read; none under
+MIN_LINGER): what a station
 commits meanwhile comes in one read, one hop to the loop and one wake instead of several, and
 no record reaches a watcher later than the hub's spacing would have let it.
 """
@@ -37,6 +38,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 BLOCK_MS = 5000
 RETRY_AFTER = 0.5
+# A shorter wait is not taken (a run with few watchers, spaced under it): on a busy core the
+# thread's wake-up after a sleep can come later than the wait itself, and add to every record.
+MIN_LINGER = 0.002
 _LOG_PREFIX = "litmus:log:"
 STATE_PREFIX = "litmus:state:"  # stream per live run: its channel deltas, as the station sent them
 _FEED = "litmus:feed"
@@ -236,7 +240,7 @@ class Follower:
         """After a read that brought records of runs, wait the least of their wake spacings."""
         runs = [key[len(_LOG_PREFIX) :].decode() for key, _ in reply if key.startswith(_LOG_PREFIX.encode())]
         wait = min((self.pace(run_id) for run_id in runs), default=0.0)
-        if wait > 0:
+        if wait >= MIN_LINGER:
             self._stopped.wait(wait)
 
     def _report_down(self, exc: Exception) -> None:
