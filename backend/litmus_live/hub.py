@@ -128,7 +128,7 @@ class Hub:
     def wake_spacing(self, run_id: str) -> float:
         """How far apart the wakes of `run_id`'s watchers are spaced now (0 when unwatched).
         A plain read: a store's reading thread may ask it."""
-        return self._spacing.get(run_id, 0.0) if run_id in self._subs else 0.0
+        return self._spacing.get(run_id, 0.0)
 
     def _wake(self, run_id: str) -> None:
         self._wake_timers.pop(run_id, None)

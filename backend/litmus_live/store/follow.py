@@ -9,9 +9,9 @@ the store's `on_commit` callback, exactly like a local commit.
 A station commits every few ms under load; the hub wakes the watchers of a run no more often
 than its wake spacing (hub.py, 10 ms for 100 watchers). After a read that brought a run's
 records, the next read waits that spacing (`pace`, the least of the runs read; none under
-MIN_LINGER): what a station
-commits meanwhile comes in one read, one hop to the loop and one wake instead of several, and
-no record reaches a watcher later than the hub's spacing would have let it.
+MIN_LINGER): what a station commits meanwhile comes in one read, one hop to the loop and one
+wake instead of several, and no record reaches a watcher later than the hub's spacing would
+have let it.
 """
 
 from __future__ import annotations

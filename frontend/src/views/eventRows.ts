@@ -21,7 +21,6 @@ export interface RowAt {
 
 interface Shown extends RowAt {
   prompts: PromptEntry[];
-  text: string;
 }
 
 const CELLS = ["event-seq", "event-time", "event-kind", "event-text"] as const;
@@ -39,14 +38,14 @@ export function writeRows(pool: HTMLElement, first: number, rowHeight: number, r
   if (pool.style.transform !== top) pool.style.transform = top;
   while (pool.children.length > rows.length) pool.lastElementChild!.remove();
   while (pool.children.length < rows.length) pool.append(newRow(pool.children.length * rowHeight));
-  rows.forEach((row, k) => write(pool.children[k] as HTMLElement, { ...row, prompts, text: "" }));
+  rows.forEach((row, k) => write(pool.children[k] as HTMLElement, { ...row, prompts }));
 }
 
 /** A row's full text as its tooltip, when the pointer comes over it (`pool`'s pointerover). */
 export function showTitle(ev: Event): void {
-  const row = (ev.target as Element).closest(".event");
-  const text = row ? shown.get(row)?.text : undefined;
-  if (row instanceof HTMLElement && text !== undefined && row.title !== text) row.title = text;
+  const row = (ev.target as Element).closest<HTMLElement>(".event");
+  const text = row?.lastElementChild?.textContent;
+  if (row && text != null && row.title !== text) row.title = text;
 }
 
 function newRow(top: number): HTMLElement {
@@ -64,12 +63,11 @@ function newRow(top: number): HTMLElement {
 function write(el: HTMLElement, row: Shown): void {
   const before = shown.get(el);
   if (before?.isMarked !== row.isMarked) el.toggleAttribute("data-marked", row.isMarked);
-  if (before?.entry === row.entry && before.prompts === row.prompts) row.text = before.text;
-  else row.text = fill(el, row);
+  if (before?.entry !== row.entry || before.prompts !== row.prompts) fill(el, row);
   shown.set(el, row);
 }
 
-function fill(el: HTMLElement, { entry, prompts }: Shown): string {
+function fill(el: HTMLElement, { entry, prompts }: Shown): void {
   const { kind, text, tone } = describe(entry, prompts);
   setData(el, "kind", kind);
   setData(el, "tone", tone);
@@ -79,7 +77,6 @@ function fill(el: HTMLElement, { entry, prompts }: Shown): string {
   setText(cells[2]!, kind.replace("_", " "));
   setText(cells[3]!, text);
   if (el.title !== "") el.removeAttribute("title"); // set again from the new text when pointed at
-  return text;
 }
 
 function setText(cell: Element, value: string): void {
