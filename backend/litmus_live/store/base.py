@@ -18,12 +18,12 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 
 import msgspec
 
 from litmus_live.events import Event, PromptResolved, Record, RunCreated, utcnow
 from litmus_live.store import summary as summaries
+from litmus_live.store.lane import Lane
 from litmus_live.store.outage import MAX_OUTAGE, MAX_PENDING_BYTES, Outage
 from litmus_live.store.summary import Checkpoints, RunQuery, RunSummary
 from litmus_live.store.tail import EMPTY, Page, Tail
@@ -97,8 +97,8 @@ class EventStore:
         self._flushes: list[tuple[int, asyncio.Future[None]]] = []
         self._wake = asyncio.Event()
         # One thread writes, one reads: a long catch-up read never delays a commit.
-        self._writer = ThreadPoolExecutor(1, thread_name_prefix="store-write")
-        self._reader = ThreadPoolExecutor(1, thread_name_prefix="store-read")
+        self._writer = Lane("store-write")
+        self._reader = Lane("store-read")
         self._task: asyncio.Task[None] | None = None
 
     # -- wiring and lifetime -------------------------------------------------------------
@@ -145,8 +145,8 @@ class EventStore:
             self._task = None
         await self._read(self._io_close_reader)
         await self._write(self._io_close)
-        self._reader.shutdown(wait=True)
-        self._writer.shutdown(wait=True)
+        self._reader.close()
+        self._writer.close()
 
     async def _fold_forward(self, summary: RunSummary) -> None:
         """Bring a stored summary (a checkpoint) up to date with the records after it."""
@@ -378,14 +378,14 @@ class EventStore:
         """No viewer here follows `run_id` any more."""
 
     async def _write(self, fn, *args):
-        return await asyncio.get_running_loop().run_in_executor(self._writer, fn, *args)
+        return await self._writer.call(fn, *args)
 
     # what a backend raises when it cannot be read now; `_read` turns it into StoreUnreadable
     read_faults: tuple[type[Exception], ...] = ()
 
     async def _read(self, fn, *args):
         try:
-            return await asyncio.get_running_loop().run_in_executor(self._reader, fn, *args)
+            return await self._reader.call(fn, *args)
         except self.read_faults as exc:
             raise StoreUnreadable(self.read_fault_text(exc)) from None
 
