@@ -18,6 +18,7 @@ from server import Server
 from subscribers import Subscribers
 
 SETTLE = 0.25  # after every client is live, before the first window
+COMMIT_THREAD = "store-write"  # the thread of Litmus Live that commits (and fsyncs)
 STARTUP = 1.0  # emission time allowed for every client to be receiving live
 
 
@@ -29,6 +30,7 @@ class Window:
     completeness: float  # latency samples over lines emitted in the window x timed subscribers
     server_cpu: float  # cores busy in the server process during the window
     load_cpu: float  # cores busy in the subscriber processes during the window
+    commit_cpu: float  # of server_cpu, its committing thread's ("store-write"; 0 on a server without one)
 
 
 def emission_seconds(window: float, repeats: int) -> float:
@@ -61,6 +63,7 @@ def measure(
             p99=results.percentile(i, 99, expected),
             completeness=len(results.latencies[i]) / (rate * window * results.timed),
             server_cpu=(cpu[i + 1][0] - cpu[i][0]) / window,
+            commit_cpu=(cpu[i + 1][2] - cpu[i][2]) / window,
             load_cpu=(cpu[i + 1][1] - cpu[i][1]) / window,
         )
         for i in range(repeats)
@@ -69,15 +72,15 @@ def measure(
     return windows
 
 
-def _cpu_at(when: float, server: Server, subscribers: Subscribers) -> tuple[float, float]:
+def _cpu_at(when: float, server: Server, subscribers: Subscribers) -> tuple[float, float, float]:
     time.sleep(max(0.0, when - time.time()))
-    return server.cpu_seconds(), subscribers.cpu_seconds()
+    return server.cpu_seconds(), subscribers.cpu_seconds(), server.thread_cpu_seconds(COMMIT_THREAD)
 
 
 def _describe(windows: list[Window]) -> str:
     return "; ".join(
         f"{w.deliveries:,.0f}/s p50 {w.p50 * 1e3:.2f} ms p99 {w.p99 * 1e3:.2f} ms ({w.completeness:.0%}), "
-        f"CPU server {w.server_cpu:.0%} clients {w.load_cpu:.0%}"
+        f"CPU server {w.server_cpu:.0%} (commits {w.commit_cpu:.0%}) clients {w.load_cpu:.0%}"
         for w in windows
     )
 

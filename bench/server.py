@@ -122,6 +122,10 @@ class _Process:
         """User + system CPU time the server process (all its threads) has used so far."""
         return process_cpu_seconds(self.pid)
 
+    def thread_cpu_seconds(self, name: str) -> float:
+        """User + system CPU time of the server's threads named `name` (0 when it has none)."""
+        return sum(thread_cpu_seconds(task) for task in Path(f"/proc/{self.pid}/task").iterdir() if _comm(task) == name)
+
     def rss(self) -> int:
         """The server's resident set size in bytes (VmRSS)."""
         for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
@@ -234,6 +238,22 @@ def process_cpu_seconds(pid: int, with_children: bool = False) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
     ticks = int(fields[11]) + int(fields[12]) + (int(fields[13]) + int(fields[14]) if with_children else 0)
     return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def thread_cpu_seconds(task: Path) -> float:
+    """utime + stime of one thread, `task` being its /proc/<pid>/task/<tid> folder (0 once it ended)."""
+    try:
+        fields = (task / "stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _comm(task: Path) -> str:
+    try:
+        return (task / "comm").read_text().strip()
+    except OSError:
+        return ""
 
 
 def workdir() -> tempfile.TemporaryDirectory[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -80,3 +81,12 @@ async def test_a_lane_never_called_starts_no_thread() -> None:
     lane = Lane("test-lane")
     lane.close()
     assert {t.ident for t in threading.enumerate()} == before
+
+
+async def test_the_lanes_thread_carries_its_name_in_the_os() -> None:
+    lane = Lane("store-write")
+    try:
+        tid = await lane.call(threading.get_native_id)
+        assert Path(f"/proc/self/task/{tid}/comm").read_text().strip() == "store-write"
+    finally:
+        lane.close()

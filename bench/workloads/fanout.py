@@ -76,7 +76,16 @@ def _rows(clients: int, ours: list[paced.Window], ceiling: list[paced.Window]) -
             met = statistics.median(mine) < P99_AT_500
             verdict += f" (< {P99_AT_500:.0f} ms: {'ok' if met else 'MISSED'})"
         rows.append(Row("fan-out", f"{name}, {label}", unit, mine, against=against, ratio=verdict))
+        if name == "server CPU":
+            rows.append(_commit_row(label, ours))
     return rows
+
+
+def _commit_row(label: str, ours: list[paced.Window]) -> Row:
+    """What of the server's CPU its durable commits took (the ceiling commits nothing)."""
+    share = statistics.median(w.commit_cpu for w in ours) / statistics.median(w.server_cpu for w in ours)
+    name = f"server CPU in durable commits (its store-write thread), {label}"
+    return Row("fan-out", name, "%", [w.commit_cpu * 100 for w in ours], ratio=f"{share:.0%} of the server's")
 
 
 def _judge(ratio: float, target: tuple[float, bool] | None) -> str:

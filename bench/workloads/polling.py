@@ -94,6 +94,7 @@ def _window(latencies: list[float], window: float, busy: float) -> paced.Window:
         completeness=len(latencies) / expected,
         server_cpu=busy / window,
         load_cpu=math.nan,
+        commit_cpu=math.nan,
     )
 
 
