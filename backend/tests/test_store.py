@@ -313,3 +313,42 @@ async def test_pages_read_from_sqlite_hold_every_record_once_in_order_and_fit_a_
         while (page := await store.page("r", after)).count:
             after += page.count
     await store.close()
+
+
+async def test_a_commit_of_many_statements_lands_whole_or_not_at_all(tmp_path: Path, quick_retries) -> None:
+    """Records go in by statements of many rows; a failure at any of them leaves nothing of the
+    commit on disk (nor its summary, nor its readings), and the retry lands it all once."""
+    path = tmp_path / "db.sqlite3"
+    store = SqliteStore(path)
+    faults: list[str | None] = []
+    store.on_fault(faults.append)
+    await store.open()
+    store.append(created("r"))
+    await store.flush()
+    with sqlite3.connect(path) as disk:  # the disk refuses the record of seq 150, in the third statement
+        disk.execute(
+            "CREATE TRIGGER refuse BEFORE INSERT ON records WHEN NEW.seq = 150"
+            " BEGIN SELECT RAISE(ABORT, 'refused'); END"
+        )
+    for i in range(299):
+        store.append(line("r", f"kept {i}"))
+    store.append(running("r", done=5))
+    store.append_samples(("r", "volts", "V", [1.0, 2.0], [3.3, 3.4]))
+    flushed = asyncio.ensure_future(store.flush())
+    while not faults:
+        await asyncio.sleep(0.01)
+    with sqlite3.connect(path) as disk:
+        assert disk.execute("SELECT count(*), max(seq) FROM records").fetchone() == (1, 1)
+        assert disk.execute("SELECT count(*) FROM samples").fetchone() == (0,)
+        assert decode(disk.execute("SELECT body FROM runs").fetchone()[0])["last_seq"] == 1
+        disk.execute("DROP TRIGGER refuse")
+    await asyncio.wait_for(flushed, 20)
+    await store.close()
+    with sqlite3.connect(path) as disk:
+        seqs = [seq for (seq,) in disk.execute("SELECT seq FROM records WHERE run_id = 'r' ORDER BY seq")]
+        bodies = disk.execute("SELECT body FROM records ORDER BY seq")
+        lines = [decode(body).get("data", {}).get("line") for (body,) in bodies]
+        assert disk.execute("SELECT channel, n FROM samples").fetchall() == [("volts", 2)]
+    assert seqs == list(range(1, 302))
+    assert lines[1:300] == [f"kept {i}" for i in range(299)]
+    assert faults[-1] is None and "refused" in (faults[0] or "")

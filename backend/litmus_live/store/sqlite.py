@@ -9,8 +9,10 @@ seq order), so reading it makes no Python object per record.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import sqlite3
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import msgspec
@@ -51,6 +53,17 @@ CREATE TABLE IF NOT EXISTS channel_snapshots (
 # The subquery's ORDER BY with LIMIT is run first, and the aggregate takes its rows in that order.
 _PAGE = """SELECT count(*), max(seq), CAST(group_concat(body, ',') AS BLOB) FROM (
     SELECT seq, body FROM records WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?)"""
+_INSERT_RECORDS = "INSERT INTO records (run_id, seq, body) VALUES "
+_INSERT_SAMPLES = "INSERT INTO samples (run_id, channel, unit, n, body) VALUES "
+_PUT_SNAPSHOTS = "INSERT OR REPLACE INTO channel_snapshots (run_id, body) VALUES "
+_PUT_RUN = (
+    "INSERT INTO runs (run_id, created_at, status, body)"
+    " VALUES (?, json_extract(?2, '$.created_at'), json_extract(?2, '$.status'), ?2)"
+    " ON CONFLICT (run_id) DO UPDATE SET status = excluded.status, body = excluded.body"
+)
+# Rows go in by statements of up to this many: each is one step of SQLite (Python hands the
+# GIL back and forth once per step), and there are at most this many texts to prepare and cache.
+_ROWS_PER_STATEMENT = 64
 _RECORD_BYTES = 256  # a first guess of a record's size, to size the first page
 _decode_summary = msgspec.json.Decoder(RunSummary).decode
 _encode_samples = msgspec.msgpack.Encoder().encode
@@ -70,7 +83,7 @@ class SqliteStore(EventStore):
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(self._path, isolation_level=None)
+            conn = sqlite3.connect(self._path, isolation_level=None, cached_statements=256)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute(f"PRAGMA synchronous={self._synchronous}")
             self._local.conn = conn
@@ -93,19 +106,21 @@ class SqliteStore(EventStore):
         samples: list[SampleBatch],
         snapshots: list[tuple[str, bytes]],
     ) -> None:
-        conn = self._conn()
         sample_rows = [(r, c, u, len(v), _encode_samples((t, v))) for r, c, u, t, v in samples]
+        statements = [
+            *_rows_at_once(_INSERT_RECORDS, batch),
+            *_rows_at_once(_INSERT_SAMPLES, sample_rows),
+            *_rows_at_once(_PUT_SNAPSHOTS, snapshots),
+            *((_PUT_RUN, run) for run in runs),
+        ]
+        conn = self._conn()
+        if len(statements) == 1:  # one statement is a transaction of its own: one step, one fsync
+            conn.execute(*statements[0])
+            return
         conn.execute("BEGIN")
         try:
-            conn.executemany("INSERT INTO records (run_id, seq, body) VALUES (?, ?, ?)", batch)
-            conn.executemany("INSERT INTO samples (run_id, channel, unit, n, body) VALUES (?, ?, ?, ?, ?)", sample_rows)
-            conn.executemany("INSERT OR REPLACE INTO channel_snapshots (run_id, body) VALUES (?, ?)", snapshots)
-            conn.executemany(
-                "INSERT INTO runs (run_id, created_at, status, body)"
-                " VALUES (?, json_extract(?2, '$.created_at'), json_extract(?2, '$.status'), ?2)"
-                " ON CONFLICT (run_id) DO UPDATE SET status = excluded.status, body = excluded.body",
-                runs,
-            )
+            for statement in statements:
+                conn.execute(*statement)
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:  # SQLite may have rolled back by itself (a full disk)
@@ -171,6 +186,19 @@ class SqliteStore(EventStore):
     def _io_live_runs(self) -> list[RunSummary]:
         rows = self._conn().execute("SELECT body FROM runs WHERE status IN ('STARTING', 'RUNNING')")
         return [_decode_summary(row[0]) for row in rows]
+
+
+def _rows_at_once(insert: str, rows: list[tuple[object, ...]]) -> Iterator[tuple[str, list[object]]]:
+    """`insert` ("INSERT ... VALUES ") of `rows` as statements of many rows each, in order."""
+    for start in range(0, len(rows), _ROWS_PER_STATEMENT):
+        chunk = rows[start : start + _ROWS_PER_STATEMENT]
+        yield _values(insert, len(chunk), len(chunk[0])), [value for row in chunk for value in row]
+
+
+@functools.cache
+def _values(insert: str, rows: int, width: int) -> str:
+    row = "(" + ", ".join("?" * width) + ")"
+    return insert + ", ".join([row] * rows)
 
 
 def _where(query: RunQuery) -> tuple[str, list[object]]:
