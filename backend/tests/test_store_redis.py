@@ -7,6 +7,7 @@ from pathlib import Path
 
 import msgspec
 import pytest
+import redis
 from conftest import RedisServer
 
 from litmus_live.events import Complete, Event, Output, Progress, Prompt, RunCreated, Status, Stream, utcnow
@@ -284,6 +285,58 @@ async def test_a_commit_redis_applied_but_whose_reply_was_lost_is_retried_withou
     await store.close()
     assert [decode(row)["seq"] for row in rows] == list(range(1, 11))
     assert [decode(row)["data"]["line"] for row in rows[6:]] == ["retried 0", "retried 1", "retried 2", "after"]
+
+
+class LostReplies(RedisStore):
+    """Redis runs the commits that carry readings, and the reply of each of the first `lose`
+    of them is lost on the way back (Redis went away right after running it)."""
+
+    lose = 2
+
+    def _io_write(self, batch, runs, samples, snapshots) -> None:
+        script = self._write_script
+        if samples and self.lose:
+            self.lose -= 1
+
+            def _ran_then_lost(**kwargs):
+                script(**kwargs)
+                raise redis.ConnectionError("Connection closed by server.")
+
+            self._write_script = _ran_then_lost
+        try:
+            super()._io_write(batch, runs, samples, snapshots)
+        finally:
+            self._write_script = script
+
+
+async def test_readings_of_commits_whose_replies_were_lost_are_kept_once(redis_url: str, monkeypatch) -> None:
+    """Each retry of a commit whose reply was lost carries its readings again, merged with
+    newer ones: Redis keeps each reading once, in order, as it keeps each record once."""
+    monkeypatch.setattr(store_base, "RETRY_AFTER", 0.01)
+    store = LostReplies(redis_url, node="A")
+    await store.open()
+    store.append(created("r"))
+    await store.flush()
+    store.append_samples(("r", "volts", "V", [1.0, 2.0], [3.3, 3.4]))
+    store.append(line("r", "first"))
+    flushed = asyncio.ensure_future(store.flush())
+    while store.lose == 2:
+        await asyncio.sleep(0.001)
+    store.append_samples(("r", "volts", "V", [3.0], [3.5]))  # joins the retry
+    async with asyncio.timeout(20):
+        await flushed
+        await store.flush()
+    store.append_samples(("r", "volts", "V", [4.0], [3.6]))
+    async with asyncio.timeout(20):
+        await store.flush()
+    counts = await store.sample_counts("r")
+    readings = await store.samples("r", "volts")
+    rows = await store._read(store._io_since, "r", 0, 10_000, 10**9)
+    await store.close()
+    assert store.lose == 0
+    assert counts == {"volts": 4}
+    assert readings == [(1.0, 3.3), (2.0, 3.4), (3.0, 3.5), (4.0, 3.6)]
+    assert [decode(row)["seq"] for row in rows] == [1, 2]
 
 
 async def _read_pages(store: RedisStore, run_id: str) -> tuple[list[dict], int]:

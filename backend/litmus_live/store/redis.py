@@ -79,7 +79,8 @@ def _channels_key(run_id: str) -> str:
     return f"{PREFIX}channels:{run_id}"
 
 
-# ARGV: node, commit token, then groups, each led by its count: runs whose epoch is renewed
+# ARGV: node, commit token, then groups, each led by its count: earlier tries whose replies
+# were lost (number, how many sample batches it carried), runs whose epoch is renewed
 # (run; told to every node on `litmus:epochs`), records (run, seq, body), summaries (run,
 # body, created, is_final, fed), samples (run, channel, n, blob), snapshots (run, body),
 # prompts (run, prompt_id, body). Returns the runs
@@ -89,10 +90,18 @@ _WRITE = """
 local P, node = 'litmus:', ARGV[1]
 -- a retried batch whose first try did land is applied once: commits of one process are numbered
 local instance, number = string.match(ARGV[2], '^(.*):(%d+)$')
-if tonumber(redis.call('HGET', P .. 'commits', instance) or '0') >= tonumber(number) then return {{}, {}} end
+local applied = tonumber(redis.call('HGET', P .. 'commits', instance) or '0')
+if applied >= tonumber(number) then return {{}, {}} end
 redis.call('HSET', P .. 'commits', instance, number)
 local i, owners, refused, short, renewed = 3, {}, {}, {}, {}
-local n = tonumber(ARGV[i]); i = i + 1
+-- a retry carries the readings of the tries before it first, in order: those of the last try
+-- that did land (its number is applied) are written already, and are skipped (`landed`)
+local n, landed = tonumber(ARGV[i]), 0; i = i + 1
+for _ = 1, n do
+  if applied >= tonumber(ARGV[i]) then landed = math.max(landed, tonumber(ARGV[i + 1])) end
+  i = i + 2
+end
+n = tonumber(ARGV[i]); i = i + 1
 for _ = 1, n do
   redis.call('SET', P .. 'epoch:' .. ARGV[i], ARGV[2]); renewed[ARGV[i]] = true
   redis.call('XADD', P .. 'epochs', 'MAXLEN', '~', '1000', '*', 'run', ARGV[i], 'e', ARGV[2]); i = i + 1
@@ -148,9 +157,11 @@ for _ = 1, n do
   i = i + 5
 end
 n = tonumber(ARGV[i]); i = i + 1
-for _ = 1, n do
-  redis.call('RPUSH', P .. 'samples:' .. ARGV[i], ARGV[i + 3])
-  redis.call('HINCRBY', P .. 'counts:' .. ARGV[i], ARGV[i + 1], ARGV[i + 2])
+for k = 1, n do
+  if k > landed then
+    redis.call('RPUSH', P .. 'samples:' .. ARGV[i], ARGV[i + 3])
+    redis.call('HINCRBY', P .. 'counts:' .. ARGV[i], ARGV[i + 1], ARGV[i + 2])
+  end
   i = i + 4
 end
 n = tonumber(ARGV[i]); i = i + 1
@@ -209,6 +220,8 @@ class RedisStore(EventStore):
         self._owed: dict[str, bytes] = {}  # run -> its newest summary held back (writer thread)
         self._owed_timer: asyncio.TimerHandle | None = None
         self._commits = itertools.count(1)
+        # (number, sample batches carried) of each try since the last that was answered (writer thread)
+        self._unsure: list[tuple[int, int]] = []
         self._instance = uuid.uuid4().hex
         self._fenced: set[str] = set()
         self._renew: set[str] = set()  # runs whose next commit gives their log a new epoch
@@ -251,7 +264,37 @@ class RedisStore(EventStore):
         snapshots: list[tuple[str, bytes]],
     ) -> None:
         renew, self._renew = self._renew, set()
-        args: list[object] = [self.node, f"{self._instance}:{next(self._commits)}", len(renew), *renew, len(batch)]
+        number = next(self._commits)
+        args: list[object] = [self.node, f"{self._instance}:{number}", len(self._unsure)]
+        for unsure in self._unsure:
+            args += unsure
+        args += (len(renew), *renew)
+        args += self._rows(batch, runs, samples, snapshots)
+        try:
+            refused, short = self._write_script(args=args)
+        except Exception:
+            self._renew |= renew  # the commit is retried: so is the new epoch
+            # Redis may have run it all the same (its reply lost): the retry, which carries
+            # these readings first, tells it which of them not to write again. A try that
+            # carried no more of them than the one before needs no entry of its own.
+            if not self._unsure or self._unsure[-1][1] != len(samples):
+                self._unsure.append((number, len(samples)))
+            raise
+        self._unsure = []
+        if refused and self._loop is not None:
+            self._loop.call_soon_threadsafe(self._fence, [r.decode() for r in refused])
+        if short:
+            self._refill(dict(zip((r.decode() for r in short[::2]), map(int, short[1::2]), strict=True)), batch, runs)
+
+    def _rows(
+        self,
+        batch: list[tuple[str, int, bytes]],
+        runs: list[tuple[str, bytes]],
+        samples: list[SampleBatch],
+        snapshots: list[tuple[str, bytes]],
+    ) -> list[object]:
+        """The write script's groups from records on: each led by its count (see _WRITE)."""
+        args: list[object] = [len(batch)]
         prompts = []
         for run_id, seq, body in batch:
             args += (run_id, seq, body)
@@ -272,15 +315,7 @@ class RedisStore(EventStore):
         for prompt in prompts:
             args += prompt
         args.append(FEED_KEEP)
-        try:
-            refused, short = self._write_script(args=args)
-        except Exception:
-            self._renew |= renew  # the commit is retried: so is the new epoch
-            raise
-        if refused and self._loop is not None:
-            self._loop.call_soon_threadsafe(self._fence, [r.decode() for r in refused])
-        if short:
-            self._refill(dict(zip((r.decode() for r in short[::2]), map(int, short[1::2]), strict=True)), batch, runs)
+        return args
 
     def _refill(
         self, short: dict[str, int], batch: list[tuple[str, int, bytes]], runs: list[tuple[str, bytes]]
