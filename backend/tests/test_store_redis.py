@@ -339,6 +339,48 @@ async def test_readings_of_commits_whose_replies_were_lost_are_kept_once(redis_u
     assert [decode(row)["seq"] for row in rows] == [1, 2]
 
 
+class RefillRefused(RedisStore):
+    """The first rewrite of records Redis lost fails before Redis sees it (gone again)."""
+
+    refuse = True
+
+    def _io_write(self, batch, runs, samples, snapshots) -> None:
+        if self.refuse and not samples and {4, 6} <= {seq for _, seq, _ in batch}:  # lost ones, then the new
+            self.refuse = False
+            raise redis.ConnectionError("Error 111 connecting to Redis. Connection refused.")
+        super()._io_write(batch, runs, samples, snapshots)
+
+
+async def test_readings_of_a_commit_whose_lost_records_could_not_be_written_again_are_kept_once(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """Redis lost a run's last records; the commit that finds it out lands (its readings with
+    it), but writing the lost records again fails: the retry of the commit keeps its readings once."""
+    monkeypatch.setattr(store_base, "RETRY_AFTER", 0.01)
+    redis_server = RedisServer(tmp_path / "redis")
+    redis_server.start()
+    try:
+        store = RefillRefused(redis_server.url, node="A")
+        await store.open()
+        store.append(created("r"))
+        for i in range(2):
+            store.append(line("r", f"kept {i}"))
+        await store.flush()
+        await _lose_tail(redis_server, store, 2)  # seqs 4 and 5: the station still holds them
+        store.append_samples(("r", "volts", "V", [1.0, 2.0], [3.3, 3.4]))
+        store.append(line("r", "after"))
+        async with asyncio.timeout(20):
+            await store.flush()
+        counts = await store.sample_counts("r")
+        rows = await store._read(store._io_since, "r", 0, 10_000, 10**9)
+        await store.close()
+    finally:
+        redis_server.stop()
+    assert not store.refuse
+    assert counts == {"volts": 2}
+    assert [decode(row)["seq"] for row in rows] == [1, 2, 3, 4, 5, 6]
+
+
 async def _read_pages(store: RedisStore, run_id: str) -> tuple[list[dict], int]:
     """The log read a page at a time from Redis, as a catching-up subscriber reads it: its
     records and where the cursor ends."""

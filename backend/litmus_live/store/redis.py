@@ -274,17 +274,25 @@ class RedisStore(EventStore):
             refused, short = self._write_script(args=args)
         except Exception:
             self._renew |= renew  # the commit is retried: so is the new epoch
-            # Redis may have run it all the same (its reply lost): the retry, which carries
-            # these readings first, tells it which of them not to write again. A try that
-            # carried no more of them than the one before needs no entry of its own.
-            if not self._unsure or self._unsure[-1][1] != len(samples):
-                self._unsure.append((number, len(samples)))
+            self._may_have_landed(number, len(samples))  # its reply lost: Redis may have run it
             raise
         self._unsure = []
         if refused and self._loop is not None:
             self._loop.call_soon_threadsafe(self._fence, [r.decode() for r in refused])
         if short:
-            self._refill(dict(zip((r.decode() for r in short[::2]), map(int, short[1::2]), strict=True)), batch, runs)
+            lost = dict(zip((r.decode() for r in short[::2]), map(int, short[1::2]), strict=True))
+            try:
+                self._refill(lost, batch, runs)
+            except Exception:
+                self._may_have_landed(number, len(samples))  # it did land: the retry skips its readings
+                raise
+
+    def _may_have_landed(self, number: int, samples: int) -> None:
+        """A try whose outcome the retry must ask Redis about: the retry carries its `samples`
+        batches of readings first, and Redis skips them if it applied `number`. A try that
+        carried no more of them than the one before needs no entry of its own."""
+        if not self._unsure or self._unsure[-1][1] != samples:
+            self._unsure.append((number, samples))
 
     def _rows(
         self,
