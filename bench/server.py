@@ -235,18 +235,21 @@ class Ceiling(_Process):
 
 def process_cpu_seconds(pid: int, with_children: bool = False) -> float:
     """utime + stime of `pid`; with_children adds those of the children it has waited for."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    ticks = int(fields[11]) + int(fields[12]) + (int(fields[13]) + int(fields[14]) if with_children else 0)
-    return ticks / os.sysconf("SC_CLK_TCK")
+    return _cpu_seconds(Path(f"/proc/{pid}/stat"), with_children)
 
 
 def thread_cpu_seconds(task: Path) -> float:
     """utime + stime of one thread, `task` being its /proc/<pid>/task/<tid> folder (0 once it ended)."""
     try:
-        fields = (task / "stat").read_text().rpartition(")")[2].split()
+        return _cpu_seconds(task / "stat")
     except OSError:
         return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(stat: Path, with_children: bool = False) -> float:
+    fields = stat.read_text().rpartition(")")[2].split()
+    ticks = int(fields[11]) + int(fields[12]) + (int(fields[13]) + int(fields[14]) if with_children else 0)
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def _comm(task: Path) -> str:
