@@ -179,3 +179,17 @@ async def test_viewers_at_the_same_seq_are_handed_one_frame_built_once_per_commi
 def _payload(frame: bytes) -> bytes:
     """A server text frame's payload, past its header (RFC 6455 §5.2: unmasked)."""
     return frame[{126: 4, 127: 10}.get(frame[1], 2) :]
+
+
+@pytest.mark.parametrize(("watchers", "spacing"), [(1, 0.0001), (100, 0.01), (200, 0.02), (500, 0.05), (5000, 0.05)])
+async def test_wakes_are_spaced_by_the_audience_up_to_a_twentieth_of_a_second(
+    store: SqliteStore, watchers: int, spacing: float
+) -> None:
+    """Every watcher of a run (on any node) widens the spacing of its wakes by 0.1 ms, up to
+    50 ms: each connection then sends one frame per interval however many watch."""
+    hub = Hub(store, no_channels, audience=lambda run_id, here: watchers)
+    store.on_commit(hub.notify)
+    await hub.subscribe("r", 0, asyncio.Event())
+    store.append(line("one"))
+    await store.flush()
+    assert hub.wake_spacing("r") == pytest.approx(spacing)
