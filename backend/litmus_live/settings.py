@@ -8,6 +8,7 @@ import os
 import socket
 import sys
 from pathlib import Path
+from typing import Annotated
 
 import msgspec
 
@@ -39,6 +40,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     protocol_dir: Path = Path(__file__).resolve().parents[2] / "protocol"
     # Group commit: at most one store transaction per interval (seconds).
     commit_interval: float = 0.002
+    # How long a record of a steady stream may wait for its group commit to start (seconds):
+    # shorter is lower latency for more fsyncs (CPU), longer the reverse (store/window.py).
+    commit_window: Annotated[float, msgspec.Meta(ge=0, le=1)] = 0.005
     # fsync every commit (SQLite synchronous=FULL); off trades power-loss safety for speed.
     durable: bool = True
     # A connection that accepts nothing for this long is dropped (close 4408).
@@ -121,6 +125,7 @@ _ENV = {
     "store": "LITMUS_STORE",
     "station": "LITMUS_STATION",
     "heartbeat": "LITMUS_HEARTBEAT",
+    "commit_window": "LITMUS_COMMIT_WINDOW",
 }
 _LISTS = {"allowed_origins", "public_urls", "allowed_hosts"}
 

@@ -11,6 +11,7 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 from conftest import TEST_USER, Server
 
 from litmus_live import cli, client
@@ -220,10 +221,18 @@ def test_serve_stopped_with_ctrl_c_exits_130_without_a_traceback(server: Server)
     assert "Finished server process" in log and "Traceback" not in log, log[-2000:]
 
 
-def test_serve_with_a_setting_it_cannot_use_names_it_and_exits_2() -> None:
+@pytest.mark.parametrize(
+    ("variable", "value", "expected"),
+    [
+        ("LITMUS_MAX_CONNECTIONS", "lots", "expected `integer`"),
+        ("LITMUS_COMMIT_WINDOW", "-1", "expected `number` >= 0.0"),
+        ("LITMUS_COMMIT_WINDOW", "5ms", "expected `number`"),
+    ],
+)
+def test_serve_with_a_setting_it_cannot_use_names_it_and_exits_2(variable: str, value: str, expected: str) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "litmus_live.cli", "serve", "--port", "8"], capture_output=True, text=True,
-        timeout=120, check=False, env={**os.environ, "LITMUS_MAX_CONNECTIONS": "lots"},
+        timeout=120, check=False, env={**os.environ, variable: value},
     )  # fmt: skip
     assert done.returncode == 2, done.stderr
-    assert done.stderr == 'error: invalid setting LITMUS_MAX_CONNECTIONS = "lots": expected `integer`\n'
+    assert done.stderr == f'error: invalid setting {variable} = "{value}": {expected}\n'

@@ -12,7 +12,9 @@ from pathlib import Path
 import msgspec
 import pytest
 
+from litmus_live import settings
 from litmus_live.events import Event, Output, RunCreated, Stream, utcnow
+from litmus_live.fleet.node import open_node
 from litmus_live.store import SqliteStore
 from litmus_live.store.window import FLOWING, MAX_WINDOW, NARROW_AT, WIDEN_AT, CommitWindow
 
@@ -119,3 +121,51 @@ async def test_order_holds_across_widened_windows_and_runs_sharing_them(stream: 
         assert [r["seq"] for r in records] == list(range(1, 502))
         assert [r["data"]["line"] for r in records[1:]] == [f"line {n}" for n in range(500)]
     assert stream.early == []
+
+
+async def _steady_stream(store: SqliteStore, seconds: float) -> tuple[list[int], float]:
+    """One record every 2 ms for `seconds`: the seqs each commit was announced with, and how long it took."""
+    notified: list[int] = []
+    store.on_commit(lambda run_id, seq: notified.append(seq))
+    store.append(Event(run_id="r", ts=utcnow(), data=RunCreated(test_path="t.py", uut_serial="SN")))
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    n = 0
+    while loop.time() - start < seconds:
+        store.append(_line("r", n))
+        n += 1
+        await asyncio.sleep(0.002)
+    await store.flush()
+    assert notified[-1] == n + 1  # every record committed, the last one announced
+    return notified, loop.time() - start
+
+
+async def test_the_configured_commit_window_spaces_the_commits_of_a_steady_stream(tmp_path: Path) -> None:
+    """LITMUS_COMMIT_WINDOW reaches the store a server opens: with 0.2 s, a steady stream is
+    committed about five times a second (the default's 5 ms would commit it 200 times), each
+    commit carrying everything that waited."""
+    node = open_node(settings.load(data_dir=tmp_path, tests=tmp_path, commit_window=0.2))
+    store = node.store
+    assert isinstance(store, SqliteStore)
+    await store.open()
+    try:
+        notified, elapsed = await _steady_stream(store, 1.0)
+    finally:
+        await store.close()
+    # from the 2 ms floor, doubling: 4, 8, ... 128 ms, then 0.2 s a window (and the first commit at once)
+    assert len(notified) <= elapsed / 0.2 + 9, (len(notified), elapsed)
+
+
+async def test_a_commit_window_of_zero_keeps_order_and_commit_before_sight(tmp_path: Path) -> None:
+    """A window of 0 (whatever waits is committed as soon as the last commit is done, the floor
+    lowered to it) keeps the order and the commit-before-sight promise, as any width does."""
+    store = SqliteStore(tmp_path / "db.sqlite3", commit_window=0.0)
+    await store.open()
+    watched = _Stream(store, tmp_path / "db.sqlite3")
+    try:
+        await watched.run("r", 300)
+    finally:
+        watched.close()
+        await store.close()
+    assert watched.early == []
+    assert watched.notified == sorted(watched.notified) and watched.notified[-1] == 301

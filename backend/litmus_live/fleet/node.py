@@ -34,11 +34,16 @@ def node_name(settings: Settings) -> str:
 
 def open_node(settings: Settings) -> Alone | FleetNode:
     """This server's place: alone on SQLite in its data dir, or a node of the fleet on --store."""
-    limits = {"max_pending_bytes": settings.max_pending_mib * 2**20, "max_outage": settings.max_outage}
+    limits = {
+        "max_pending_bytes": settings.max_pending_mib * 2**20,
+        "max_outage": settings.max_outage,
+        "commit_interval": settings.commit_interval,
+        "commit_window": settings.commit_window,
+    }
     if settings.store:
-        store = RedisStore(settings.store, node=node_name(settings), commit_interval=settings.commit_interval, **limits)
+        store = RedisStore(settings.store, node=node_name(settings), **limits)
         return FleetNode(settings, store)
-    sqlite = SqliteStore(settings.db_path, durable=settings.durable, commit_interval=settings.commit_interval, **limits)
+    sqlite = SqliteStore(settings.db_path, durable=settings.durable, **limits)
     return Alone(sqlite)
 
 

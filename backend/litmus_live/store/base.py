@@ -27,7 +27,7 @@ from litmus_live.store.lane import Lane
 from litmus_live.store.outage import MAX_OUTAGE, MAX_PENDING_BYTES, Outage
 from litmus_live.store.summary import Checkpoints, RunQuery, RunSummary
 from litmus_live.store.tail import EMPTY, Page, Tail
-from litmus_live.store.window import CommitWindow
+from litmus_live.store.window import FLOWING, CommitWindow
 
 _ALL_RUNS = RunQuery()
 
@@ -74,11 +74,13 @@ class EventStore:
         self,
         *,
         commit_interval: float = 0.002,
+        commit_window: float = FLOWING,
         tail_size: int = 8192,
         max_pending_bytes: int = MAX_PENDING_BYTES,
         max_outage: float = MAX_OUTAGE,
     ) -> None:
-        self._window = CommitWindow(commit_interval)
+        # a flowing width under the floor is a floor too: a record never waits longer than asked
+        self._window = CommitWindow(min(commit_interval, commit_window), flowing=commit_window)
         self._checkpoints = Checkpoints()
         self._tail_size = tail_size
         self._notify: Callable[[str, int], None] = lambda run_id, seq: None

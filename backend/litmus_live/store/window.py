@@ -14,6 +14,10 @@ follows the load.
 
 So a record waits at most the window before its commit starts: the floor when the log is
 light, FLOWING while it flows, MAX_WINDOW under a flood.
+
+FLOWING is the default flowing width; a server takes another from LITMUS_COMMIT_WINDOW. A
+narrower one buys a shorter wait with more fsyncs (more CPU), a wider one the reverse; the
+fan-out bench measures both sides at 1,000 records a second.
 """
 
 from __future__ import annotations
