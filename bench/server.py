@@ -42,8 +42,9 @@ def free_port() -> int:
 class _Process:
     """A server process: started pinned, ready once /healthz answers, stopped with SIGINT."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, env: dict[str, str] | None = None) -> None:
         self.workdir = workdir
+        self.env = env or {}  # besides the bench's own: settings of the server under test
         workdir.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -61,7 +62,7 @@ class _Process:
 
     def __enter__(self) -> _Process:
         log = (self.workdir / "server.log").open("wb")
-        env = {**os.environ, **cpus.test_env(), **_UNCAPPED, "NO_PROXY": "*"}
+        env = {**os.environ, **cpus.test_env(), **_UNCAPPED, "NO_PROXY": "*", **self.env}
         self._proc = subprocess.Popen(self._command(), stdout=log, stderr=subprocess.STDOUT, env=env)
         cpus.pin(self._proc.pid, cpus.SERVER)
         self._wait_ready(timeout=20.0)
@@ -139,9 +140,9 @@ class Server(_Process):
 
     def __init__(
         self, workdir: Path, tests: Path, data_dir: Path | None = None, static_dir: Path | None = None, *,
-        auth: bool = True,
+        auth: bool = True, env: dict[str, str] | None = None,
     ):  # fmt: skip
-        super().__init__(workdir)
+        super().__init__(workdir, env)
         self.tests = tests
         self.data_dir = data_dir or workdir / "data"
         self.static_dir = static_dir
