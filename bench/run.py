@@ -79,8 +79,9 @@ def _report(rows: list[Row], sources: list[Source], mode: str, elapsed: float, l
     lines = [
         f"# Litmus Live benchmarks — {mode} mode, {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}",
         "",
-        f"Every figure is the median of up to {workloads.repeats(mode == 'quick')} repeats (latency, fan-out and "
-        "polling: consecutive windows of one run; a spread of a single value is one measurement); spread is min-max. "
+        f"Every figure is the median of up to {workloads.repeats(mode == 'quick')} repeats (latency and polling: "
+        "consecutive windows of one run; fan-out: one window of a run each, ours and the ceiling taken in turn; "
+        "a spread of a single value is one measurement); spread is min-max. "
         f"Real `litmus-live serve` (uvicorn, SQLite WAL, durable commits) on 127.0.0.1; clients in other "
         f"processes. {cpus.describe()}.",
         "",

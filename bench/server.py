@@ -66,11 +66,12 @@ class _Process:
         self._proc = subprocess.Popen(self._command(), stdout=log, stderr=subprocess.STDOUT, env=env)
         cpus.pin(self._proc.pid, cpus.SERVER)
         self._wait_ready(timeout=20.0)
-        self._take_credential()
+        self.use()
         return self
 
-    def _take_credential(self) -> None:
-        """Clients started from now on (threads here, processes through the environment) send it."""
+    def use(self) -> None:
+        """Make this the server whose credential clients started from now on send (threads here,
+        processes through the environment); the server started last is, until another is used."""
 
     def __exit__(self, *exc: object) -> None:
         if self._http is not None:
@@ -148,7 +149,7 @@ class Server(_Process):
         self.static_dir = static_dir
         self.auth = auth
 
-    def _take_credential(self) -> None:
+    def use(self) -> None:
         token_file = self.data_dir / "local.token"
         if token_file.exists():
             os.environ["LITMUS_TOKEN"] = token_file.read_text().strip()

@@ -2,15 +2,18 @@
 
 Ours: Litmus Live with a pytest process printing stamped lines. Ceiling: ceiling.py, a bare
 Starlette/uvicorn server pushing the same events, pre-encoded, batched per 2 ms tick, to the
-same clients. Ours is shown as a ratio of the ceiling. Repeats are consecutive windows.
-At 1 and 10 subscribers ours runs once more with a narrower commit window, beside the same
-ceiling: the latency that window buys and the CPU it costs (its fsyncs).
+same clients. Ours is shown as a ratio of the ceiling. At 1 and 10 subscribers ours runs also
+with a narrower commit window, beside the same ceiling: the latency that window buys and the
+CPU it costs (its fsyncs). Each repeat is one window of a run of its own, and the servers take
+their turns repeat by repeat (ours, the ceiling, the narrow one, then ours again), so a shared
+machine whose speed drifts over the minute moves every side's figures alike.
 """
 
 from __future__ import annotations
 
 import math
 import statistics
+from collections.abc import Callable
 from pathlib import Path
 
 import paced
@@ -42,33 +45,46 @@ def run(quick: bool) -> list[Row]:
     levels = (1, 10, 100, 500)  # quick mode measures 500 once
     n = repeats(quick)
     rows = []
-    ceilings: dict[int, list[paced.Window]] = {}
     with workdir() as tmp:
         station = Station(Path(tmp) / "tests")
-        seconds = paced.emission_seconds(window, n)
+        seconds = paced.emission_seconds(window, 1)
         test = station.paced(RATE, seconds)
-        with Server(Path(tmp), station.root) as ours, Ceiling(Path(tmp) / "ceiling") as ceiling:
+        narrow_env = {"LITMUS_COMMIT_WINDOW": NARROW_WINDOW}
+        with (
+            Server(Path(tmp) / "ours", station.root) as ours,
+            Server(Path(tmp) / "narrow", station.root, env=narrow_env) as narrow,
+            Ceiling(Path(tmp) / "ceiling") as ceiling,
+        ):
+            sides: dict[str, Side] = {
+                "ours": (ours, lambda: ours.launch(test)),
+                "ceiling": (ceiling, lambda: ceiling.launch(RATE, seconds)),
+                "narrow": (narrow, lambda: narrow.launch(test)),
+            }
             for clients in levels:
-                plan = {"rate": RATE, "window": window, "repeats": 1 if quick and clients == 500 else n}
+                names = ("ours", "ceiling", "narrow") if clients in NARROW_LEVELS else ("ours", "ceiling")
+                turns = 1 if quick and clients == 500 else n
                 try:
-                    mine = paced.measure(ours, clients, **plan, launch=lambda: ours.launch(test))
-                    bare = paced.measure(ceiling, clients, **plan, launch=lambda: ceiling.launch(RATE, seconds))
+                    windows = _in_turn({name: sides[name] for name in names}, clients, window, turns)
                 except (RuntimeError, TimeoutError, OSError) as exc:  # the other levels still count
                     rows.append(_failed(f"{clients} subs at {RATE:,}/s", exc))
                     continue
-                ceilings[clients] = bare
-                rows += _rows(clients, mine, bare)
-        narrow = {"LITMUS_COMMIT_WINDOW": NARROW_WINDOW}
-        with Server(Path(tmp) / "narrow", station.root, env=narrow) as ours:
-            for clients in (c for c in NARROW_LEVELS if c in ceilings):
-                plan = {"rate": RATE, "window": window, "repeats": n}
-                try:
-                    mine = paced.measure(ours, clients, **plan, launch=lambda: ours.launch(test))
-                except (RuntimeError, TimeoutError, OSError) as exc:
-                    rows.append(_failed(f"{clients} subs at {RATE:,}/s, {NARROW_WINDOW} s commit window", exc))
-                    continue
-                rows += _rows(clients, mine, ceilings[clients], window=NARROW_WINDOW)
+                rows += _rows(clients, windows["ours"], windows["ceiling"])
+                if "narrow" in windows:
+                    rows += _rows(clients, windows["narrow"], windows["ceiling"], window=NARROW_WINDOW)
     return rows
+
+
+Side = tuple[Server | Ceiling, Callable[[], tuple[str, float]]]
+
+
+def _in_turn(sides: dict[str, Side], clients: int, window: float, turns: int) -> dict[str, list[paced.Window]]:
+    """`turns` windows of each side, each of a run of its own, the sides taking turns."""
+    windows: dict[str, list[paced.Window]] = {name: [] for name in sides}
+    for _ in range(turns):
+        for name, (server, launch) in sides.items():
+            server.use()  # the clients started now sign in to this one
+            windows[name] += paced.measure(server, clients, rate=RATE, window=window, repeats=1, launch=launch)
+    return windows
 
 
 def _failed(label: str, exc: Exception) -> Row:
