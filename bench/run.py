@@ -1,7 +1,7 @@
 """Runs the benchmarks: one markdown table on stdout, and the same with machine info in bench/results/.
 
 Each workload (bench/workloads/<name>.py) drives a real `litmus-live serve` on 127.0.0.1 from
-processes of its own. `make bench` runs the quick mode (under 3 minutes on 2 cores);
+processes of its own. `make bench` runs the quick mode (about 7 minutes on 2 cores);
 `make bench FULL=1` the full one.
 """
 

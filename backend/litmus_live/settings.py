@@ -41,8 +41,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Group commit: at most one store transaction per interval (seconds).
     commit_interval: float = 0.002
     # How long a record of a steady stream may wait for its group commit to start (seconds):
-    # shorter is lower latency for more fsyncs (CPU), longer the reverse (store/window.py).
-    commit_window: Annotated[float, msgspec.Meta(ge=0, le=1)] = 0.005
+    # longer saves fsyncs (CPU) for a longer wait, shorter the reverse (store/window.py).
+    commit_window: Annotated[float, msgspec.Meta(ge=0, le=1)] = 0.002
     # fsync every commit (SQLite synchronous=FULL); off trades power-loss safety for speed.
     durable: bool = True
     # A connection that accepts nothing for this long is dropped (close 4408).

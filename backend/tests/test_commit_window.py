@@ -19,31 +19,40 @@ from litmus_live.store import SqliteStore
 from litmus_live.store.window import FLOWING, MAX_WINDOW, NARROW_AT, WIDEN_AT, CommitWindow
 
 FLOOR = 0.002
+WIDE = 0.005  # a flowing width wider than the floor (LITMUS_COMMIT_WINDOW=0.005)
 
 
-def test_a_steady_stream_widens_the_window_up_to_its_flowing_width() -> None:
+def test_by_default_a_steady_stream_is_committed_at_the_floor() -> None:
     window = CommitWindow(FLOOR)
+    assert FLOWING == FLOOR
+    assert [window.after(3, is_flowing=True) for _ in range(10)] == [FLOOR] * 10
+
+
+def test_a_steady_stream_widens_the_window_up_to_a_wider_flowing_width() -> None:
+    window = CommitWindow(FLOOR, flowing=WIDE)
     widths = [window.after(3, is_flowing=True) for _ in range(10)]
     assert widths[0] > FLOOR
     assert widths == sorted(widths)
-    assert widths[-1] == FLOWING
+    assert widths[-1] == WIDE
+    assert window.after(3, is_flowing=False) == FLOOR
 
 
 def test_a_quiet_spell_takes_the_window_back_to_its_floor_at_once() -> None:
-    window = CommitWindow(FLOOR)
+    window = CommitWindow(FLOOR, flowing=WIDE)
     for _ in range(10):
         window.after(WIDEN_AT, is_flowing=True)
     assert window.seconds == MAX_WINDOW
     assert window.after(1, is_flowing=False) == FLOOR
 
 
-def test_a_flood_widens_past_the_flowing_width_and_narrows_back_to_it() -> None:
-    window = CommitWindow(FLOOR)
+@pytest.mark.parametrize("flowing", [FLOWING, WIDE])
+def test_a_flood_widens_past_the_flowing_width_and_narrows_back_to_it(flowing: float) -> None:
+    window = CommitWindow(FLOOR, flowing=flowing)
     flood = [window.after(WIDEN_AT, is_flowing=True) for _ in range(10)]
     assert max(flood) == MAX_WINDOW
     trickle = [window.after(NARROW_AT - 1, is_flowing=True) for _ in range(10)]
     assert trickle == sorted(trickle, reverse=True)
-    assert trickle[-1] == FLOWING
+    assert trickle[-1] == flowing
 
 
 def test_a_window_configured_wider_than_the_flowing_width_keeps_its_floor() -> None:
@@ -142,7 +151,7 @@ async def _steady_stream(store: SqliteStore, seconds: float) -> tuple[list[int],
 
 async def test_the_configured_commit_window_spaces_the_commits_of_a_steady_stream(tmp_path: Path) -> None:
     """LITMUS_COMMIT_WINDOW reaches the store a server opens: with 0.2 s, a steady stream is
-    committed about five times a second (the default's 5 ms would commit it 200 times), each
+    committed about five times a second (the default's 2 ms, up to 500 times), each
     commit carrying everything that waited."""
     node = open_node(settings.load(data_dir=tmp_path, tests=tmp_path, commit_window=0.2))
     store = node.store
