@@ -55,10 +55,11 @@ def test_a_flood_widens_past_the_flowing_width_and_narrows_back_to_it(flowing: f
     assert trickle[-1] == flowing
 
 
-def test_a_window_configured_wider_than_the_flowing_width_keeps_its_floor() -> None:
-    window = CommitWindow(0.01)
-    assert window.after(3, is_flowing=True) == 0.01
-    assert window.after(3, is_flowing=False) == 0.01
+def test_a_flowing_width_under_the_floor_lowers_the_floor_to_it() -> None:
+    window = CommitWindow(FLOOR, flowing=0.001)
+    assert window.after(3, is_flowing=True) == 0.001
+    assert window.after(3, is_flowing=False) == 0.001
+    assert window.after(WIDEN_AT, is_flowing=True) == 0.002  # a flood still widens it
 
 
 def _line(run_id: str, n: int) -> Event:

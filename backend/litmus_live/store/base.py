@@ -79,8 +79,7 @@ class EventStore:
         max_pending_bytes: int = MAX_PENDING_BYTES,
         max_outage: float = MAX_OUTAGE,
     ) -> None:
-        # a flowing width under the floor is a floor too: a record never waits longer than asked
-        self._window = CommitWindow(min(commit_interval, commit_window), flowing=commit_window)
+        self._window = CommitWindow(commit_interval, flowing=commit_window)
         self._checkpoints = Checkpoints()
         self._tail_size = tail_size
         self._notify: Callable[[str, int], None] = lambda run_id, seq: None

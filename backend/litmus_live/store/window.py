@@ -30,10 +30,10 @@ MAX_WINDOW = 0.016
 
 class CommitWindow:
     def __init__(self, floor: float, flowing: float = FLOWING, ceiling: float = MAX_WINDOW) -> None:
-        self.floor = floor
-        self.flowing = max(flowing, floor)
-        self.ceiling = max(ceiling, self.flowing)
-        self.seconds = floor
+        self.floor = min(floor, flowing)  # a record never waits longer than the flowing width
+        self.flowing = flowing
+        self.ceiling = max(ceiling, flowing)
+        self.seconds = self.floor
 
     def after(self, carried: int, *, is_flowing: bool) -> float:
         """The window to leave after a commit that carried `carried` records; `is_flowing`:
